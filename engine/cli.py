@@ -1,0 +1,170 @@
+"""The command line: ``seg2amp translate`` and ``seg2amp platforms``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import IO
+
+from . import translator as api
+from .errors import EngineError, Rejected, RuleError, SettingsError
+from .reader import BadInput, read_messages
+from .settings import read_settings_file
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+_TRANSLATE_HELP = """\
+Translate Segment messages into what Amplitude receives, by the rules of one platform variant.
+
+INPUT files hold NDJSON (one message a line), a JSON array of messages, or one JSON message
+(pretty-printed is fine); .gz files are read as gzip; "-" or no INPUT reads standard input.
+Input is streamed, so files of any size work.
+
+Output (stdout, or --output): one JSON line per output, in order:
+  {"target": "<target>", "body": {...}, "input": N}
+where N is the 1-based number of the input message it came from.
+
+A message that cannot be translated is rejected: one JSON line on stderr (or --rejects FILE)
+  {"input": N, "error": "...", "path": "$.groupId"}
+and the run goes on. A summary line ends stderr: messages read, translated, rejected, outputs.
+
+Exit status: 0 every message translated, 1 some were rejected, 2 a usage, settings or rule error
+(nothing translated).
+
+Examples:
+  seg2amp translate --platform server --settings settings.json messages.ndjson
+  gzip -dc archive.ndjson.gz | seg2amp translate --platform server --settings s.json - > out.ndjson
+  seg2amp translate --platform server --settings s.json --rules ./my-rules --rejects bad.ndjson in.json
+"""
+
+
+def _write(stream: IO[str], record: dict) -> None:
+    stream.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+    stream.write("\n")
+
+
+def _describe_platforms(rules_dir: str | None, schemas_dir: str | None) -> str:
+    """Each platform with the targets its rules emit."""
+    from .loader import load_variant
+    from .resources import default_rules_dir, find_rule_set
+
+    folder = find_rule_set(Path(rules_dir)) if rules_dir else default_rules_dir()
+    store = api.schema_store(schemas_dir)
+    lines = [f"platforms in {folder}:"]
+    for name in api.platforms(rules_dir):
+        try:
+            raw = load_variant(folder, name, store)
+        except RuleError as exc:
+            lines.append(f"  {name:<10} (broken: {exc})")
+            continue
+        emitted = []
+        for rule in raw.rules:
+            for emit in rule.get("emit", []) if isinstance(rule.get("emit"), list) else [rule.get("emit")]:
+                if emit and emit["target"] not in emitted:
+                    emitted.append(emit["target"])
+        lines.append(f"  {name:<10} emits: {', '.join(emitted) or 'nothing'}")
+        for target in emitted:
+            description = (raw.targets.get(target) or {}).get("description", "")
+            if description:
+                lines.append(f"      {target}: {' '.join(description.split())}")
+    return "\n".join(lines)
+
+
+def _cmd_translate(args: argparse.Namespace) -> int:
+    settings = read_settings_file(args.settings) if args.settings else {}
+    translator = api.load(args.platform, settings, args.rules, args.schemas)
+    for warning in translator.warnings:
+        print(f"seg2amp: warning: {warning}", file=sys.stderr)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    rejects = open(args.rejects, "w", encoding="utf-8") if args.rejects else sys.stderr  # noqa: SIM115
+    read = translated = rejected = written = 0
+    try:
+        for index, message in enumerate(read_messages(args.inputs or ["-"]), 1):
+            read += 1
+            try:
+                if isinstance(message, BadInput):
+                    raise Rejected(f"{message.reason} ({message.source})", "$", index)
+                outputs = translator.translate(message, index)
+            except Rejected as exc:
+                rejected += 1
+                _write(rejects, exc.as_record())
+                continue
+            translated += 1
+            for output in outputs:
+                output["input"] = index
+                _write(out, output)
+            written += len(outputs)
+    finally:
+        if args.output:
+            out.close()
+        else:
+            out.flush()
+        if args.rejects:
+            rejects.close()
+    print(f"seg2amp: {read} messages read, {translated} translated, {rejected} rejected, "
+          f"{written} outputs written", file=sys.stderr)
+    return EXIT_REJECTED if rejected else EXIT_OK
+
+
+def _cmd_platforms(args: argparse.Namespace) -> int:
+    print(_describe_platforms(args.rules, args.schemas))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seg2amp",
+        description="Translate Segment analytics messages into the Amplitude requests or SDK calls that "
+                    "Segment's Amplitude destination makes, by declarative YAML rules.",
+        epilog="Run 'seg2amp COMMAND --help' for a command's options. "
+               "'seg2amp platforms' lists the platform variants and what each emits.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    translate = commands.add_parser(
+        "translate", help="translate messages (NDJSON or JSON) into outputs (NDJSON)",
+        description=_TRANSLATE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    translate.add_argument("inputs", nargs="*", metavar="INPUT",
+                           help="message files (NDJSON, JSON array or JSON document; .gz ok); '-' is stdin")
+    translate.add_argument("--platform", "-p", required=True,
+                           help="platform variant, e.g. 'server' (cloud mode); see 'seg2amp platforms'")
+    translate.add_argument("--settings", "-s", metavar="FILE",
+                           help="destination settings as Segment exports them (JSON or YAML, camelCase keys); "
+                                "missing keys take the catalog defaults")
+    translate.add_argument("--rules", metavar="DIR",
+                           help="rule set folder to use instead of the bundled rules (copy it, edit it, run it)")
+    translate.add_argument("--schemas", metavar="DIR", help="schemas folder (default: the bundled schemas)")
+    translate.add_argument("--output", "-o", metavar="FILE", help="write outputs here instead of stdout")
+    translate.add_argument("--rejects", metavar="FILE", help="write rejected-message records here instead of stderr")
+    translate.set_defaults(run=_cmd_translate)
+
+    listing = commands.add_parser("platforms", help="list the platform variants and the targets each emits",
+                                  description="List the platform variants of a rule set and their targets.")
+    listing.add_argument("--rules", metavar="DIR", help="rule set folder (default: the bundled rules)")
+    listing.add_argument("--schemas", metavar="DIR", help="schemas folder (default: the bundled schemas)")
+    listing.set_defaults(run=_cmd_platforms)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.run(args)
+    except (RuleError, SettingsError) as exc:
+        print(f"seg2amp: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK
+    except OSError as exc:
+        print(f"seg2amp: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

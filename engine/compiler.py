@@ -1,0 +1,400 @@
+"""Compiling a loaded rule set, once, into plain objects (``nodes``) for a fixed set of settings:
+every JMESPath selector parsed, every Jinja template compiled in a sandbox, every schema's
+validator built, and every condition that reads only settings decided. Nothing is parsed or
+compiled per message."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import jmespath
+from jinja2 import ChainableUndefined, TemplateSyntaxError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jmespath.exceptions import JMESPathError
+
+from . import nodes as n
+from .errors import RuleError
+from .functions import FUNCTION_NAMES, TEMPLATE_FILTERS, RuleFunctions
+from .loader import RawRuleSet
+from .settings import Catalog
+from .validation import SchemaStore
+from .yamlsource import plain
+
+_PLAIN_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_BUILTIN_FUNCTIONS = frozenset(
+    name[len("_func_"):] for name in dir(jmespath.functions.Functions) if name.startswith("_func_")
+)
+
+
+@dataclass
+class Check:
+    """An assertion on an output body."""
+
+    assertion: Any
+    text: str
+    error: Any
+    path: str
+    origin: n.Origin
+
+
+@dataclass
+class Target:
+    """An output kind with the schema (and extra checks) its body must satisfy."""
+
+    name: str
+    schema: str
+    validator: Any
+    checks: list[Check]
+    description: str
+    origin: n.Origin
+
+
+@dataclass
+class Emit:
+    """One output of a rule (or one per element, with ``foreach``)."""
+
+    target: Target
+    fields: list[tuple[str, n.Node]]
+    foreach: n.Node | None
+    origin: n.Origin
+
+
+@dataclass
+class Rule:
+    """A compiled rule. ``condition`` is True, False (decided by settings) or a condition node."""
+
+    name: str
+    spec: str
+    note: str
+    on: tuple[str, ...] | None
+    condition: Any
+    when: Any
+    emits: list[Emit]
+    reject: tuple[Any, str] | None
+    origin: n.Origin
+
+
+@dataclass
+class RuleSet:
+    """A variant compiled for one set of settings."""
+
+    platform: str
+    settings: dict
+    catalog: Catalog
+    files: list[str]
+    rules: list[Rule]
+    targets: dict[str, Target]
+    input_schema: str
+    input_validator: Any
+    dispatch: n.Node | None
+    options: Any = None
+    by_dispatch: dict[str, list[Rule]] = field(default_factory=dict)
+    undispatched: list[Rule] = field(default_factory=list)
+
+    def rules_for(self, key: Any) -> list[Rule]:
+        """The enabled rules that apply to a message with this dispatch value, in order."""
+        found = self.by_dispatch.get(key) if isinstance(key, str) else None
+        return self.undispatched if found is None else found
+
+
+def compile_rule_set(raw: RawRuleSet, catalog: Catalog, settings: dict, schemas: SchemaStore) -> RuleSet:
+    """Compile ``raw`` for ``settings`` (already resolved against ``catalog``)."""
+    return _Compiler(raw, catalog, settings, schemas).run()
+
+
+class _Compiler:
+    def __init__(self, raw: RawRuleSet, catalog: Catalog, settings: dict, schemas: SchemaStore) -> None:
+        self.raw = raw
+        self.catalog = catalog
+        self.settings = settings
+        self.schemas = schemas
+        self.options = jmespath.Options(custom_functions=RuleFunctions(settings))
+        self.env = ImmutableSandboxedEnvironment(
+            undefined=ChainableUndefined,
+            finalize=lambda value: "" if value is None else value,
+            autoescape=False,
+        )
+        self.env.filters.update(TEMPLATE_FILTERS)
+        self.env.globals["settings"] = settings
+        self.fragment_cache: dict[str, list[tuple[str, n.Node]]] = {}
+        self.rule = None
+
+    # ------------------------------------------------------------ top level
+
+    def run(self) -> RuleSet:
+        raw = self.raw
+        input_schema = raw.input["schema"]
+        if input_schema not in self.schemas:
+            raise RuleError(f"input schema {input_schema!r} is not in {self.schemas.root}", file=raw.input_file)
+        dispatch = None
+        if raw.input.get("dispatch"):
+            dispatch = self.selector(raw.input["dispatch"], False, n.Origin(raw.input_file or "", None))
+        targets = {name: self.target(name, spec) for name, spec in raw.targets.items()}
+        self.targets = targets
+        rules: list[Rule] = []
+        names: set[str] = set()
+        for spec in raw.rules:
+            rule = self.compile_rule(spec, names)
+            names.add(rule.name)
+            rules.append(rule)
+        ruleset = RuleSet(platform=raw.platform, settings=self.settings, catalog=self.catalog, files=raw.files,
+                          rules=rules, targets=targets, input_schema=input_schema,
+                          input_validator=self.schemas.validator(input_schema), dispatch=dispatch,
+                          options=self.options)
+        enabled = [r for r in rules if r.condition is not False]
+        keys = sorted({key for r in enabled if r.on for key in r.on})
+        ruleset.by_dispatch = {key: [r for r in enabled if r.on is None or key in r.on] for key in keys}
+        ruleset.undispatched = [r for r in enabled if r.on is None]
+        return ruleset
+
+    def target(self, name: str, spec: dict) -> Target:
+        origin = n.Origin(spec.file, spec.line, field=f"targets.{name}")
+        schema = spec["schema"]
+        if schema not in self.schemas:
+            raise RuleError(f"target {name!r}: schema {schema!r} is not in {self.schemas.root}",
+                            file=spec.file, line=spec.line)
+        checks = []
+        for check in spec.get("checks") or []:
+            corigin = n.Origin(check.file, check.line, field=f"targets.{name}.checks")
+            assertion = self._parse(check["assert"], corigin)
+            checks.append(Check(assertion=assertion, text=check["assert"],
+                                error=self._template(check["error"], corigin),
+                                path=check.get("path", "$"), origin=corigin))
+        return Target(name=name, schema=schema, validator=self.schemas.validator(schema), checks=checks,
+                      description=spec.get("description", ""), origin=origin)
+
+    def compile_rule(self, spec: dict, earlier: set[str]) -> Rule:
+        name = spec["name"]
+        if name in earlier:
+            raise RuleError("duplicate rule name", file=spec.file, line=spec.line, rule=name)
+        self.rule = name
+        self.earlier = earlier
+        origin = n.Origin(spec.file, spec.line, rule=name)
+        on = spec.get("on")
+        if isinstance(on, str):
+            on = (on,)
+        condition = self.condition(spec["when"], origin) if "when" in spec else True
+        emits = []
+        reject = None
+        if "reject" in spec:
+            text = spec["reject"]["error"]
+            reject = (n.Template(text, self._template(text, origin), True, origin), spec["reject"].get("path", "$"))
+        else:
+            items = spec["emit"] if isinstance(spec["emit"], list) else [spec["emit"]]
+            emits = [self.emit(item) for item in items]
+        return Rule(name=name, spec=spec.get("spec", ""), note=spec.get("note", ""),
+                    on=tuple(on) if on else None, condition=condition, when=spec.get("when"),
+                    emits=emits, reject=reject, origin=origin)
+
+    def emit(self, spec: dict) -> Emit:
+        origin = n.Origin(spec.file, spec.line, rule=self.rule)
+        target = self.targets.get(spec["target"])
+        if target is None:
+            known = ", ".join(sorted(self.targets)) or "none"
+            raise RuleError(f"unknown target {spec['target']!r} (targets: {known})", file=spec.file,
+                            line=spec.line, rule=self.rule)
+        # The emit's own body fields first (event_type reads first), then the included fragments'
+        # fields that the body does not set, in include order; then `drop`.
+        fields: list[tuple[str, n.Node]] = []
+        own = spec.get("body") or {}
+        for key, value in own.items():
+            fields.append((key, self.value(value, self._origin(own, value, key))))
+        for fragment in spec.get("include") or []:
+            for key, node in self.fragment(fragment, origin):
+                if key not in own:
+                    fields = [(k, v) for k, v in fields if k != key] + [(key, node)]
+        for key in spec.get("drop") or []:
+            if all(k != key for k, _ in fields):
+                raise RuleError(f"'drop' names {key!r}, which the body does not have", file=spec.file,
+                                line=spec.line, rule=self.rule)
+            fields = [(k, v) for k, v in fields if k != key]
+        foreach = self.value(spec["foreach"], origin) if "foreach" in spec else None
+        return Emit(target=target, fields=fields, foreach=foreach, origin=origin)
+
+    def fragment(self, name: str, origin: n.Origin) -> list[tuple[str, n.Node]]:
+        if name not in self.raw.fragments:
+            known = ", ".join(sorted(self.raw.fragments)) or "none"
+            raise RuleError(f"unknown fragment {name!r} (fragments: {known})", file=origin.file,
+                            line=origin.line, rule=self.rule)
+        cached = self.fragment_cache.get(name)
+        if cached is None:
+            spec = self.raw.fragments[name]
+            saved, self.rule = self.rule, f"fragment:{name}"
+            try:
+                cached = [(key, self.value(value, self._origin(spec["fields"], value, key)))
+                          for key, value in spec["fields"].items()]
+            finally:
+                self.rule = saved
+            self.fragment_cache[name] = cached
+        return cached
+
+    # ------------------------------------------------------------ values
+
+    def value(self, spec: Any, origin: n.Origin) -> n.Node:
+        if isinstance(spec, str):
+            return self.selector(spec, False, origin)
+        if isinstance(spec, list):
+            return self._first(spec, origin)
+        if not isinstance(spec, dict):
+            raise self._error(f"a value must be a selector, a list or a directive, not {spec!r}", origin)
+        origin = self._origin(spec, spec, origin.field, origin)
+        from_item = spec.get("from") == "item"
+        if "select" in spec:
+            node = self.selector(spec["select"], from_item, origin)
+        elif "template" in spec:
+            node = n.Template(spec["template"], self._template(spec["template"], origin),
+                              spec.get("collapse_spaces", True), origin)
+        elif "value" in spec:
+            node = n.Const(plain(spec["value"]), origin)
+        elif "setting" in spec:
+            node = n.Const(self._setting(spec["setting"], origin), origin, setting=spec["setting"])
+        elif "object" in spec:
+            fields = [(key, self.value(value, self._origin(spec["object"], value, f"{origin.field}.{key}")))
+                      for key, value in spec["object"].items()]
+            node = n.Object(fields, bool(spec.get("drop_empty", False)), origin)
+        elif "cases" in spec:
+            cases = []
+            for case in spec["cases"]:
+                corigin = self._origin(case, case, origin.field, origin)
+                condition = self.condition(case["when"], corigin) if "when" in case else True
+                if condition is False:
+                    continue
+                cases.append((condition, self.value(case["use"], corigin)))
+                if condition is True:
+                    break
+            if not cases:
+                node = n.Const(None, origin)
+            elif cases[0][0] is True:
+                node = cases[0][1]
+            else:
+                node = n.Cases(cases, origin)
+        elif "first" in spec:
+            node = self._first(spec["first"], origin)
+        else:  # the rule-language schema makes this unreachable
+            raise self._error("a directive needs one of select, template, value, setting, object, cases, first",
+                              origin)
+        if "type" in spec:
+            node = n.Typed(node, spec["type"], origin)
+        if "map" in spec:
+            node = n.Mapped(node, {str(k): v for k, v in plain(spec["map"]).items()}, origin)
+        if "when" in spec:
+            condition = self.condition(spec["when"], origin)
+            if condition is False:
+                node = n.Const(None, origin)
+            elif condition is not True:
+                node = n.Guarded(condition, node, origin)
+        return node
+
+    def _first(self, specs: list, origin: n.Origin) -> n.Node:
+        options = [self.value(item, origin) for item in specs]
+        return options[0] if len(options) == 1 else n.First(options, origin)
+
+    def selector(self, text: str, from_item: bool, origin: n.Origin) -> n.Node:
+        if _PLAIN_PATH.match(text):
+            return n.Path(text, tuple(text.split(".")), from_item, origin)
+        return n.Select(text, self._parse(text, origin), self.options, from_item, origin)
+
+    def _parse(self, text: str, origin: n.Origin) -> Any:
+        try:
+            parsed = jmespath.compile(text)
+        except JMESPathError as exc:
+            raise self._error(f"invalid selector {text!r}: {str(exc).splitlines()[0]}", origin) from None
+        self._check_functions(parsed.parsed, text, origin)
+        return parsed
+
+    def _check_functions(self, ast: Any, text: str, origin: n.Origin) -> None:
+        if isinstance(ast, dict):
+            if ast.get("type") == "function_expression":
+                name = ast.get("value")
+                if name not in FUNCTION_NAMES and name not in _BUILTIN_FUNCTIONS:
+                    raise self._error(f"selector {text!r} calls unknown function {name}()", origin)
+                if name == "setting":
+                    args = ast.get("children") or []
+                    if args and args[0].get("type") == "literal":
+                        self._setting(args[0].get("value"), origin)
+            for child in ast.get("children") or []:
+                self._check_functions(child, text, origin)
+        elif isinstance(ast, list):
+            for child in ast:
+                self._check_functions(child, text, origin)
+
+    def _template(self, text: str, origin: n.Origin) -> Any:
+        try:
+            return self.env.from_string(text)
+        except TemplateSyntaxError as exc:
+            raise self._error(f"invalid template {text!r}: {exc.message}", origin) from None
+
+    def _setting(self, name: Any, origin: n.Origin) -> Any:
+        if name not in self.catalog:
+            raise self._error(f"setting {name!r} is not in the settings catalog {self.catalog.file}", origin)
+        return self.settings.get(name)
+
+    # ------------------------------------------------------------ conditions
+
+    def condition(self, spec: Any, origin: n.Origin) -> Any:
+        """A condition node, or True / False when settings alone decide it."""
+        if isinstance(spec, list):
+            return self._all([self.condition(part, origin) for part in spec], origin)
+        origin = self._origin(spec, spec, origin.field, origin)
+        if "all" in spec:
+            return self._all([self.condition(part, origin) for part in spec["all"]], origin)
+        if "any" in spec:
+            parts = [self.condition(part, origin) for part in spec["any"]]
+            if any(part is True for part in parts):
+                return True
+            parts = [part for part in parts if part is not False]
+            if not parts:
+                return False
+            return parts[0] if len(parts) == 1 else n.AnyOf(parts, origin)
+        if "not" in spec:
+            part = self.condition(spec["not"], origin)
+            return (not part) if isinstance(part, bool) else n.Not(part, origin)
+        if "fired" in spec:
+            names = (spec["fired"],) if isinstance(spec["fired"], str) else tuple(spec["fired"])
+            for name in names:
+                if name not in self.earlier:
+                    raise self._error(f"'fired' names {name!r}, which is not an earlier rule", origin)
+            return n.Fired(names, origin)
+        if "setting" in spec:
+            value = self._setting(spec["setting"], origin)
+            if "equals" in spec:
+                return n.same(value, plain(spec["equals"]))
+            if "in" in spec:
+                return any(n.same(value, choice) for choice in plain(spec["in"]))
+            return bool(value)
+        node = self.selector(spec["select"], spec.get("from") == "item", origin)
+        if "present" in spec:
+            return n.Present(node, bool(spec["present"]), origin)
+        if "equals" in spec:
+            return n.Equals(node, plain(spec["equals"]), origin)
+        if "in" in spec:
+            return n.OneOf(node, plain(spec["in"]), origin)
+        return n.Truthy(node, origin)
+
+    @staticmethod
+    def _all(parts: list, origin: n.Origin) -> Any:
+        if any(part is False for part in parts):
+            return False
+        parts = [part for part in parts if part is not True]
+        if not parts:
+            return True
+        return parts[0] if len(parts) == 1 else n.All(parts, origin)
+
+    # ------------------------------------------------------------ helpers
+
+    def _origin(self, container: Any, value: Any, field_name: str | None,
+                fallback: n.Origin | None = None) -> n.Origin:
+        key = field_name.rsplit(".", 1)[-1] if field_name else None
+        key_line = getattr(container, "key_lines", {}).get(key) if key is not None else None
+        line = getattr(value, "line", None) or key_line or getattr(container, "line", None)
+        file = getattr(value, "file", None) or getattr(container, "file", None)
+        if fallback is not None:
+            line = line or fallback.line
+            file = file or fallback.file
+        return n.Origin(file or "", line, rule=self.rule, field=field_name)
+
+    def _error(self, message: str, origin: n.Origin) -> RuleError:
+        where = f"{origin.field}: " if origin.field else ""
+        return RuleError(where + message, file=origin.file, line=origin.line, rule=origin.rule or self.rule)

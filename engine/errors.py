@@ -1,0 +1,76 @@
+"""Errors the engine raises. Every error says where: a rule error names the rule file, line and
+rule; an input error names the message (its 1-based number in the input) and a JSON path; a
+setting error names the setting."""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base class of every error raised by the engine."""
+
+
+class RuleError(EngineError):
+    """A rule file that cannot be loaded or compiled."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None,
+                 rule: str | None = None, path: str | None = None) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.rule = rule
+        self.path = path
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.file or "<rules>"
+        if self.line:
+            where += f":{self.line}"
+        parts = [where]
+        if self.rule:
+            parts.append(f"rule {self.rule!r}")
+        if self.path:
+            parts.append(self.path)
+        return f"{': '.join(parts)}: {self.message}"
+
+
+class SettingsError(EngineError):
+    """A settings value that does not fit the settings catalog."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        self.message = message
+        self.key = key
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        if self.key:
+            return f"setting {self.key!r}: {self.message}"
+        return f"settings: {self.message}"
+
+
+class Rejected(EngineError):
+    """A message that cannot be translated. ``path`` is a JSON path into the message (or, for an
+    output that would be invalid, into that output, prefixed with the output's target)."""
+
+    def __init__(self, message: str, path: str = "$", index: int | None = None,
+                 rule: str | None = None, output: str | None = None) -> None:
+        self.message = message
+        self.path = path
+        self.index = index
+        self.rule = rule
+        self.output = output
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"message {self.index}" if self.index is not None else "message"
+        if self.output:
+            where += f", output {self.output}"
+        return f"{where}: {self.path}: {self.message}"
+
+    def as_record(self) -> dict:
+        """The JSON-able form written to the rejects stream."""
+        record: dict = {"input": self.index, "error": self.message, "path": self.path}
+        if self.output:
+            record["output"] = self.output
+        if self.rule:
+            record["rule"] = self.rule
+        return record

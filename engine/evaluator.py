@@ -1,0 +1,98 @@
+"""Running a compiled rule set over one message: validate the input, walk the rules that apply
+in order, build each output, validate every output. A message either gives all its outputs or
+is rejected with one located reason; nothing is half-emitted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import TemplateError
+from jmespath.exceptions import JMESPathError
+
+from .compiler import Emit, Rule, RuleSet, Target
+from .errors import Rejected
+from .nodes import MISSING, Scope
+from .validation import first_error
+
+
+def translate(ruleset: RuleSet, message: Any, index: int | None = None) -> list[dict]:
+    """The ordered outputs ``[{"target": ..., "body": ...}]`` of one message; raises ``Rejected``."""
+    if not isinstance(message, dict):
+        raise Rejected(f"a message must be a JSON object, not {type(message).__name__}", "$", index)
+    problem = first_error(ruleset.input_validator, message)
+    if problem is not None:
+        raise Rejected(problem[0], problem[1], index)
+    scope = Scope(message)
+    key = ruleset.dispatch.evaluate(scope) if ruleset.dispatch is not None else None
+    built: list[tuple[Rule, Target, dict]] = []
+    for rule in ruleset.rules_for(key):
+        try:
+            if rule.condition is not True and not rule.condition.test(scope):
+                continue
+            if rule.reject is not None:
+                template, path = rule.reject
+                reason = template.evaluate(scope)
+                raise Rejected(reason if reason is not MISSING else f"refused by rule {rule.name}", path, index,
+                               rule.name)
+            for emit in rule.emits:
+                _run_emit(emit, rule, scope, built)
+        except (JMESPathError, TemplateError, TypeError, ValueError) as exc:
+            raise Rejected(f"rule {rule.name} ({rule.origin.file}:{rule.origin.line}) could not be applied: "
+                           f"{exc}", "$", index, rule.name) from None
+        scope.fired.add(rule.name)
+    outputs = []
+    for number, (rule, target, body) in enumerate(built, 1):
+        _check_output(ruleset, rule, target, body, number, index)
+        outputs.append({"target": target.name, "body": body})
+    return outputs
+
+
+def _run_emit(emit: Emit, rule: Rule, scope: Scope, built: list) -> None:
+    if emit.foreach is None:
+        built.append((rule, emit.target, _body(emit, scope)))
+        scope.seq += 1
+        return
+    items = emit.foreach.evaluate(scope)
+    if items is MISSING:
+        return
+    if not isinstance(items, list):
+        items = [items]
+    try:
+        for position, item in enumerate(items):
+            scope.item = item
+            scope.index = position
+            built.append((rule, emit.target, _body(emit, scope)))
+            scope.seq += 1
+    finally:
+        scope.item = None
+        scope.index = None
+
+
+def _body(emit: Emit, scope: Scope) -> dict:
+    body = {}
+    for key, node in emit.fields:
+        value = node.evaluate(scope)
+        if value is not MISSING:
+            body[key] = value
+    return body
+
+
+def _check_output(ruleset: RuleSet, rule: Rule, target: Target, body: dict, number: int,
+                  index: int | None) -> None:
+    problem = first_error(target.validator, body)
+    if problem is None:
+        for check in target.checks:
+            if not _truthy(check.assertion.search(body, ruleset.options)):
+                reason = check.error.render({"body": body})
+                problem = (" ".join(reason.split()), check.path)
+                break
+    if problem is not None:
+        reason, path = problem
+        raise Rejected(f"output {number} ({target.name}, from rule {rule.name}) would be invalid: {reason}",
+                       path, index, rule.name, output=target.name)
+
+
+def _truthy(value: Any) -> bool:
+    if value is None or value is False or value == "":
+        return False
+    return not (isinstance(value, (list, dict)) and not value)

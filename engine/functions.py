@@ -1,0 +1,194 @@
+"""Generic helpers for rules: JMESPath functions and Jinja filters.
+
+They are named for what they do, not for any product. Every function accepts null where its
+natural input is missing and then returns null, so a selector on an incomplete message yields a
+missing value instead of an error.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from jmespath import functions
+
+_DATE_ONLY = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_FRACTION = re.compile(r"(\.\d+)")
+
+
+def epoch_millis(value: Any) -> int | None:
+    """ISO 8601 text (any offset; no offset means UTC) to integer milliseconds since the epoch.
+    Numbers are taken as milliseconds already. Anything else gives None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return int(value) if math.isfinite(value) else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    match = _DATE_ONLY.match(text)
+    if match:
+        year, month, day = (int(part) if part else 1 for part in match.groups())
+        try:
+            moment = datetime(year, month, day, tzinfo=timezone.utc)
+        except ValueError:
+            return None
+    else:
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        # Python before 3.11 accepts only 3 or 6 fraction digits: pad or cut to 6.
+        text = _FRACTION.sub(lambda m: (m.group(1) + "000000")[:7], text, count=1)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def to_number(value: Any) -> int | float | None:
+    """A number, or text holding one ("32" -> 32, "-2.5" -> -2.5); anything else gives None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value == ""
+
+
+class RuleFunctions(functions.Functions):
+    """JMESPath functions available to every selector. ``settings`` is the rule set's settings,
+    fixed when the rule set is compiled, read by ``setting(name)``."""
+
+    def __init__(self, settings: dict | None = None) -> None:
+        super().__init__()
+        self.settings = settings or {}
+
+    @functions.signature({"types": ["string"]})
+    def _func_setting(self, name):
+        """setting(name): the value of a setting of the rule set."""
+        return self.settings.get(name)
+
+    @functions.signature({"types": []})
+    def _func_epoch_millis(self, value):
+        """epoch_millis(t): ISO 8601 timestamp to milliseconds since 1970-01-01T00:00:00Z."""
+        return epoch_millis(value)
+
+    @functions.signature({"types": []})
+    def _func_number(self, value):
+        """number(x): a number, or numeric text converted ("32" -> 32); otherwise null."""
+        return to_number(value)
+
+    @functions.signature({"types": []})
+    def _func_text(self, value):
+        """text(x): text as is, a number as its decimal text; anything else null."""
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        return None
+
+    @functions.signature({"types": ["object", "null"]}, {"types": ["array", "null"]})
+    def _func_pick(self, obj, keys):
+        """pick(obj, keys): obj with only the listed keys (in obj's order)."""
+        if obj is None:
+            return None
+        wanted = set(_flat_strings(keys))
+        return {k: v for k, v in obj.items() if k in wanted}
+
+    @functions.signature({"types": ["object", "null"]}, {"types": ["array", "null"]})
+    def _func_omit(self, obj, keys):
+        """omit(obj, keys): obj without the listed keys (keys may hold nested lists)."""
+        if obj is None:
+            return None
+        unwanted = set(_flat_strings(keys))
+        return {k: v for k, v in obj.items() if k not in unwanted}
+
+    @functions.signature({"types": ["object", "null"]}, {"types": []})
+    def _func_get(self, obj, key):
+        """get(obj, key): the value under a key computed at run time; null when absent."""
+        if obj is None or not isinstance(key, str):
+            return None
+        return obj.get(key)
+
+    @functions.signature({"types": ["array", "null"]})
+    def _func_from_items(self, pairs):
+        """from_items([[key, value], ...]): an object; pairs with a missing key or value are skipped."""
+        if pairs is None:
+            return None
+        result = {}
+        for pair in pairs:
+            if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str) and pair[0] != "" \
+                    and not _missing(pair[1]):
+                result[pair[0]] = pair[1]
+        return result
+
+    @functions.signature({"types": ["object", "null"]})
+    def _func_compact(self, obj):
+        """compact(obj): obj without the keys whose value is null or empty text."""
+        if obj is None:
+            return None
+        return {k: v for k, v in obj.items() if not _missing(v)}
+
+    @functions.signature({"types": ["string", "null"]})
+    def _func_lower(self, text):
+        """lower(s): lower-case text."""
+        return None if text is None else text.lower()
+
+    @functions.signature({"types": ["string", "null"]})
+    def _func_upper(self, text):
+        """upper(s): upper-case text."""
+        return None if text is None else text.upper()
+
+    @functions.signature({"types": ["object", "null"]}, {"types": []})
+    def _func_keys_with_value(self, obj, wanted):
+        """keys_with_value(obj, v): the keys of obj whose value equals v, in obj's order."""
+        if obj is None:
+            return []
+        return [k for k, v in obj.items() if v == wanted]
+
+    @functions.signature({"types": ["array", "null"]}, {"types": []})
+    def _func_with_value(self, keys, value):
+        """with_value(keys, v): an object giving every key the same value v; empty when v is missing."""
+        if keys is None or _missing(value):
+            return {}
+        return {k: value for k in keys if isinstance(k, str)}
+
+
+def _flat_strings(keys: Any) -> list[str]:
+    out: list[str] = []
+    for key in keys or ():
+        if isinstance(key, list):
+            out.extend(_flat_strings(key))
+        elif isinstance(key, str):
+            out.append(key)
+    return out
+
+
+FUNCTION_NAMES = frozenset(
+    name[len("_func_"):] for name in dir(RuleFunctions) if name.startswith("_func_")
+)
+
+#: Jinja filters available to templates.
+TEMPLATE_FILTERS = {
+    "epoch_millis": epoch_millis,
+    "number": to_number,
+}

@@ -1,0 +1,150 @@
+"""Loading a platform variant: its rule file and every file it extends, each validated against
+the rule-language schema, merged into one raw rule set that remembers where each part came from.
+
+Merging: the extended files come first, in order; a target, fragment or rule with the same name
+in a later file replaces the earlier one in place; new rules are appended; ``remove`` drops
+inherited rules by name. Scalars (``input``, ``settings``) are taken from the latest file that
+sets them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import RuleError
+from .validation import SchemaStore, describe
+from .yamlsource import LocatedDict, line_of, load_yaml_file
+
+RULE_SCHEMA = "rules.schema.json"
+
+
+@dataclass
+class RawRuleSet:
+    """A variant with its base files merged; every mapping still carries ``file`` and ``line``."""
+
+    platform: str
+    folder: Path
+    files: list[str] = field(default_factory=list)
+    input: dict = field(default_factory=dict)
+    input_file: str | None = None
+    settings_path: Path | None = None
+    targets: dict[str, dict] = field(default_factory=dict)
+    fragments: dict[str, dict] = field(default_factory=dict)
+    rules: list[dict] = field(default_factory=list)
+
+
+def list_platforms(folder: Path) -> list[str]:
+    """The variants of a rule set folder: the YAML files that declare ``platform``."""
+    found = []
+    for path in sorted(Path(folder).glob("*.yaml")):
+        try:
+            document = load_yaml_file(path)
+        except RuleError:
+            continue
+        if isinstance(document, dict) and isinstance(document.get("platform"), str):
+            found.append(document["platform"])
+    return found
+
+
+def load_variant(folder: Path, platform: str, schemas: SchemaStore) -> RawRuleSet:
+    """Load ``<folder>/<platform>.yaml`` and the files it extends."""
+    folder = Path(folder)
+    path = folder / f"{platform}.yaml"
+    if not path.is_file():
+        known = ", ".join(list_platforms(folder)) or "none"
+        raise RuleError(f"no variant {platform!r} in {folder} (platforms: {known})", file=str(path))
+    raw = RawRuleSet(platform=platform, folder=folder)
+    _merge_file(raw, path, schemas, chain=())
+    declared = _read(path, schemas).get("platform")
+    if declared != platform:
+        raise RuleError(f"the file of platform {platform!r} must declare 'platform: {platform}'", file=str(path),
+                        line=1)
+    if not raw.input.get("schema"):
+        raise RuleError("no input schema: set input.schema in the variant or a file it extends", file=str(path))
+    if raw.settings_path is None:
+        raise RuleError("no settings catalog: set 'settings' in the variant or a file it extends", file=str(path))
+    return raw
+
+
+_cache: dict[tuple[str, float], Any] = {}
+
+
+def _read(path: Path, schemas: SchemaStore) -> LocatedDict:
+    key = (str(path), path.stat().st_mtime)
+    document = _cache.get(key)
+    if document is None:
+        document = load_yaml_file(path)
+        if not isinstance(document, dict):
+            raise RuleError("a rule file must be a mapping", file=str(path), line=1)
+        validate_rule_document(document, str(path), schemas)
+        _cache[key] = document
+    return document
+
+
+def validate_rule_document(document: Any, file: str, schemas: SchemaStore) -> None:
+    """Check one rule file against the rule-language schema; the error names file, line and rule."""
+    if RULE_SCHEMA not in schemas:
+        return
+    validator = schemas.validator(RULE_SCHEMA)
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    from jsonschema.exceptions import best_match
+
+    error = best_match(errors)
+    reason, json_path = describe(error)
+    path = list(error.absolute_path)
+    rule = None
+    if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
+        entry = document["rules"][path[1]]
+        rule = entry.get("name") if isinstance(entry, dict) else None
+    raise RuleError(reason, file=file, line=line_of(document, path), rule=rule, path=json_path)
+
+
+def _merge_file(raw: RawRuleSet, path: Path, schemas: SchemaStore, chain: tuple) -> None:
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(p.name for p in (*chain, path))
+        raise RuleError(f"'extends' makes a cycle: {cycle}", file=str(path))
+    document = _read(path, schemas)
+    extends = document.get("extends") or []
+    if isinstance(extends, str):
+        extends = [extends]
+    for name in extends:
+        base = (path.parent / name)
+        if not base.is_file():
+            raise RuleError(f"extends {name!r}, which does not exist", file=str(path),
+                            line=line_of(document, ["extends"]))
+        _merge_file(raw, base, schemas, (*chain, path))
+    raw.files.append(str(path))
+    if "input" in document:
+        raw.input = {**raw.input, **document["input"]}
+        raw.input_file = str(path)
+    if "settings" in document:
+        raw.settings_path = path.parent / document["settings"]
+        if not raw.settings_path.is_file():
+            raise RuleError(f"settings catalog {document['settings']!r} does not exist", file=str(path),
+                            line=line_of(document, ["settings"]))
+    for name, target in (document.get("targets") or {}).items():
+        raw.targets[name] = target
+    for name, fragment in (document.get("fragments") or {}).items():
+        raw.fragments[name] = fragment
+    for name in document.get("remove") or []:
+        before = len(raw.rules)
+        raw.rules = [r for r in raw.rules if r["name"] != name]
+        if len(raw.rules) == before:
+            raise RuleError(f"'remove' names {name!r}, which no extended file defines", file=str(path),
+                            line=line_of(document, ["remove"]))
+    seen_here: set[str] = set()
+    for rule in document.get("rules") or []:
+        name = rule["name"]
+        if name in seen_here:
+            raise RuleError("duplicate rule name in one file", file=str(path), line=rule.line, rule=name)
+        seen_here.add(name)
+        for i, existing in enumerate(raw.rules):
+            if existing["name"] == name:
+                raw.rules[i] = rule
+                break
+        else:
+            raw.rules.append(rule)

@@ -1,0 +1,402 @@
+"""The compiled form of rules: plain objects, built once by the compiler, evaluated per message.
+
+A value node's ``evaluate(scope)`` gives a value or ``MISSING`` (a field whose value is missing
+is left out of its output). A condition node's ``test(scope)`` gives a bool. Every node knows the
+rule file and line it was written on (``origin``), so errors and explanations can say where.
+
+This module is the whole evaluation semantics of the rule language; the compiler only builds
+these objects and the evaluator only walks rules. A faster evaluation path can replace this
+module's ``evaluate``/``test`` methods without any rule file changing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Any = _Missing()
+
+
+def is_missing(value: Any) -> bool:
+    """Missing means: absent, null, or empty text."""
+    return value is MISSING or value is None or value == ""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a node was written."""
+
+    file: str
+    line: int | None
+    rule: str | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        if self.rule:
+            where += f" rule {self.rule!r}"
+        if self.field:
+            where += f" field {self.field}"
+        return where
+
+
+class Scope:
+    """What one evaluation sees: the message, the current foreach element, and bookkeeping."""
+
+    __slots__ = ("message", "item", "index", "seq", "fired")
+
+    def __init__(self, message: dict) -> None:
+        self.message = message
+        self.item: Any = None
+        self.index: int | None = None
+        self.seq = 0
+        self.fired: set[str] = set()
+
+
+# ---------------------------------------------------------------- values
+
+
+class Node:
+    __slots__ = ("origin",)
+
+    def evaluate(self, scope: Scope) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class Const(Node):
+    """A constant (a literal, or a setting's value: settings are fixed when rules compile)."""
+
+    __slots__ = ("value", "setting")
+
+    def __init__(self, value: Any, origin: Origin, setting: str | None = None) -> None:
+        self.value = MISSING if value is None or value == "" else value
+        self.setting = setting
+        self.origin = origin
+
+    def evaluate(self, scope: Scope) -> Any:
+        return self.value
+
+
+class Path(Node):
+    """A selector that is a plain dotted path (``context.device.id``): a direct lookup, with
+    the same result JMESPath would give."""
+
+    __slots__ = ("text", "keys", "from_item")
+
+    def __init__(self, text: str, keys: tuple[str, ...], from_item: bool, origin: Origin) -> None:
+        self.text = text
+        self.keys = keys
+        self.from_item = from_item
+        self.origin = origin
+
+    def evaluate(self, scope: Scope) -> Any:
+        value = scope.item if self.from_item else scope.message
+        for key in self.keys:
+            if type(value) is not dict:
+                return MISSING
+            value = value.get(key)
+        if value is None or value == "":
+            return MISSING
+        return value
+
+
+class Select(Node):
+    """A JMESPath selector, compiled once."""
+
+    __slots__ = ("text", "parsed", "options", "from_item")
+
+    def __init__(self, text: str, parsed: Any, options: Any, from_item: bool, origin: Origin) -> None:
+        self.text = text
+        self.parsed = parsed
+        self.options = options
+        self.from_item = from_item
+        self.origin = origin
+
+    def evaluate(self, scope: Scope) -> Any:
+        value = self.parsed.search(scope.item if self.from_item else scope.message, self.options)
+        if value is None or value == "":
+            return MISSING
+        return value
+
+
+class Template(Node):
+    """A Jinja template, compiled once. The message's top-level fields are its variables, with
+    ``message``, ``item``, ``index`` and ``seq``; ``settings`` is a global of the rule set."""
+
+    __slots__ = ("text", "template", "collapse")
+
+    def __init__(self, text: str, template: Any, collapse: bool, origin: Origin) -> None:
+        self.text = text
+        self.template = template
+        self.collapse = collapse
+        self.origin = origin
+
+    def evaluate(self, scope: Scope) -> Any:
+        context = dict(scope.message)
+        context["message"] = scope.message
+        context["item"] = scope.item
+        context["index"] = scope.index
+        context["seq"] = scope.seq
+        text = self.template.render(context)
+        if self.collapse:
+            text = " ".join(text.split())
+        return text if text else MISSING
+
+
+class Object(Node):
+    """An object built field by field; missing fields are left out. With ``drop_empty``, fields
+    whose value is an empty object or list are left out too, and an object left empty is missing."""
+
+    __slots__ = ("fields", "drop_empty")
+
+    def __init__(self, fields: list[tuple[str, Node]], drop_empty: bool, origin: Origin) -> None:
+        self.fields = fields
+        self.drop_empty = drop_empty
+        self.origin = origin
+
+    def evaluate(self, scope: Scope) -> Any:
+        result = {}
+        for key, node in self.fields:
+            value = node.evaluate(scope)
+            if value is MISSING:
+                continue
+            if self.drop_empty and (value == {} or value == []):
+                continue
+            result[key] = value
+        if self.drop_empty and not result:
+            return MISSING
+        return result
+
+
+class First(Node):
+    """Fallbacks: the first present value."""
+
+    __slots__ = ("options_",)
+
+    def __init__(self, options: list[Node], origin: Origin) -> None:
+        self.options_ = options
+        self.origin = origin
+
+    def evaluate(self, scope: Scope) -> Any:
+        for node in self.options_:
+            value = node.evaluate(scope)
+            if value is not MISSING:
+                return value
+        return MISSING
+
+
+class Cases(Node):
+    """The value of the first case whose condition holds."""
+
+    __slots__ = ("cases",)
+
+    def __init__(self, cases: list[tuple[Any, Node]], origin: Origin) -> None:
+        self.cases = cases
+        self.origin = origin
+
+    def evaluate(self, scope: Scope) -> Any:
+        for condition, node in self.cases:
+            if condition is True or (condition is not False and condition.test(scope)):
+                return node.evaluate(scope)
+        return MISSING
+
+
+class Guarded(Node):
+    """A value present only when a condition holds."""
+
+    __slots__ = ("condition", "node")
+
+    def __init__(self, condition: Any, node: Node, origin: Origin) -> None:
+        self.condition = condition
+        self.node = node
+        self.origin = origin
+
+    def evaluate(self, scope: Scope) -> Any:
+        if self.condition.test(scope):
+            return self.node.evaluate(scope)
+        return MISSING
+
+
+class Mapped(Node):
+    """A value looked up in a table; a value not in the table is missing."""
+
+    __slots__ = ("node", "table")
+
+    def __init__(self, node: Node, table: dict, origin: Origin) -> None:
+        self.node = node
+        self.table = table
+        self.origin = origin
+
+    def evaluate(self, scope: Scope) -> Any:
+        value = self.node.evaluate(scope)
+        if value is MISSING or not isinstance(value, (str, int, float, bool)):
+            return MISSING
+        found = self.table.get(value if isinstance(value, str) else str(value), MISSING)
+        return MISSING if found is None else found
+
+
+_JSON_TYPES = {
+    "string": lambda v: isinstance(v, str),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+}
+
+
+class Typed(Node):
+    """A value kept only when it has the given JSON type."""
+
+    __slots__ = ("node", "type_name", "check")
+
+    def __init__(self, node: Node, type_name: str, origin: Origin) -> None:
+        self.node = node
+        self.type_name = type_name
+        self.check = _JSON_TYPES[type_name]
+        self.origin = origin
+
+    def evaluate(self, scope: Scope) -> Any:
+        value = self.node.evaluate(scope)
+        if value is MISSING or not self.check(value):
+            return MISSING
+        return value
+
+
+# ---------------------------------------------------------------- conditions
+# A condition that depends only on settings is folded to True or False by the compiler; the
+# classes below are the ones that depend on the message.
+
+
+class Condition:
+    __slots__ = ("origin",)
+
+    def test(self, scope: Scope) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class Truthy(Condition):
+    """The value is present and not false, 0, [] or {} (JMESPath truthiness)."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Node, origin: Origin) -> None:
+        self.node = node
+        self.origin = origin
+
+    def test(self, scope: Scope) -> bool:
+        value = self.node.evaluate(scope)
+        if value is MISSING or value is False:
+            return False
+        return not (isinstance(value, (list, dict)) and not value)
+
+
+class Present(Condition):
+    """The value is present (``present: true``) or missing (``present: false``)."""
+
+    __slots__ = ("node", "wanted")
+
+    def __init__(self, node: Node, wanted: bool, origin: Origin) -> None:
+        self.node = node
+        self.wanted = wanted
+        self.origin = origin
+
+    def test(self, scope: Scope) -> bool:
+        return (self.node.evaluate(scope) is not MISSING) is self.wanted
+
+
+class Equals(Condition):
+    __slots__ = ("node", "expected")
+
+    def __init__(self, node: Node, expected: Any, origin: Origin) -> None:
+        self.node = node
+        self.expected = expected
+        self.origin = origin
+
+    def test(self, scope: Scope) -> bool:
+        value = self.node.evaluate(scope)
+        return same(value, self.expected)
+
+
+class OneOf(Condition):
+    __slots__ = ("node", "choices")
+
+    def __init__(self, node: Node, choices: list, origin: Origin) -> None:
+        self.node = node
+        self.choices = choices
+        self.origin = origin
+
+    def test(self, scope: Scope) -> bool:
+        value = self.node.evaluate(scope)
+        return any(same(value, choice) for choice in self.choices)
+
+
+class All(Condition):
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: list[Condition], origin: Origin) -> None:
+        self.parts = parts
+        self.origin = origin
+
+    def test(self, scope: Scope) -> bool:
+        for part in self.parts:
+            if not part.test(scope):
+                return False
+        return True
+
+
+class AnyOf(Condition):
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: list[Condition], origin: Origin) -> None:
+        self.parts = parts
+        self.origin = origin
+
+    def test(self, scope: Scope) -> bool:
+        for part in self.parts:
+            if part.test(scope):
+                return True
+        return False
+
+
+class Not(Condition):
+    __slots__ = ("part",)
+
+    def __init__(self, part: Condition, origin: Origin) -> None:
+        self.part = part
+        self.origin = origin
+
+    def test(self, scope: Scope) -> bool:
+        return not self.part.test(scope)
+
+
+class Fired(Condition):
+    """True when one of the named rules emitted for this message already."""
+
+    __slots__ = ("names",)
+
+    def __init__(self, names: tuple[str, ...], origin: Origin) -> None:
+        self.names = names
+        self.origin = origin
+
+    def test(self, scope: Scope) -> bool:
+        return any(name in scope.fired for name in self.names)
+
+
+def same(value: Any, expected: Any) -> bool:
+    if value is MISSING:
+        return expected is None
+    if isinstance(value, bool) or isinstance(expected, bool):
+        return value is expected
+    return value == expected

@@ -1,0 +1,123 @@
+"""The settings catalog (every setting a rule set reads: its JSON Schema, default and meaning) and
+the resolution of a user's settings against it: defaults filled in, unknown keys warned about,
+wrong values refused with an error that names the setting."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from .errors import RuleError, SettingsError
+from .validation import describe
+from .yamlsource import load_yaml_file, load_yaml_text, plain
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One catalog entry."""
+
+    key: str
+    schema: dict
+    default: Any = None
+    required: bool = False
+    label: str = ""
+    doc: str = ""
+    error: str = ""
+    line: int | None = None
+
+
+@dataclass
+class Catalog:
+    """Every setting a rule set may read, in catalog order."""
+
+    file: str
+    settings: dict[str, Setting] = field(default_factory=dict)
+    _validators: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.settings
+
+    def validator(self, key: str):
+        found = self._validators.get(key)
+        if found is None:
+            found = jsonschema.Draft202012Validator(self.settings[key].schema)
+            self._validators[key] = found
+        return found
+
+    def resolve(self, given: dict | None) -> tuple[dict, list[str]]:
+        """The complete settings (catalog defaults for what ``given`` lacks) and the warnings."""
+        given = dict(given or {})
+        warnings = [f"setting {key!r} is not in the settings catalog; ignored" for key in given
+                    if key not in self.settings]
+        resolved: dict[str, Any] = {}
+        for key, setting in self.settings.items():
+            value = given.get(key)
+            if value is None:
+                if setting.required:
+                    raise SettingsError("is required" + (f" ({setting.error})" if setting.error else ""), key)
+                resolved[key] = setting.default
+                continue
+            error = next(iter(self.validator(key).iter_errors(value)), None)
+            if error is not None:
+                reason = setting.error or describe(error)[0]
+                raise SettingsError(f"{reason} (got {json.dumps(value)[:80]})", key)
+            resolved[key] = value
+        return resolved, warnings
+
+
+def load_catalog(path: Path) -> Catalog:
+    """Read a settings catalog file (YAML: ``settings: {key: {schema, default, ...}}``)."""
+    document = load_yaml_file(path)
+    entries = document.get("settings") if isinstance(document, dict) else None
+    if not isinstance(entries, dict):
+        raise RuleError("a settings catalog needs a 'settings' mapping", file=str(path),
+                        line=getattr(document, "line", None))
+    catalog = Catalog(file=str(path))
+    for key, entry in entries.items():
+        line = getattr(entry, "line", None)
+        if not isinstance(entry, dict) or not isinstance(entry.get("schema"), dict):
+            raise RuleError(f"setting {key!r} needs a 'schema' mapping", file=str(path), line=line)
+        unknown = set(entry) - {"schema", "default", "required", "label", "doc", "error"}
+        if unknown:
+            raise RuleError(f"setting {key!r}: unknown field {sorted(unknown)[0]!r}", file=str(path), line=line)
+        try:
+            jsonschema.Draft202012Validator.check_schema(entry["schema"])
+        except jsonschema.SchemaError as exc:
+            raise RuleError(f"setting {key!r}: invalid schema: {exc.message}", file=str(path), line=line) from None
+        setting = Setting(key=key, schema=plain(entry["schema"]), default=plain(entry.get("default")),
+                          required=bool(entry.get("required", False)), label=entry.get("label", ""),
+                          doc=entry.get("doc", ""), error=entry.get("error", ""), line=line)
+        catalog.settings[key] = setting
+        if not setting.required:
+            error = next(iter(catalog.validator(key).iter_errors(setting.default)), None)
+            if error is not None:
+                raise RuleError(f"setting {key!r}: default does not fit its schema: {error.message}",
+                                file=str(path), line=line)
+    return catalog
+
+
+def read_settings_file(path: Path | str) -> dict:
+    """A user's settings file: JSON, or YAML. An export wrapped as ``{"settings": {...}}`` is unwrapped."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"cannot read settings file {str(path)!r}: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        try:
+            data = load_yaml_text(text, str(path))
+        except RuleError as exc:
+            raise SettingsError(f"{path}: neither JSON nor YAML ({exc.message}, line {exc.line})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: settings must be an object of key: value")
+    if set(data) == {"settings"} and isinstance(data["settings"], dict):
+        data = data["settings"]
+    return plain(dict(data))

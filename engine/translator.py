@@ -1,0 +1,89 @@
+"""The public entry point: load a rule set once for a platform and settings, then translate
+messages one at a time or as a stream."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .compiler import RuleSet, compile_rule_set
+from .errors import Rejected
+from .evaluator import translate as _translate
+from .loader import list_platforms, load_variant
+from .resources import bundled_dir, default_rules_dir, find_rule_set
+from .settings import load_catalog
+from .validation import SchemaStore
+
+_stores: dict[str, SchemaStore] = {}
+
+
+def schema_store(schemas_dir: Path | str | None = None) -> SchemaStore:
+    """The schemas of a folder (default: the bundled ones), loaded once per process."""
+    root = Path(schemas_dir) if schemas_dir else bundled_dir("schemas")
+    key = str(root.resolve())
+    store = _stores.get(key)
+    if store is None:
+        store = SchemaStore(root)
+        _stores[key] = store
+    return store
+
+
+@dataclass
+class Result:
+    """The outcome of one message of a stream: its outputs, or why it was rejected."""
+
+    index: int
+    outputs: list[dict] | None = None
+    error: Rejected | None = None
+
+
+class Translator:
+    """A rule set compiled for one platform and one set of settings."""
+
+    def __init__(self, ruleset: RuleSet, warnings: list[str]) -> None:
+        self.ruleset = ruleset
+        self.warnings = warnings
+
+    @property
+    def platform(self) -> str:
+        return self.ruleset.platform
+
+    @property
+    def settings(self) -> dict:
+        """The settings in force: the user's, with catalog defaults for the rest."""
+        return self.ruleset.settings
+
+    def translate(self, message: Any, index: int | None = None) -> list[dict]:
+        """The ordered outputs ``[{"target": ..., "body": ...}]`` of one message.
+        Raises ``Rejected`` (with a reason and a JSON path) when it cannot be translated."""
+        return _translate(self.ruleset, message, index)
+
+    def translate_all(self, messages: Iterable[Any], start: int = 1) -> Iterator[Result]:
+        """Translate a stream; yields one ``Result`` per message, numbered from ``start``."""
+        for index, message in enumerate(messages, start):
+            try:
+                yield Result(index, outputs=_translate(self.ruleset, message, index))
+            except Rejected as rejected:
+                yield Result(index, error=rejected)
+
+
+def load(platform: str, settings: dict | None = None, rules_dir: Path | str | None = None,
+         schemas_dir: Path | str | None = None) -> Translator:
+    """Load and compile the variant ``platform`` of a rule set folder (default: the bundled rules).
+
+    ``settings`` are the user's settings; missing keys take the catalog's defaults. Raises
+    ``RuleError`` for a broken rule file and ``SettingsError`` for a bad setting."""
+    folder = find_rule_set(Path(rules_dir)) if rules_dir else default_rules_dir()
+    store = schema_store(schemas_dir)
+    raw = load_variant(folder, platform, store)
+    catalog = load_catalog(raw.settings_path)
+    resolved, warnings = catalog.resolve(settings)
+    return Translator(compile_rule_set(raw, catalog, resolved, store), warnings)
+
+
+def platforms(rules_dir: Path | str | None = None) -> list[str]:
+    """The platform variants of a rule set folder (default: the bundled rules)."""
+    folder = find_rule_set(Path(rules_dir)) if rules_dir else default_rules_dir()
+    return list_platforms(folder)

@@ -1,0 +1,124 @@
+"""Safe YAML loading that remembers where every mapping came from (file and line).
+
+Only plain YAML is accepted (no Python tags). Booleans follow YAML 1.2, as editors do: only
+``true`` / ``false`` are booleans, so keys and values such as ``on``, ``yes`` or ``off`` stay text.
+Duplicate keys are an error, not a silent overwrite."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import RuleError
+
+
+class LocatedDict(dict):
+    """A mapping read from YAML, with the file and 1-based line it starts on."""
+
+    __slots__ = ("file", "line", "key_lines")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.file: str | None = None
+        self.line: int | None = None
+        self.key_lines: dict[str, int] = {}
+
+
+class LocatedList(list):
+    """A sequence read from YAML, with the file and 1-based line it starts on."""
+
+    __slots__ = ("file", "line")
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.file: str | None = None
+        self.line: int | None = None
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
+    loader.flatten_mapping(node)
+    result = LocatedDict()
+    result.file = loader.source_name
+    result.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            key = str(key)
+        if key in result:
+            raise RuleError(f"duplicate key {key!r}", file=loader.source_name, line=key_node.start_mark.line + 1)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList:
+    result = LocatedList(loader.construct_object(child, deep=True) for child in node.value)
+    result.file = loader.source_name
+    result.line = node.start_mark.line + 1
+    return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+
+
+def load_yaml_text(text: str, source_name: str = "<string>") -> Any:
+    """Parse YAML text; errors name the source and line."""
+    loader = _Loader(text)
+    loader.source_name = source_name
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise RuleError(f"invalid YAML: {exc.problem or exc}", file=source_name, line=line) from None
+    except yaml.YAMLError as exc:
+        raise RuleError(f"invalid YAML: {exc}", file=source_name) from None
+    finally:
+        loader.dispose()
+
+
+def load_yaml_file(path: Path) -> Any:
+    """Parse a YAML file; errors name the file and line."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    return load_yaml_text(text, str(path))
+
+
+def plain(value: Any) -> Any:
+    """The same data as plain dicts and lists (located containers are for error messages only)."""
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+def line_of(document: Any, path: list) -> int | None:
+    """The line of the deepest located node on ``path`` (a list of keys and indexes) in a document."""
+    line = getattr(document, "line", None)
+    node = document
+    for step in path:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            break
+        line = getattr(node, "line", None) or line
+    return line
