@@ -1,0 +1,31 @@
+"""Alias (user mapping, unmapping) and user deletion in cloud mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from support import assert_stated_outcome, documented_cases, outcome, run_case
+
+
+@pytest.mark.parametrize("case", documented_cases("alias", "delete", platform="server"))
+def test_documented_alias_and_delete_examples(case, snapshot):
+    result = run_case(case)
+    assert_stated_outcome(case, result)
+    assert result == snapshot
+
+
+def test_alias_without_previous_id_is_rejected_with_the_reason():
+    result = outcome("server", {"sendAlias": True}, {"type": "alias", "userId": "user-12345"})
+    assert result["rejected"]["path"] == "$.user_id"
+    assert "previousId" in result["rejected"]["error"]
+
+
+def test_unmap_without_enable_alias_sends_nothing():
+    message = {"type": "alias", "userId": "456", "integrations": {"Amplitude": {"unmap": "123"}}}
+    assert outcome("server", {}, message) == []
+
+
+def test_delete_body_never_carries_keys():
+    secret = "fedcba9876543210fedcba9876543210"
+    [output] = outcome("server", {"secretKey": secret}, {"type": "delete", "userId": "user-12345"})
+    assert output["body"] == {"user_ids": ["user-12345"], "requester": "segment"}

@@ -1,0 +1,28 @@
+"""Group in cloud mode: type/value traits with group properties, the legacy fallback, and the
+refusal of an empty group id."""
+
+from __future__ import annotations
+
+import pytest
+
+from support import assert_stated_outcome, documented_cases, outcome, run_case
+
+
+@pytest.mark.parametrize("case", documented_cases("group", platform="server"))
+def test_documented_group_examples(case, snapshot):
+    result = run_case(case)
+    assert_stated_outcome(case, result)
+    assert result == snapshot
+
+
+def test_missing_group_id_is_rejected_with_its_path():
+    result = outcome("server", {}, {"type": "group", "userId": "user-12345"})
+    assert result["rejected"]["path"] == "$.groupId"
+    assert "groupId" in result["rejected"]["error"]
+
+
+def test_numeric_group_value_trait_is_sent_as_text():
+    message = {"type": "group", "groupId": "g-12345", "userId": "user-12345", "traits": {"plan": "pro", "seats": 12}}
+    results = outcome("server", {"groupTypeTrait": "plan", "groupValueTrait": "seats"}, message)
+    assert results[0]["body"]["groups"] == {"pro": "12"}
+    assert results[1]["body"]["group_value"] == "12"

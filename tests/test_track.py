@@ -1,0 +1,91 @@
+"""Track in cloud mode: event fields, the context fields of the spec's example, timing and
+deduplication, event-level groups and session ids."""
+
+from __future__ import annotations
+
+import pytest
+
+from support import assert_stated_outcome, documented_cases, outcome, run_case
+
+
+@pytest.mark.parametrize("case", documented_cases("track", "event-level-groups", "session-id", platform="server"))
+def test_documented_track_examples(case, snapshot):
+    result = run_case(case)
+    assert_stated_outcome(case, result)
+    assert result == snapshot
+
+
+def _body(message, settings=None):
+    [output] = outcome("server", settings or {}, message)
+    assert output["target"] == "httpapi"
+    return output["body"]
+
+
+TRACK = {"type": "track", "event": "Song Played", "userId": "user-12345"}
+
+
+@pytest.mark.parametrize("timestamp, millis", [
+    ("2016-10-17T00:30:08.276Z", 1476664208276),
+    ("2016-10-17T02:30:08.276+02:00", 1476664208276),
+    ("2016-10-17T00:30:08.276123456Z", 1476664208276),
+    ("2016-10-17T00:30:08Z", 1476664208000),
+    ("2016-10-17T00:30:08.276", 1476664208276),
+    ("2016-10-17T00:30:08-0530", 1476684008000),
+    ("2014", 1388534400000),
+])
+def test_time_is_epoch_millis_of_timestamp(timestamp, millis):
+    assert _body({**TRACK, "timestamp": timestamp})["time"] == millis
+
+
+def test_no_timestamp_no_time_and_no_message_id_no_insert_id():
+    body = _body(TRACK)
+    assert "time" not in body and "insert_id" not in body
+
+
+def test_insert_id_is_message_id():
+    assert _body({**TRACK, "messageId": "abc-123"})["insert_id"] == "abc-123"
+
+
+def test_event_properties_keep_nested_values_and_user_properties_are_context_traits():
+    message = {**TRACK, "properties": {"song": {"title": "x", "tags": [1, 2]}},
+               "context": {"traits": {"email": "a@example.com"}}}
+    body = _body(message)
+    assert body["event_properties"] == {"song": {"title": "x", "tags": [1, 2]}}
+    assert body["user_properties"] == {"email": "a@example.com"}
+
+
+@pytest.mark.parametrize("locale, language", [("en-US", "en-US"), ({"language": "en-us"}, "en-us")])
+def test_language_from_string_or_object_locale(locale, language):
+    assert _body({**TRACK, "context": {"locale": locale}})["language"] == language
+
+
+@pytest.mark.parametrize("os_name, field", [("iOS", "idfa"), ("Android", "adid")])
+def test_advertising_id_by_os(os_name, field):
+    body = _body({**TRACK, "context": {"os": {"name": os_name}, "device": {"advertisingId": "ad-id-1"}}})
+    assert body[field] == "ad-id-1"
+    assert {"idfa", "adid"} - {field} & set(body) == set()
+
+
+@pytest.mark.parametrize("library, device_type, platform", [
+    ("analytics.js", None, "Web"), ("analytics-ios", None, "iOS"), ("analytics-android", None, "Android"),
+    ("analytics-node", "server", "server"), ("analytics-node", None, None)])
+def test_platform_from_library_else_device_type(library, device_type, platform):
+    context = {"library": {"name": library}}
+    if device_type:
+        context["device"] = {"type": device_type}
+    assert _body({**TRACK, "context": context}).get("platform") == platform
+
+
+def test_session_id_from_iso_start_time():
+    body = _body({**TRACK, "integrations": {"Amplitude": {"session_id": "2016-10-17T00:30:08.276Z"}}})
+    assert body["session_id"] == 1476664208276
+
+
+def test_map_query_params_to_event_properties():
+    message = {**TRACK, "properties": {"a": 1}, "context": {"page": {"search": "?utm=x"}}}
+    body = _body(message, {"mapQueryParams": {"query": "event_properties", "other": "user_properties"}})
+    assert body["event_properties"] == {"a": 1, "query": "?utm=x"}
+
+
+def test_integrations_amplitude_true_is_accepted():
+    assert "groups" not in _body({**TRACK, "integrations": {"Amplitude": True}})
