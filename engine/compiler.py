@@ -201,8 +201,9 @@ class _Compiler:
         own = spec.get("body") or {}
         for key, value in own.items():
             fields.append((key, self.value(value, self._origin(own, value, key))))
+        include_origin = n.Origin(spec.file, spec.key_lines.get("include", spec.line), rule=self.rule)
         for fragment in spec.get("include") or []:
-            for key, node in self.fragment(fragment, origin):
+            for key, node in self.fragment(fragment, include_origin):
                 if key not in own:
                     fields = [(k, v) for k, v in fields if k != key] + [(key, node)]
         for key in spec.get("drop") or []:
@@ -259,9 +260,10 @@ class _Compiler:
             for case in spec["cases"]:
                 corigin = self._origin(case, case, origin.field, origin)
                 condition = self.condition(case["when"], corigin) if "when" in case else True
+                node = self.value(case["use"], corigin)  # compiled even when unused: errors show early
                 if condition is False:
                     continue
-                cases.append((condition, self.value(case["use"], corigin)))
+                cases.append((condition, node))
                 if condition is True:
                     break
             if not cases:
