@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import IO
 
 from . import translator as api
-from .errors import EngineError, Rejected, RuleError, SettingsError
+from .errors import Rejected, RuleError, SettingsError
 from .reader import BadInput, read_messages
 from .settings import read_settings_file
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
 _TRANSLATE_HELP = """\
-Translate Segment messages into what Amplitude receives, by the rules of one platform variant.
+Translate messages into what the destination receives, by the rules of one platform variant.
 
 INPUT files hold NDJSON (one message a line), a JSON array of messages, or one JSON message
 (pretty-printed is fine); .gz files are read as gzip; "-" or no INPUT reads standard input.
@@ -72,6 +72,30 @@ def _describe_platforms(rules_dir: str | None, schemas_dir: str | None) -> str:
     return "\n".join(lines)
 
 
+def _bundled_summary() -> str:
+    try:
+        from .resources import default_rules_dir
+
+        return default_rules_dir().name
+    except OSError:
+        return "none found"
+
+
+def _platforms_epilog() -> str:
+    """The bundled platforms and what each emits, from the rule files' own descriptions."""
+    from .loader import describe_platforms
+    from .resources import default_rules_dir
+
+    try:
+        described = describe_platforms(default_rules_dir())
+    except OSError:
+        return ""
+    lines = ["Platforms of the bundled rules (see 'seg2amp platforms' for their targets):"]
+    for name, text in described.items():
+        lines.append(f"  {name:<9} {' '.join(text.split())}")
+    return "\n".join(lines)
+
+
 def _cmd_translate(args: argparse.Namespace) -> int:
     settings = read_settings_file(args.settings) if args.settings else {}
     translator = api.load(args.platform, settings, args.rules, args.schemas)
@@ -116,8 +140,8 @@ def _cmd_platforms(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seg2amp",
-        description="Translate Segment analytics messages into the Amplitude requests or SDK calls that "
-                    "Segment's Amplitude destination makes, by declarative YAML rules.",
+        description="Translate analytics messages into the requests or SDK calls a destination receives, "
+                    "by declarative YAML rules (the bundled rule set: " + _bundled_summary() + ").",
         epilog="Run 'seg2amp COMMAND --help' for a command's options. "
                "'seg2amp platforms' lists the platform variants and what each emits.",
     )
@@ -125,14 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     translate = commands.add_parser(
         "translate", help="translate messages (NDJSON or JSON) into outputs (NDJSON)",
-        description=_TRANSLATE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=_TRANSLATE_HELP, epilog=_platforms_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     translate.add_argument("inputs", nargs="*", metavar="INPUT",
                            help="message files (NDJSON, JSON array or JSON document; .gz ok); '-' is stdin")
     translate.add_argument("--platform", "-p", required=True,
                            help="platform variant, e.g. 'server' (cloud mode); see 'seg2amp platforms'")
     translate.add_argument("--settings", "-s", metavar="FILE",
-                           help="destination settings as Segment exports them (JSON or YAML, camelCase keys); "
-                                "missing keys take the catalog defaults")
+                           help="destination settings, as exported (JSON or YAML); missing keys take the "
+                                "defaults of the rule set's settings catalog")
     translate.add_argument("--rules", metavar="DIR",
                            help="rule set folder to use instead of the bundled rules (copy it, edit it, run it)")
     translate.add_argument("--schemas", metavar="DIR", help="schemas folder (default: the bundled schemas)")

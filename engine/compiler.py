@@ -356,7 +356,7 @@ class _Compiler:
         if "fired" in spec:
             names = (spec["fired"],) if isinstance(spec["fired"], str) else tuple(spec["fired"])
             for name in names:
-                if name not in self.earlier:
+                if name not in self.earlier and name not in self.raw.removed:
                     raise self._error(f"'fired' names {name!r}, which is not an earlier rule", origin)
             return n.Fired(names, origin)
         if "setting" in spec:

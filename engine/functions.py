@@ -15,7 +15,8 @@ from typing import Any
 from jmespath import functions
 
 _DATE_ONLY = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-_FRACTION = re.compile(r"(\.\d+)")
+_FRACTION = re.compile(r"[.,](\d+)")
+_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
 
 
 def epoch_millis(value: Any) -> int | None:
@@ -38,8 +39,9 @@ def epoch_millis(value: Any) -> int | None:
     else:
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
-        # Python before 3.11 accepts only 3 or 6 fraction digits: pad or cut to 6.
-        text = _FRACTION.sub(lambda m: (m.group(1) + "000000")[:7], text, count=1)
+        # Older Pythons accept only ".", 3 or 6 fraction digits and "+hh:mm": normalise to that.
+        text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+        text = _OFFSET.sub(r"\1:\2", text)
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:

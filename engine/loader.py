@@ -32,19 +32,26 @@ class RawRuleSet:
     targets: dict[str, dict] = field(default_factory=dict)
     fragments: dict[str, dict] = field(default_factory=dict)
     rules: list[dict] = field(default_factory=list)
+    removed: set[str] = field(default_factory=set)
 
 
-def list_platforms(folder: Path) -> list[str]:
-    """The variants of a rule set folder: the YAML files that declare ``platform``."""
-    found = []
+def describe_platforms(folder: Path) -> dict[str, str]:
+    """The variants of a rule set folder (the YAML files that declare ``platform``), each with the
+    file's ``description``."""
+    found = {}
     for path in sorted(Path(folder).glob("*.yaml")):
         try:
             document = load_yaml_file(path)
         except RuleError:
             continue
         if isinstance(document, dict) and isinstance(document.get("platform"), str):
-            found.append(document["platform"])
+            found[document["platform"]] = str(document.get("description", ""))
     return found
+
+
+def list_platforms(folder: Path) -> list[str]:
+    """The variants of a rule set folder."""
+    return list(describe_platforms(folder))
 
 
 def load_variant(folder: Path, platform: str, schemas: SchemaStore) -> RawRuleSet:
@@ -133,6 +140,7 @@ def _merge_file(raw: RawRuleSet, path: Path, schemas: SchemaStore, chain: tuple)
     for name in document.get("remove") or []:
         before = len(raw.rules)
         raw.rules = [r for r in raw.rules if r["name"] != name]
+        raw.removed.add(name)
         if len(raw.rules) == before:
             raise RuleError(f"'remove' names {name!r}, which no extended file defines", file=str(path),
                             line=line_of(document, ["remove"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,7 @@ def documented_cases(*files: str, platform: str | None = None) -> list:
     return params
 
 
-@lru_cache(maxsize=None)
+@cache
 def _translator(platform: str, settings_json: str) -> engine.Translator:
     return engine.load(platform, json.loads(settings_json))
 
@@ -94,7 +94,7 @@ def assert_stated_outcome(case: Case, result: Any) -> None:
     assert isinstance(result, list), f"{case.id}: expected outputs, got {result}"
     assert [o["target"] for o in result] == [e["target"] for e in case.expect], (
         f"{case.id}: targets {[o['target'] for o in result]} != {[e['target'] for e in case.expect]}")
-    for number, (output, expected) in enumerate(zip(result, case.expect), 1):
+    for number, (output, expected) in enumerate(zip(result, case.expect, strict=True), 1):
         body = output["body"]
         for key, value in (expected.get("body") or {}).items():
             assert key in body, f"{case.id}: output {number} lacks {key!r}: {body}"

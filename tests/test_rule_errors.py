@@ -98,8 +98,8 @@ def test_unknown_target_and_fragment(rules):
     error = _load_error(rules)
     assert "unknown target 'usermapping'" in error.message and error.rule == "alias.map"
     shutil.copy(default_rules_dir() / "server.yaml", rules / "server.yaml")
-    line = _replace(rules / "server.yaml", "include: [identity, timing, context]\n      body:\n        user_properties: &legacy",
-                    "include: [identity, timing, contexts]\n      body:\n        user_properties: &legacy")
+    legacy = "include: [identity, timing, context]\n      body:\n        user_properties: &legacy"
+    line = _replace(rules / "server.yaml", legacy, legacy.replace("context]", "contexts]"))
     error = _load_error(rules)
     assert "unknown fragment 'contexts'" in error.message and error.rule == "group.legacy"
     assert error.line == line

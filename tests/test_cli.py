@@ -1,0 +1,157 @@
+"""The command line as a user runs it: inputs in every accepted form, outputs, rejects, the
+summary line, exit codes, another rules folder, --help."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.resources import default_rules_dir
+from support import API_KEY, FIXTURES
+
+SAMPLES = FIXTURES / "samples"
+TRACK = {"type": "track", "event": "Song Played", "userId": "user-12345", "messageId": "m-1"}
+PAGE = {"type": "page", "userId": "user-12345", "name": "Home", "messageId": "m-2"}
+
+
+@pytest.fixture
+def settings(tmp_path) -> Path:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"apiKey": API_KEY, "trackNamedPages": True}))
+    return path
+
+
+def _run(capsys, *args):
+    code = main(["translate", "--platform", "server", *map(str, args)])
+    captured = capsys.readouterr()
+    lines = [json.loads(line) for line in captured.out.splitlines()]
+    return code, lines, captured.err
+
+
+def _summary(err: str) -> str:
+    return err.strip().splitlines()[-1]
+
+
+def test_sample_data_translates(capsys):
+    code, lines, err = _run(capsys, "--settings", SAMPLES / "settings.json", SAMPLES / "messages.ndjson")
+    assert code == 0
+    assert _summary(err) == "seg2amp: 8 messages read, 8 translated, 0 rejected, 11 outputs written"
+    assert [line["input"] for line in lines] == [1, 2, 3, 4, 4, 4, 5, 6, 6, 7, 8]
+    assert all(set(line) == {"target", "body", "input"} for line in lines)
+    assert all("api_key" not in json.dumps(line) and API_KEY not in json.dumps(line) for line in lines)
+
+
+@pytest.mark.parametrize("form", ["ndjson", "array", "pretty-array", "document", "gzip"])
+def test_input_forms(tmp_path, settings, capsys, form):
+    path = tmp_path / "in.json"
+    if form == "ndjson":
+        path.write_text(json.dumps(TRACK) + "\n\n" + json.dumps(PAGE) + "\n")
+    elif form == "array":
+        path.write_text(json.dumps([TRACK, PAGE]))
+    elif form == "pretty-array":
+        path.write_text(json.dumps([TRACK, PAGE], indent=2))
+    elif form == "document":
+        path.write_text(json.dumps(TRACK, indent=2) + "\n" + json.dumps(PAGE, indent=2))
+    else:
+        path = tmp_path / "in.ndjson.gz"
+        path.write_bytes(gzip.compress((json.dumps(TRACK) + "\n" + json.dumps(PAGE) + "\n").encode()))
+    code, lines, err = _run(capsys, "-s", settings, path)
+    assert code == 0, err
+    assert [(line["input"], line["body"]["event_type"]) for line in lines] == [(1, "Song Played"),
+                                                                             (2, "Loaded Home Page")]
+
+
+def test_several_inputs_are_numbered_across_files(tmp_path, settings, capsys):
+    (tmp_path / "a.ndjson").write_text(json.dumps(TRACK) + "\n")
+    (tmp_path / "b.ndjson").write_text(json.dumps(PAGE) + "\n")
+    code, lines, _ = _run(capsys, "-s", settings, tmp_path / "a.ndjson", tmp_path / "b.ndjson")
+    assert [line["input"] for line in lines] == [1, 2]
+
+
+def test_rejects_go_to_stderr_and_the_run_goes_on(settings, capsys):
+    code, lines, err = _run(capsys, "-s", SAMPLES / "settings.json", SAMPLES / "rejected.ndjson")
+    assert code == 1
+    rejects = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert [(r["input"], r["path"]) for r in rejects] == [(1, "$.groupId"), (2, "$"), (3, "$.user_id"), (4, "$")]
+    assert "not JSON" in rejects[3]["error"] and "rejected.ndjson:4" in rejects[3]["error"]
+    assert [line["input"] for line in lines] == [5]
+    assert _summary(err) == "seg2amp: 5 messages read, 1 translated, 4 rejected, 1 outputs written"
+
+
+def test_rejects_file_and_output_file(tmp_path, settings, capsys):
+    out, bad = tmp_path / "out.ndjson", tmp_path / "bad.ndjson"
+    code = main(["translate", "-p", "server", "-s", str(SAMPLES / "settings.json"), "-o", str(out),
+                 "--rejects", str(bad), str(SAMPLES / "rejected.ndjson")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert len(bad.read_text().splitlines()) == 4 and len(out.read_text().splitlines()) == 1
+    assert err.strip().splitlines() == ["seg2amp: 5 messages read, 1 translated, 4 rejected, 1 outputs written"]
+
+
+def test_message_that_is_not_an_object(tmp_path, settings, capsys):
+    path = tmp_path / "in.ndjson"
+    path.write_text('[1, 2]\n"text"\n')
+    code, _, err = _run(capsys, "-s", settings, path)
+    assert code == 1
+    assert '"input":1' in err and "must be a JSON object" in err
+
+
+def test_edited_copy_of_the_rules_is_used(tmp_path, settings, capsys):
+    folder = tmp_path / "my-rules"
+    shutil.copytree(default_rules_dir(), folder)
+    server = folder / "server.yaml"
+    server.write_text(server.read_text().replace('"Loaded {{ category }} {{ name }} Page"',
+                                                 '"Visited {{ name }} ({{ category }})"'))
+    path = tmp_path / "in.ndjson"
+    path.write_text(json.dumps({**PAGE, "category": "Docs"}) + "\n")
+    code, lines, _ = _run(capsys, "-s", settings, "--rules", folder, path)
+    assert code == 0 and lines[0]["body"]["event_type"] == "Visited Home (Docs)"
+
+
+def test_broken_rules_exit_2_with_location(tmp_path, settings, capsys):
+    folder = tmp_path / "rules"
+    shutil.copytree(default_rules_dir(), folder)
+    (folder / "server.yaml").write_text((folder / "server.yaml").read_text().replace("on: identify", "on: [identify"))
+    code, lines, err = _run(capsys, "-s", settings, "--rules", folder, SAMPLES / "messages.ndjson")
+    assert code == 2 and lines == []
+    assert "server.yaml:" in err and "invalid YAML" in err
+
+
+def test_missing_input_file_exits_2(tmp_path, settings, capsys):
+    code, _, err = _run(capsys, "-s", settings, tmp_path / "nope.ndjson")
+    assert code == 2 and "nope.ndjson" in err
+
+
+def test_help_teaches(capsys):
+    with pytest.raises(SystemExit):
+        main(["translate", "--help"])
+    out = capsys.readouterr().out
+    for phrase in ("--platform", "--settings", "--rules", "--rejects", "NDJSON", ".gz", "Exit status", "Examples"):
+        assert phrase in out
+
+
+def test_platforms_lists_server_and_its_targets(capsys):
+    assert main(["platforms"]) == 0
+    out = capsys.readouterr().out
+    assert "server" in out and "httpapi" in out and "usermap" in out and "deletions" in out
+
+
+def test_installed_command_reads_stdin_from_any_directory(tmp_path):
+    """The console script (or the module, when it is not on PATH) from outside the repository:
+    the bundled rules and schemas are found without the checkout."""
+    command = [shutil.which("seg2amp")] if shutil.which("seg2amp") else [sys.executable, "-m", "engine.cli"]
+    (tmp_path / "settings.json").write_text(json.dumps({"apiKey": API_KEY}))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    result = subprocess.run([*command, "translate", "-p", "server", "-s", "settings.json"], cwd=tmp_path,
+                            input=json.dumps(TRACK) + "\n", capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["body"]["event_type"] == "Song Played"
+    assert "1 messages read, 1 translated" in result.stderr

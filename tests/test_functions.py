@@ -1,0 +1,58 @@
+"""The generic helpers rules use: JMESPath functions and conversions."""
+
+from __future__ import annotations
+
+import jmespath
+import pytest
+
+from engine.functions import RuleFunctions, epoch_millis, to_number
+
+OPTIONS = jmespath.Options(custom_functions=RuleFunctions({"keys": ["a", "b"], "n": 3}))
+
+
+def search(expression, data):
+    return jmespath.search(expression, data, OPTIONS)
+
+
+@pytest.mark.parametrize("text, millis", [
+    ("1970-01-01T00:00:00Z", 0),
+    ("2016-10-17T00:30:08.276Z", 1476664208276),
+    ("2016-10-17T00:30:08,276Z", 1476664208276),
+    ("2016-10-17 00:30:08.276+00:00", 1476664208276),
+    ("2016-10-17T00:30:08.2Z", 1476664208200),
+    ("2016-10-17T06:00:08.276+0530", 1476664208276),
+    ("2016-10-17", 1476662400000),
+    ("2016-10", 1475280000000),
+    ("1969-12-31T23:59:59.999Z", -1),
+    ("not a date", None),
+    (1476664208276, 1476664208276),
+    (True, None),
+    (None, None),
+])
+def test_epoch_millis(text, millis):
+    assert epoch_millis(text) == millis
+
+
+@pytest.mark.parametrize("value, number", [("32", 32), ("-2.5", -2.5), (" 7 ", 7), (4, 4), ("1e3", 1000.0),
+                                           ("$32", None), ("nan", None), (True, None), (None, None), ([], None)])
+def test_to_number(value, number):
+    assert to_number(value) == number and type(to_number(value)) is type(number)
+
+
+def test_object_helpers():
+    data = {"obj": {"a": 1, "b": "", "c": None, "d": 4}, "k": "d"}
+    assert search("pick(obj, setting('keys'))", data) == {"a": 1, "b": ""}
+    assert search("omit(obj, [setting('keys'), 'c'])", data) == {"d": 4}
+    assert search("compact(obj)", data) == {"a": 1, "d": 4}
+    assert search("get(obj, k)", data) == 4
+    assert search("from_items([[k, obj.a], ['x', obj.c], [obj.c, `1`]])", data) == {"d": 1}
+    assert search("keys_with_value(`{\"p\": \"e\", \"q\": \"u\", \"r\": \"e\"}`, 'e')", data) == ["p", "r"]
+    assert search("with_value(['p', 'q'], k)", data) == {"p": "d", "q": "d"}
+    assert search("with_value(['p'], obj.c)", data) == {}
+    assert search("setting('n')", data) == 3
+    assert search("pick(nothing, setting('keys'))", data) is None
+
+
+def test_text_lower_upper():
+    assert search("text(`12`)", {}) == "12" and search("text(`true`)", {}) is None
+    assert search("lower('iOS')", {}) == "ios" and search("upper(missing)", {}) is None

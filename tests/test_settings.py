@@ -1,0 +1,77 @@
+"""Settings: defaults from the catalog, unknown keys warned about, bad values refused by name."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import engine
+from engine.cli import main
+from engine.settings import read_settings_file
+from support import API_KEY
+
+
+def test_missing_keys_take_catalog_defaults():
+    translator = engine.load("server", {"apiKey": API_KEY})
+    settings = translator.settings
+    assert settings["trackNamedPages"] is False and settings["trackCategorizedPages"] is False
+    assert settings["trackAllPages"] is False and settings["useLogRevenueV2"] is True
+    assert settings["traitsToIncrement"] == [] and settings["minIdLength"] == 5
+
+
+def test_unknown_key_is_a_warning():
+    translator = engine.load("server", {"apiKey": API_KEY, "someNewSegmentKey": 1})
+    assert translator.warnings == ["setting 'someNewSegmentKey' is not in the settings catalog; ignored"]
+
+
+@pytest.mark.parametrize("settings, key", [
+    ({"apiKey": API_KEY, "trackNamedPages": "yes"}, "trackNamedPages"),
+    ({"apiKey": API_KEY, "traitsToIncrement": "logins"}, "traitsToIncrement"),
+    ({"apiKey": API_KEY, "traitsToIncrement": [1]}, "traitsToIncrement"),
+    ({"apiKey": API_KEY, "minIdLength": 0}, "minIdLength"),
+    ({"apiKey": "not-a-key"}, "apiKey"),
+    ({"apiKey": API_KEY + "0"}, "apiKey"),
+    ({}, "apiKey"),
+])
+def test_bad_value_names_the_setting(settings, key):
+    with pytest.raises(engine.SettingsError) as info:
+        engine.load("server", settings)
+    assert info.value.key == key
+    assert str(info.value).startswith(f"setting {key!r}: ")
+
+
+def test_api_key_error_says_what_it_must_be():
+    with pytest.raises(engine.SettingsError) as info:
+        engine.load("server", {"apiKey": "abc"})
+    assert "32 letters and digits" in str(info.value)
+
+
+def test_null_takes_the_default():
+    assert engine.load("server", {"apiKey": API_KEY, "trackAllPages": None}).settings["trackAllPages"] is False
+
+
+def test_settings_file_json_yaml_and_wrapped(tmp_path):
+    (tmp_path / "s.json").write_text(json.dumps({"apiKey": API_KEY, "sendAlias": True}))
+    (tmp_path / "s.yaml").write_text(f"apiKey: '{API_KEY}'\nsendAlias: true\ntraitsToIncrement: [logins]\n")
+    (tmp_path / "w.json").write_text(json.dumps({"settings": {"apiKey": API_KEY}}))
+    assert read_settings_file(tmp_path / "s.json") == {"apiKey": API_KEY, "sendAlias": True}
+    assert read_settings_file(tmp_path / "s.yaml")["traitsToIncrement"] == ["logins"]
+    assert read_settings_file(tmp_path / "w.json") == {"apiKey": API_KEY}
+
+
+def test_cli_bad_setting_exits_2_naming_the_key(tmp_path, capsys):
+    (tmp_path / "s.json").write_text(json.dumps({"apiKey": API_KEY, "sendAlias": "on"}))
+    (tmp_path / "in.ndjson").write_text('{"type":"alias","previousId":"a1234","userId":"b1234"}\n')
+    code = main(["translate", "-p", "server", "-s", str(tmp_path / "s.json"), str(tmp_path / "in.ndjson")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "setting 'sendAlias'" in captured.err
+    assert captured.out == ""
+
+
+def test_cli_unknown_setting_warns_on_stderr(tmp_path, capsys):
+    (tmp_path / "s.json").write_text(json.dumps({"apiKey": API_KEY, "futureKey": True}))
+    (tmp_path / "in.ndjson").write_text("")
+    assert main(["translate", "-p", "server", "-s", str(tmp_path / "s.json"), str(tmp_path / "in.ndjson")]) == 0
+    assert "warning: setting 'futureKey'" in capsys.readouterr().err
