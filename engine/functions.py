@@ -124,6 +124,13 @@ class RuleFunctions(functions.Functions):
         unwanted = set(_flat_strings(keys))
         return {k: v for k, v in obj.items() if k not in unwanted}
 
+    @functions.signature({"types": ["object", "null"]}, {"types": ["object"]})
+    def _func_rename_keys(self, obj, renames):
+        """rename_keys(obj, {old: new}): obj with keys renamed, in obj's order."""
+        if obj is None:
+            return None
+        return {renames.get(k, k) if isinstance(renames.get(k, k), str) else k: v for k, v in obj.items()}
+
     @functions.signature({"types": ["object", "null"]}, {"types": []})
     def _func_get(self, obj, key):
         """get(obj, key): the value under a key computed at run time; null when absent."""

@@ -50,6 +50,7 @@ def test_object_helpers():
     assert search("with_value(['p', 'q'], k)", data) == {"p": "d", "q": "d"}
     assert search("with_value(['p'], obj.c)", data) == {}
     assert search("setting('n')", data) == 3
+    assert search("rename_keys(obj, `{\"a\": \"A\", \"d\": \"D\"}`)", data) == {"A": 1, "b": "", "c": None, "D": 4}
     assert search("pick(nothing, setting('keys'))", data) is None
 
 
