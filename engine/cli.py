@@ -40,9 +40,33 @@ Examples:
 """
 
 
-def _write(stream: IO[str], record: dict) -> None:
-    stream.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+def _dumps(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _write_reject(stream: IO[str], record: dict) -> None:
+    stream.write(json.dumps(record, separators=(",", ":")))  # ASCII: safe whatever the message held
     stream.write("\n")
+
+
+def _output_lines(outputs: list[dict], index: int) -> str:
+    """The NDJSON text of one message's outputs, all or nothing: an output that is not valid JSON
+    text (a lone surrogate from undecodable bytes, NaN) rejects the message."""
+    lines = []
+    for number, output in enumerate(outputs, 1):
+        output["input"] = index
+        try:
+            text = _dumps(output)
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise Rejected(f"output {number} ({output['target']}) would hold text that is not valid Unicode "
+                           "(the input had bytes that are not UTF-8, or a lone surrogate escape)", "$", index,
+                           output=output["target"]) from None
+        except ValueError as exc:
+            raise Rejected(f"output {number} ({output['target']}) is not valid JSON: {exc}", "$", index,
+                           output=output["target"]) from None
+        lines.append(text)
+    return "".join(line + "\n" for line in lines)
 
 
 def _describe_platforms(rules_dir: str | None, schemas_dir: str | None) -> str:
@@ -111,14 +135,13 @@ def _cmd_translate(args: argparse.Namespace) -> int:
                 if isinstance(message, BadInput):
                     raise Rejected(f"{message.reason} ({message.source})", "$", index)
                 outputs = translator.translate(message, index)
+                text = _output_lines(outputs, index)
             except Rejected as exc:
                 rejected += 1
-                _write(rejects, exc.as_record())
+                _write_reject(rejects, exc.as_record())
                 continue
             translated += 1
-            for output in outputs:
-                output["input"] = index
-                _write(out, output)
+            out.write(text)
             written += len(outputs)
     finally:
         if args.output:

@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jmespath
-from jinja2 import ChainableUndefined, TemplateSyntaxError
+from jinja2 import ChainableUndefined, TemplateSyntaxError, meta
+from jinja2 import nodes as jinja_nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jmespath.exceptions import JMESPathError
+from jmespath.parser import ParsedResult
+from jmespath.visitor import TreeInterpreter
 
 from . import nodes as n
 from .errors import RuleError
@@ -26,6 +29,11 @@ _PLAIN_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$
 _BUILTIN_FUNCTIONS = frozenset(
     name[len("_func_"):] for name in dir(jmespath.functions.Functions) if name.startswith("_func_")
 )
+# JMESPath AST nodes that never read the data a selector is applied to.
+_DATA_FREE = frozenset({"literal", "function_expression", "multi_select_list", "multi_select_dict", "key_val_pair",
+                        "or_expression", "and_expression", "not_expression", "comparator"})
+# Names a template sees besides the message's fields.
+_TEMPLATE_NAMES = frozenset({"message", "item", "index", "seq", "settings", "body"})
 
 
 @dataclass
@@ -74,6 +82,7 @@ class Rule:
     emits: list[Emit]
     reject: tuple[Any, str] | None
     origin: n.Origin
+    stop: bool = False
 
 
 @dataclass
@@ -180,13 +189,13 @@ class _Compiler:
         reject = None
         if "reject" in spec:
             text = spec["reject"]["error"]
-            reject = (n.Template(text, self._template(text, origin), True, origin), spec["reject"].get("path", "$"))
+            reject = (self._text_template(text, True, origin), spec["reject"].get("path", "$"))
         else:
             items = spec["emit"] if isinstance(spec["emit"], list) else [spec["emit"]]
             emits = [self.emit(item) for item in items]
         return Rule(name=name, spec=spec.get("spec", ""), note=spec.get("note", ""),
                     on=tuple(on) if on else None, condition=condition, when=spec.get("when"),
-                    emits=emits, reject=reject, origin=origin)
+                    emits=emits, reject=reject, origin=origin, stop=bool(spec.get("stop", False)))
 
     def emit(self, spec: dict) -> Emit:
         origin = n.Origin(spec.file, spec.line, rule=self.rule)
@@ -245,8 +254,7 @@ class _Compiler:
         if "select" in spec:
             node = self.selector(spec["select"], from_item, origin)
         elif "template" in spec:
-            node = n.Template(spec["template"], self._template(spec["template"], origin),
-                              spec.get("collapse_spaces", True), origin)
+            node = self._text_template(spec["template"], spec.get("collapse_spaces", True), origin)
         elif "value" in spec:
             node = n.Const(plain(spec["value"]), origin)
         elif "setting" in spec:
@@ -296,15 +304,20 @@ class _Compiler:
     def selector(self, text: str, from_item: bool, origin: n.Origin) -> n.Node:
         if _PLAIN_PATH.match(text):
             return n.Path(text, tuple(text.split(".")), from_item, origin)
-        return n.Select(text, self._parse(text, origin), self.options, from_item, origin)
+        parsed = self._parse(text, origin)
+        if parsed.parsed.get("type") == "literal":
+            return n.Const(plain(parsed.parsed.get("value")), origin)
+        return n.Select(text, parsed, self.options, from_item, origin)
 
     def _parse(self, text: str, origin: n.Origin) -> Any:
+        """Parse a selector, check its function calls, and fold every part of it that reads only
+        settings and literals into a constant (settings are fixed when rules compile)."""
         try:
             parsed = jmespath.compile(text)
         except JMESPathError as exc:
             raise self._error(f"invalid selector {text!r}: {str(exc).splitlines()[0]}", origin) from None
         self._check_functions(parsed.parsed, text, origin)
-        return parsed
+        return ParsedResult(text, self._fold(parsed.parsed, text, origin))
 
     def _check_functions(self, ast: Any, text: str, origin: n.Origin) -> None:
         if isinstance(ast, dict):
@@ -312,21 +325,62 @@ class _Compiler:
                 name = ast.get("value")
                 if name not in FUNCTION_NAMES and name not in _BUILTIN_FUNCTIONS:
                     raise self._error(f"selector {text!r} calls unknown function {name}()", origin)
-                if name == "setting":
-                    args = ast.get("children") or []
-                    if args and args[0].get("type") == "literal":
-                        self._setting(args[0].get("value"), origin)
+                args = ast.get("children") or []
+                signature = self.options.custom_functions.FUNCTION_TABLE[name]["signature"]
+                variadic = bool(signature) and signature[-1].get("variadic")
+                if (len(args) < len(signature) - (1 if variadic else 0)) or (
+                        not variadic and len(args) != len(signature)):
+                    raise self._error(f"selector {text!r}: {name}() takes {len(signature)}"
+                                      f"{' or more' if variadic else ''} arguments, not {len(args)}", origin)
+                if name == "setting" and args and args[0].get("type") == "literal":
+                    self._setting(args[0].get("value"), origin)
             for child in ast.get("children") or []:
                 self._check_functions(child, text, origin)
         elif isinstance(ast, list):
             for child in ast:
                 self._check_functions(child, text, origin)
 
+    def _fold(self, ast: dict, text: str, origin: n.Origin) -> dict:
+        if ast.get("type") != "literal" and self._data_free(ast) and self._calls_function(ast):
+            try:
+                value = TreeInterpreter(self.options).visit(ast, {})  # any non-null current will do
+            except JMESPathError as exc:
+                raise self._error(f"selector {text!r}: {' '.join(str(exc).split())}", origin) from None
+            return {"type": "literal", "value": value, "children": []}
+        children = ast.get("children")
+        if children:
+            ast = dict(ast, children=[self._fold(c, text, origin) if isinstance(c, dict) else c for c in children])
+        return ast
+
+    def _data_free(self, ast: Any) -> bool:
+        if not isinstance(ast, dict):
+            return True
+        return ast.get("type") in _DATA_FREE and all(self._data_free(c) for c in ast.get("children") or [])
+
+    def _calls_function(self, ast: Any) -> bool:
+        if not isinstance(ast, dict):
+            return False
+        return ast.get("type") == "function_expression" or any(
+            self._calls_function(c) for c in ast.get("children") or [])
+
     def _template(self, text: str, origin: n.Origin) -> Any:
         try:
-            return self.env.from_string(text)
+            tree = self.env.parse(text)
+            template = self.env.from_string(text)
         except TemplateSyntaxError as exc:
             raise self._error(f"invalid template {text!r}: {exc.message}", origin) from None
+        for node in tree.find_all(jinja_nodes.Filter):
+            if node.name not in self.env.filters:
+                raise self._error(f"template {text!r} uses unknown filter {node.name!r}", origin)
+        for node in tree.find_all(jinja_nodes.Test):
+            if node.name not in self.env.tests:
+                raise self._error(f"template {text!r} uses unknown test {node.name!r}", origin)
+        template.seg_names = tuple(sorted(meta.find_undeclared_variables(tree) - _TEMPLATE_NAMES))
+        return template
+
+    def _text_template(self, text: str, collapse: bool, origin: n.Origin) -> n.Template:
+        template = self._template(text, origin)
+        return n.Template(text, template, collapse, origin, template.seg_names)
 
     def _setting(self, name: Any, origin: n.Origin) -> Any:
         if name not in self.catalog:

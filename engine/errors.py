@@ -48,8 +48,9 @@ class SettingsError(EngineError):
 
 
 class Rejected(EngineError):
-    """A message that cannot be translated. ``path`` is a JSON path into the message (or, for an
-    output that would be invalid, into that output, prefixed with the output's target)."""
+    """A message that cannot be translated. ``path`` is a JSON path into the message; for an
+    output that would be invalid, ``output`` names that output's target and ``path`` points into
+    its body."""
 
     def __init__(self, message: str, path: str = "$", index: int | None = None,
                  rule: str | None = None, output: str | None = None) -> None:

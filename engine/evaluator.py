@@ -6,9 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from jinja2 import TemplateError
-from jmespath.exceptions import JMESPathError
-
 from .compiler import Emit, Rule, RuleSet, Target
 from .errors import Rejected
 from .nodes import MISSING, Scope
@@ -19,7 +16,10 @@ def translate(ruleset: RuleSet, message: Any, index: int | None = None) -> list[
     """The ordered outputs ``[{"target": ..., "body": ...}]`` of one message; raises ``Rejected``."""
     if not isinstance(message, dict):
         raise Rejected(f"a message must be a JSON object, not {type(message).__name__}", "$", index)
-    problem = first_error(ruleset.input_validator, message)
+    try:
+        problem = first_error(ruleset.input_validator, message)
+    except RecursionError:
+        problem = ("the message is nested too deeply to check", "$")
     if problem is not None:
         raise Rejected(problem[0], problem[1], index)
     scope = Scope(message)
@@ -36,10 +36,18 @@ def translate(ruleset: RuleSet, message: Any, index: int | None = None) -> list[
                                rule.name)
             for emit in rule.emits:
                 _run_emit(emit, rule, scope, built)
-        except (JMESPathError, TemplateError, TypeError, ValueError) as exc:
+        except Rejected:
+            raise
+        except _FieldFailed as failed:
+            origin = failed.origin
+            raise Rejected(f"rule {rule.name}: field {origin.field} ({origin.file}:{origin.line}) could not be "
+                           f"computed: {_reason(failed.cause)}", "$", index, rule.name) from None
+        except Exception as exc:  # a message must never stop the run: any failure is its rejection
             raise Rejected(f"rule {rule.name} ({rule.origin.file}:{rule.origin.line}) could not be applied: "
-                           f"{exc}", "$", index, rule.name) from None
+                           f"{_reason(exc)}", "$", index, rule.name) from None
         scope.fired.add(rule.name)
+        if rule.stop:
+            break
     outputs = []
     for number, (rule, target, body) in enumerate(built, 1):
         _check_output(ruleset, rule, target, body, number, index)
@@ -68,10 +76,25 @@ def _run_emit(emit: Emit, rule: Rule, scope: Scope, built: list) -> None:
         scope.index = None
 
 
+class _FieldFailed(Exception):
+    def __init__(self, origin, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.origin = origin
+        self.cause = cause
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return " ".join(text.split())[:300]
+
+
 def _body(emit: Emit, scope: Scope) -> dict:
     body = {}
     for key, node in emit.fields:
-        value = node.evaluate(scope)
+        try:
+            value = node.evaluate(scope)
+        except Exception as exc:
+            raise _FieldFailed(node.origin, exc) from None
         if value is not MISSING:
             body[key] = value
     return body
@@ -79,7 +102,10 @@ def _body(emit: Emit, scope: Scope) -> dict:
 
 def _check_output(ruleset: RuleSet, rule: Rule, target: Target, body: dict, number: int,
                   index: int | None) -> None:
-    problem = first_error(target.validator, body)
+    try:
+        problem = first_error(target.validator, body)
+    except RecursionError:
+        problem = ("the output is nested too deeply to check", "$")
     if problem is None:
         for check in target.checks:
             if not _truthy(check.assertion.search(body, ruleset.options)):

@@ -24,7 +24,9 @@ def epoch_millis(value: Any) -> int | None:
     Numbers are taken as milliseconds already. Anything else gives None."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
         return int(value) if math.isfinite(value) else None
     if not isinstance(value, str):
         return None
@@ -52,22 +54,25 @@ def epoch_millis(value: Any) -> int | None:
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 
 
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$", re.ASCII)
+
+
 def to_number(value: Any) -> int | float | None:
-    """A number, or text holding one ("32" -> 32, "-2.5" -> -2.5); anything else gives None."""
+    """A number, or text holding one in JSON's decimal notation ("32" -> 32, "-2.5" -> -2.5);
+    anything else (other digit systems, "1_0", NaN, infinities) gives None."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, str):
         text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            pass
-        try:
-            number = float(text)
-        except ValueError:
+        if not _NUMBER.match(text):
             return None
+        if "." not in text and "e" not in text and "E" not in text:
+            return int(text)
+        number = float(text)
         return number if math.isfinite(number) else None
     return None
 
@@ -107,6 +112,13 @@ class RuleFunctions(functions.Functions):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
         return None
+
+    @functions.signature({"types": ["object", "null"]})
+    def _func_numeric_values(self, obj):
+        """numeric_values(obj): obj with numeric text values turned into numbers; other values kept."""
+        if obj is None:
+            return None
+        return {k: (to_number(v) if isinstance(v, str) and to_number(v) is not None else v) for k, v in obj.items()}
 
     @functions.signature({"types": ["object", "null"]}, {"types": ["array", "null"]})
     def _func_pick(self, obj, keys):

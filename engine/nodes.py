@@ -131,20 +131,24 @@ class Select(Node):
 
 
 class Template(Node):
-    """A Jinja template, compiled once. The message's top-level fields are its variables, with
-    ``message``, ``item``, ``index`` and ``seq``; ``settings`` is a global of the rule set."""
+    """A Jinja template, compiled once. The message's top-level fields are its variables (only
+    those it names are passed), with ``message``, ``item``, ``index`` and ``seq``; ``settings``
+    is a global of the rule set."""
 
-    __slots__ = ("text", "template", "collapse")
+    __slots__ = ("text", "template", "collapse", "names")
 
-    def __init__(self, text: str, template: Any, collapse: bool, origin: Origin) -> None:
+    def __init__(self, text: str, template: Any, collapse: bool, origin: Origin,
+                 names: tuple[str, ...] = ()) -> None:
         self.text = text
         self.template = template
         self.collapse = collapse
+        self.names = names
         self.origin = origin
 
     def evaluate(self, scope: Scope) -> Any:
-        context = dict(scope.message)
-        context["message"] = scope.message
+        message = scope.message
+        context = {name: message[name] for name in self.names if name in message}
+        context["message"] = message
         context["item"] = scope.item
         context["index"] = scope.index
         context["seq"] = scope.seq

@@ -20,7 +20,23 @@ from typing import IO, Any
 
 _CHUNK = 1 << 16
 _MAX_VALUE = 64 << 20  # a single JSON value larger than this is refused
-_decoder = json.JSONDecoder()
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:40]} is too large")
+    return number
+
+
+# Strict JSON: NaN and Infinity are refused, and so are numbers too large for a double.
+_decoder = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
+_loads = _decoder.decode
+_DECODE_ERRORS = (ValueError, RecursionError)
 
 
 @dataclass
@@ -41,7 +57,9 @@ def open_input(name: str) -> IO[str]:
         raw = io.BufferedReader(raw)
     if raw.peek(2)[:2] == b"\x1f\x8b":
         raw = gzip.GzipFile(fileobj=raw, mode="rb")
-    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
+    # Bytes that are not UTF-8 are kept as lone surrogates: a message holding them is rejected
+    # when its output is written, instead of being silently altered.
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape")
 
 
 def read_messages(names: Iterable[str]) -> Iterator[Any]:
@@ -72,7 +90,9 @@ def read_stream(stream: IO[str], label: str = "<input>") -> Iterator[Any]:
         yield from _array(stream, stripped[1:], label, line_no)
         return
     try:
-        value = json.loads(first)
+        value = _loads(first)
+    except RecursionError:
+        value = BadInput("not JSON: nested too deeply", f"{label}:{line_no}")
     except ValueError:
         yield from _documents(stream, first, label, line_no)
         return
@@ -82,7 +102,9 @@ def read_stream(stream: IO[str], label: str = "<input>") -> Iterator[Any]:
         if not line.strip():
             continue
         try:
-            yield json.loads(line)
+            yield _loads(line)
+        except RecursionError:
+            yield BadInput("not JSON: nested too deeply", f"{label}:{line_no}")
         except ValueError as exc:
             yield BadInput(f"not JSON: {exc}", f"{label}:{line_no}")
 
@@ -111,8 +133,8 @@ def _array(stream: IO[str], rest: str, label: str, line_no: int) -> Iterator[Any
             continue
         try:
             value, end = _decoder.raw_decode(buffer, pos)
-        except ValueError as exc:
-            if not eof and len(buffer) - pos < _MAX_VALUE:
+        except _DECODE_ERRORS as exc:
+            if not isinstance(exc, RecursionError) and not eof and len(buffer) - pos < _MAX_VALUE:
                 buffer, pos, eof = _more(stream, buffer, pos)
                 continue
             yield BadInput(f"not JSON: {exc}; the rest of this input is skipped", label)
@@ -141,8 +163,8 @@ def _documents(stream: IO[str], first: str, label: str, line_no: int) -> Iterato
             continue
         try:
             value, end = _decoder.raw_decode(buffer, pos)
-        except ValueError as exc:
-            if not eof and len(buffer) - pos < _MAX_VALUE:
+        except _DECODE_ERRORS as exc:
+            if not isinstance(exc, RecursionError) and not eof and len(buffer) - pos < _MAX_VALUE:
                 buffer, pos, eof = _more(stream, buffer, pos)
                 continue
             yield BadInput(f"not JSON: {exc}; the rest of this input is skipped", label)

@@ -3,7 +3,8 @@ errors reduced to one located reason (a message and a JSON path).
 
 A schema may carry ``"x-error": "..."``: when the best error comes from that schema, its text is
 the reason given (for checks like "needs user_id or device_id", whose raw message would be
-unreadable)."""
+unreadable). A property's ``"x-missing"`` (else its ``x-error``) is the reason when it is required
+and absent."""
 
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ def describe(error: ValidationError) -> tuple[str, str]:
         if missing:
             path = _join(path, missing[0])
             declared = error.schema.get("properties", {}).get(missing[0]) if isinstance(error.schema, dict) else None
-            own = declared.get("x-error") if isinstance(declared, dict) else None
+            own = (declared.get("x-missing") or declared.get("x-error")) if isinstance(declared, dict) else None
             return own or custom or f"{missing[0]!r} is required", path
     if custom:
         return custom, path

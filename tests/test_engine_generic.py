@@ -167,3 +167,11 @@ def test_engine_code_names_no_product():
     source = "\n".join(p.read_text() for p in Path(engine.__file__).parent.glob("*.py"))
     for word in ("Amplitude", "amplitude", "Segment", "httpapi", "userId", "anonymousId"):
         assert word not in source, word
+
+
+def test_settings_only_parts_of_selectors_are_folded_at_compile_time(shop):
+    translator = _load(shop)
+    extra = next(r for r in translator.ruleset.rules if r.name == "note.plain").emits[0].fields[1][1]
+    # omit(@, [setting('hidden'), 'kind', 'text']): the list argument became one literal
+    assert extra.parsed.parsed["children"][1] == {"type": "literal", "value": [["secret"], "kind", "text"],
+                                                  "children": []}

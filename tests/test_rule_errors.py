@@ -79,8 +79,8 @@ def test_unknown_setting_is_named(rules):
 
 
 def test_unknown_setting_inside_a_selector_is_named(rules):
-    _replace(rules / "server.yaml", "$add: \"pick(traits, setting('traitsToIncrement'))\"",
-             "$add: \"pick(traits, setting('traitsToIncrease'))\"")
+    _replace(rules / "server.yaml", "pick(traits, setting('traitsToIncrement'))",
+             "pick(traits, setting('traitsToIncrease'))")
     error = _load_error(rules)
     assert "'traitsToIncrease'" in error.message and error.rule == "identify"
 
@@ -134,3 +134,29 @@ def test_unknown_platform_lists_the_known_ones(rules):
 def test_python_tags_are_refused(rules):
     _replace(rules / "server.yaml", "platform: server\n", "platform: !!python/name:os.system server\n")
     assert "invalid YAML" in str(_load_error(rules))
+
+
+def test_wrong_number_of_function_arguments_is_found_at_load_time(rules):
+    line = _replace(rules / "server.yaml", "time: epoch_millis(timestamp)",
+                    "time: epoch_millis(timestamp, messageId)")
+    error = _load_error(rules)
+    assert "epoch_millis() takes 1 arguments, not 2" in error.message and error.line == line
+
+
+def test_unknown_template_filter_is_found_at_load_time(rules):
+    line = _replace(rules / "server.yaml", "{% if seq %}-{{ seq }}{% endif %}",
+                    "{% if seq %}-{{ seq | pad }}{% endif %}")
+    error = _load_error(rules)
+    assert "unknown filter 'pad'" in error.message and error.line == line
+
+
+def test_failure_while_translating_names_the_field_that_failed(rules):
+    tail = "\n        groups: integrations.Amplitude.groups\n\n  # ----------------------------------------"
+    line = _replace(rules / "server.yaml", "user_properties: context.traits" + tail,
+                    'user_properties: "merge(context.traits, event)"' + tail)
+    translator = engine.load("server", {"apiKey": API_KEY}, rules_dir=rules)
+    with pytest.raises(engine.Rejected) as info:
+        translator.translate({"type": "track", "userId": "user-12345", "event": "x", "context": {"traits": {}}}, 9)
+    message = info.value.message
+    assert info.value.index == 9 and info.value.rule == "track"
+    assert "field user_properties (" in message and f"server.yaml:{line}) could not be computed" in message
