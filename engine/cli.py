@@ -69,6 +69,17 @@ def _output_lines(outputs: list[dict], index: int) -> str:
     return "".join(line + "\n" for line in lines)
 
 
+def _collect_targets(emit, found: list[str]) -> None:
+    """The targets of an emit, a list of emits or a group, in order of first appearance."""
+    if isinstance(emit, list):
+        for item in emit:
+            _collect_targets(item, found)
+    elif isinstance(emit, dict):
+        if emit.get("target") and emit["target"] not in found:
+            found.append(emit["target"])
+        _collect_targets(emit.get("emit"), found)
+
+
 def _describe_platforms(rules_dir: str | None, schemas_dir: str | None) -> str:
     """Each platform with the targets its rules emit."""
     from .loader import load_variant
@@ -83,11 +94,9 @@ def _describe_platforms(rules_dir: str | None, schemas_dir: str | None) -> str:
         except RuleError as exc:
             lines.append(f"  {name:<10} (broken: {exc})")
             continue
-        emitted = []
+        emitted: list[str] = []
         for rule in raw.rules:
-            for emit in rule.get("emit", []) if isinstance(rule.get("emit"), list) else [rule.get("emit")]:
-                if emit and emit["target"] not in emitted:
-                    emitted.append(emit["target"])
+            _collect_targets(rule.get("emit"), emitted)
         lines.append(f"  {name:<10} emits: {', '.join(emitted) or 'nothing'}")
         for target in emitted:
             description = (raw.targets.get(target) or {}).get("description", "")

@@ -33,7 +33,7 @@ _BUILTIN_FUNCTIONS = frozenset(
 _DATA_FREE = frozenset({"literal", "function_expression", "multi_select_list", "multi_select_dict", "key_val_pair",
                         "or_expression", "and_expression", "not_expression", "comparator"})
 # Names a template sees besides the message's fields.
-_TEMPLATE_NAMES = frozenset({"message", "item", "index", "seq", "settings", "body"})
+_TEMPLATE_NAMES = frozenset({"message", "item", "index", "seq", "settings", "body", "vars"})
 
 
 @dataclass
@@ -61,12 +61,15 @@ class Target:
 
 @dataclass
 class Emit:
-    """One output of a rule (or one per element, with ``foreach``)."""
+    """One output of a rule (or one per element, with ``foreach``), or a group of emits made
+    together (``children``, with ``target`` None)."""
 
-    target: Target
+    target: Target | None
     fields: list[tuple[str, n.Node]]
     foreach: n.Node | None
     origin: n.Origin
+    condition: Any = True
+    children: list[Emit] = field(default_factory=list)
 
 
 @dataclass
@@ -83,6 +86,7 @@ class Rule:
     reject: tuple[Any, str] | None
     origin: n.Origin
     stop: bool = False
+    vars: list[tuple[str, n.Node]] = field(default_factory=list)
 
 
 @dataclass
@@ -139,7 +143,7 @@ class _Compiler:
             raise RuleError(f"input schema {input_schema!r} is not in {self.schemas.root}", file=raw.input_file)
         dispatch = None
         if raw.input.get("dispatch"):
-            dispatch = self.selector(raw.input["dispatch"], False, n.Origin(raw.input_file or "", None))
+            dispatch = self.selector(raw.input["dispatch"], "message", n.Origin(raw.input_file or "", None))
         targets = {name: self.target(name, spec) for name, spec in raw.targets.items()}
         self.targets = targets
         rules: list[Rule] = []
@@ -185,6 +189,9 @@ class _Compiler:
         if isinstance(on, str):
             on = (on,)
         condition = self.condition(spec["when"], origin) if "when" in spec else True
+        own_vars = spec.get("vars") or {}
+        variables = [(key, self.value(value, self._origin(own_vars, value, f"vars.{key}")))
+                     for key, value in own_vars.items()]
         emits = []
         reject = None
         if "reject" in spec:
@@ -195,10 +202,17 @@ class _Compiler:
             emits = [self.emit(item) for item in items]
         return Rule(name=name, spec=spec.get("spec", ""), note=spec.get("note", ""),
                     on=tuple(on) if on else None, condition=condition, when=spec.get("when"),
-                    emits=emits, reject=reject, origin=origin, stop=bool(spec.get("stop", False)))
+                    emits=emits, reject=reject, origin=origin, stop=bool(spec.get("stop", False)),
+                    vars=variables)
 
     def emit(self, spec: dict) -> Emit:
         origin = n.Origin(spec.file, spec.line, rule=self.rule)
+        foreach = self.value(spec["foreach"], origin) if "foreach" in spec else None
+        condition = self.condition(spec["when"], origin) if "when" in spec else True
+        if "emit" in spec:
+            children = [self.emit(child) for child in spec["emit"]]
+            return Emit(target=None, fields=[], foreach=foreach, origin=origin, condition=condition,
+                        children=children)
         target = self.targets.get(spec["target"])
         if target is None:
             known = ", ".join(sorted(self.targets)) or "none"
@@ -220,8 +234,7 @@ class _Compiler:
                 raise RuleError(f"'drop' names {key!r}, which the body does not have", file=spec.file,
                                 line=spec.line, rule=self.rule)
             fields = [(k, v) for k, v in fields if k != key]
-        foreach = self.value(spec["foreach"], origin) if "foreach" in spec else None
-        return Emit(target=target, fields=fields, foreach=foreach, origin=origin)
+        return Emit(target=target, fields=fields, foreach=foreach, origin=origin, condition=condition)
 
     def fragment(self, name: str, origin: n.Origin) -> list[tuple[str, n.Node]]:
         if name not in self.raw.fragments:
@@ -250,15 +263,16 @@ class _Compiler:
         if not isinstance(spec, dict):
             raise self._error(f"a value must be a selector, a list or a directive, not {spec!r}", origin)
         origin = self._origin(spec, spec, origin.field, origin)
-        from_item = spec.get("from") == "item"
+        source = spec.get("from", "message")
         if "select" in spec:
-            node = self.selector(spec["select"], from_item, origin)
+            node = self.selector(spec["select"], source, origin)
         elif "template" in spec:
             node = self._text_template(spec["template"], spec.get("collapse_spaces", True), origin)
         elif "value" in spec:
             node = n.Const(plain(spec["value"]), origin)
         elif "setting" in spec:
-            node = n.Const(self._setting(spec["setting"], origin), origin, setting=spec["setting"])
+            value = self._setting(spec["setting"], origin)
+            node = n.Const(n.MISSING if value is None or value == "" else value, origin, setting=spec["setting"])
         elif "object" in spec:
             fields = [(key, self.value(value, self._origin(spec["object"], value, f"{origin.field}.{key}")))
                       for key, value in spec["object"].items()]
@@ -275,7 +289,7 @@ class _Compiler:
                 if condition is True:
                     break
             if not cases:
-                node = n.Const(None, origin)
+                node = n.Const(n.MISSING, origin)
             elif cases[0][0] is True:
                 node = cases[0][1]
             else:
@@ -292,7 +306,7 @@ class _Compiler:
         if "when" in spec:
             condition = self.condition(spec["when"], origin)
             if condition is False:
-                node = n.Const(None, origin)
+                node = n.Const(n.MISSING, origin)
             elif condition is not True:
                 node = n.Guarded(condition, node, origin)
         return node
@@ -301,13 +315,14 @@ class _Compiler:
         options = [self.value(item, origin) for item in specs]
         return options[0] if len(options) == 1 else n.First(options, origin)
 
-    def selector(self, text: str, from_item: bool, origin: n.Origin) -> n.Node:
+    def selector(self, text: str, source: str, origin: n.Origin) -> n.Node:
         if _PLAIN_PATH.match(text):
-            return n.Path(text, tuple(text.split(".")), from_item, origin)
+            return n.Path(text, tuple(text.split(".")), source, origin)
         parsed = self._parse(text, origin)
         if parsed.parsed.get("type") == "literal":
-            return n.Const(plain(parsed.parsed.get("value")), origin)
-        return n.Select(text, parsed, self.options, from_item, origin)
+            value = plain(parsed.parsed.get("value"))
+            return n.Const(n.MISSING if value is None or value == "" else value, origin)
+        return n.Select(text, parsed, self.options, source, origin)
 
     def _parse(self, text: str, origin: n.Origin) -> Any:
         """Parse a selector, check its function calls, and fold every part of it that reads only
@@ -420,7 +435,7 @@ class _Compiler:
             if "in" in spec:
                 return any(n.same(value, choice) for choice in plain(spec["in"]))
             return bool(value)
-        node = self.selector(spec["select"], spec.get("from") == "item", origin)
+        node = self.selector(spec["select"], spec.get("from", "message"), origin)
         if "present" in spec:
             return n.Present(node, bool(spec["present"]), origin)
         if "equals" in spec:

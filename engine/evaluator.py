@@ -34,8 +34,12 @@ def translate(ruleset: RuleSet, message: Any, index: int | None = None) -> list[
                 reason = template.evaluate(scope)
                 raise Rejected(reason if reason is not MISSING else f"refused by rule {rule.name}", path, index,
                                rule.name)
+            if rule.vars:
+                scope.vars = _vars(rule, scope)
             for emit in rule.emits:
-                _run_emit(emit, rule, scope, built)
+                if emit.condition is True or (emit.condition is not False and emit.condition.test(scope)):
+                    _run_emit(emit, rule, scope, built)
+            scope.vars = {}
         except Rejected:
             raise
         except _FieldFailed as failed:
@@ -57,23 +61,32 @@ def translate(ruleset: RuleSet, message: Any, index: int | None = None) -> list[
 
 def _run_emit(emit: Emit, rule: Rule, scope: Scope, built: list) -> None:
     if emit.foreach is None:
-        built.append((rule, emit.target, _body(emit, scope)))
-        scope.seq += 1
+        _make(emit, rule, scope, built)
         return
     items = emit.foreach.evaluate(scope)
     if items is MISSING:
         return
     if not isinstance(items, list):
         items = [items]
+    saved = scope.item, scope.index
     try:
         for position, item in enumerate(items):
             scope.item = item
             scope.index = position
-            built.append((rule, emit.target, _body(emit, scope)))
-            scope.seq += 1
+            _make(emit, rule, scope, built)
     finally:
-        scope.item = None
-        scope.index = None
+        scope.item, scope.index = saved
+
+
+def _make(emit: Emit, rule: Rule, scope: Scope, built: list) -> None:
+    """The output of an emit, or the outputs of its group, for the current scope."""
+    if emit.target is not None:
+        built.append((rule, emit.target, _body(emit, scope)))
+        scope.seq += 1
+        return
+    for child in emit.children:
+        if child.condition is True or (child.condition is not False and child.condition.test(scope)):
+            _run_emit(child, rule, scope, built)
 
 
 class _FieldFailed(Exception):
@@ -86,6 +99,19 @@ class _FieldFailed(Exception):
 def _reason(exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
     return " ".join(text.split())[:300]
+
+
+def _vars(rule: Rule, scope: Scope) -> dict:
+    values: dict = {}
+    scope.vars = values
+    for key, node in rule.vars:
+        try:
+            value = node.evaluate(scope)
+        except Exception as exc:
+            raise _FieldFailed(node.origin, exc) from None
+        if value is not MISSING:
+            values[key] = value
+    return values
 
 
 def _body(emit: Emit, scope: Scope) -> dict:

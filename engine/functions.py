@@ -143,12 +143,59 @@ class RuleFunctions(functions.Functions):
             return None
         return {renames.get(k, k) if isinstance(renames.get(k, k), str) else k: v for k, v in obj.items()}
 
+    @functions.signature({"types": ["object", "null"]}, {"types": ["array", "null"]})
+    def _func_omit_ignore_case(self, obj, keys):
+        """omit_ignore_case(obj, keys): obj without the listed keys, compared ignoring case."""
+        if obj is None:
+            return None
+        unwanted = {key.casefold() for key in _flat_strings(keys)}
+        return {k: v for k, v in obj.items() if k.casefold() not in unwanted}
+
     @functions.signature({"types": ["object", "null"]}, {"types": []})
     def _func_get(self, obj, key):
         """get(obj, key): the value under a key computed at run time; null when absent."""
         if obj is None or not isinstance(key, str):
             return None
         return obj.get(key)
+
+    @functions.signature({"types": ["object", "null"]}, {"types": ["string"]})
+    def _func_get_ignore_case(self, obj, key):
+        """get_ignore_case(obj, key): the value of the first key equal to ``key`` ignoring case."""
+        if obj is None:
+            return None
+        if key in obj:
+            return obj[key]
+        folded = key.casefold()
+        for name, value in obj.items():
+            if name.casefold() == folded:
+                return value
+        return None
+
+    @functions.signature({"types": ["object", "null"]})
+    def _func_entries(self, obj):
+        """entries(obj): [[key, value], ...] in obj's order (the inverse of from_items)."""
+        if obj is None:
+            return None
+        return [[k, v] for k, v in obj.items()]
+
+    @functions.signature({"types": []}, {"types": ["object", "null"]})
+    def _func_select_paths(self, obj, paths):
+        """select_paths(obj, {"a.b": "key"}): {"key": obj.a.b} for every dotted path present in obj."""
+        result = {}
+        for path, key in (paths or {}).items():
+            value = obj
+            for step in str(path).split("."):
+                value = value.get(step) if isinstance(value, dict) else None
+            if not _missing(value) and isinstance(key, str):
+                result[key] = value
+        return result
+
+    @functions.signature({"types": ["string", "null"]}, {"types": ["string"]})
+    def _func_split(self, text, separator):
+        """split(s, sep): the parts of s between separators."""
+        if text is None or separator == "":
+            return None
+        return text.split(separator)
 
     @functions.signature({"types": ["array", "null"]})
     def _func_from_items(self, pairs):

@@ -150,9 +150,17 @@ def _merge_file(raw: RawRuleSet, path: Path, schemas: SchemaStore, chain: tuple)
         if name in seen_here:
             raise RuleError("duplicate rule name in one file", file=str(path), line=rule.line, rule=name)
         seen_here.add(name)
-        for i, existing in enumerate(raw.rules):
-            if existing["name"] == name:
-                raw.rules[i] = rule
-                break
+        names = [r["name"] for r in raw.rules]
+        anchor = rule.get("before") or rule.get("after")
+        if name in names:
+            if anchor:
+                raise RuleError("'before' / 'after' place a new rule; this one replaces an inherited rule in place",
+                                file=str(path), line=rule.line, rule=name)
+            raw.rules[names.index(name)] = rule
+        elif anchor:
+            if anchor not in names:
+                raise RuleError(f"'{'before' if rule.get('before') else 'after'}' names {anchor!r}, which is not "
+                                "an earlier rule", file=str(path), line=rule.line, rule=name)
+            raw.rules.insert(names.index(anchor) + (0 if rule.get("before") else 1), rule)
         else:
             raw.rules.append(rule)

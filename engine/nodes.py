@@ -54,7 +54,7 @@ class Origin:
 class Scope:
     """What one evaluation sees: the message, the current foreach element, and bookkeeping."""
 
-    __slots__ = ("message", "item", "index", "seq", "fired")
+    __slots__ = ("message", "item", "index", "seq", "fired", "vars")
 
     def __init__(self, message: dict) -> None:
         self.message = message
@@ -62,6 +62,16 @@ class Scope:
         self.index: int | None = None
         self.seq = 0
         self.fired: set[str] = set()
+        self.vars: dict = {}
+
+
+def source_of(scope: Scope, source: str) -> Any:
+    """What a selector reads: the message, the current foreach element, or the rule's vars."""
+    if source == "item":
+        return scope.item
+    if source == "vars":
+        return scope.vars
+    return scope.message
 
 
 # ---------------------------------------------------------------- values
@@ -75,12 +85,13 @@ class Node:
 
 
 class Const(Node):
-    """A constant (a literal, or a setting's value: settings are fixed when rules compile)."""
+    """A constant: a literal (``value: null`` is an explicit null), a setting's value (settings are
+    fixed when rules compile; an empty setting is missing), or ``MISSING``."""
 
     __slots__ = ("value", "setting")
 
     def __init__(self, value: Any, origin: Origin, setting: str | None = None) -> None:
-        self.value = MISSING if value is None or value == "" else value
+        self.value = value
         self.setting = setting
         self.origin = origin
 
@@ -92,16 +103,16 @@ class Path(Node):
     """A selector that is a plain dotted path (``context.device.id``): a direct lookup, with
     the same result JMESPath would give."""
 
-    __slots__ = ("text", "keys", "from_item")
+    __slots__ = ("text", "keys", "source")
 
-    def __init__(self, text: str, keys: tuple[str, ...], from_item: bool, origin: Origin) -> None:
+    def __init__(self, text: str, keys: tuple[str, ...], source: str, origin: Origin) -> None:
         self.text = text
         self.keys = keys
-        self.from_item = from_item
+        self.source = source
         self.origin = origin
 
     def evaluate(self, scope: Scope) -> Any:
-        value = scope.item if self.from_item else scope.message
+        value = scope.message if self.source == "message" else source_of(scope, self.source)
         for key in self.keys:
             if type(value) is not dict:
                 return MISSING
@@ -114,17 +125,18 @@ class Path(Node):
 class Select(Node):
     """A JMESPath selector, compiled once."""
 
-    __slots__ = ("text", "parsed", "options", "from_item")
+    __slots__ = ("text", "parsed", "options", "source")
 
-    def __init__(self, text: str, parsed: Any, options: Any, from_item: bool, origin: Origin) -> None:
+    def __init__(self, text: str, parsed: Any, options: Any, source: str, origin: Origin) -> None:
         self.text = text
         self.parsed = parsed
         self.options = options
-        self.from_item = from_item
+        self.source = source
         self.origin = origin
 
     def evaluate(self, scope: Scope) -> Any:
-        value = self.parsed.search(scope.item if self.from_item else scope.message, self.options)
+        data = scope.message if self.source == "message" else source_of(scope, self.source)
+        value = self.parsed.search(data, self.options)
         if value is None or value == "":
             return MISSING
         return value
@@ -152,6 +164,7 @@ class Template(Node):
         context["item"] = scope.item
         context["index"] = scope.index
         context["seq"] = scope.seq
+        context["vars"] = scope.vars
         text = self.template.render(context)
         if self.collapse:
             text = " ".join(text.split())

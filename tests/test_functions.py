@@ -57,3 +57,15 @@ def test_object_helpers():
 def test_text_lower_upper():
     assert search("text(`12`)", {}) == "12" and search("text(`true`)", {}) is None
     assert search("lower('iOS')", {}) == "ios" and search("upper(missing)", {}) is None
+
+
+def test_lookup_and_path_helpers():
+    data = {"props": {"Revenue": 3, "total": 4}, "context": {"page": {"path": "/a"}}, "url": "https://x.org/p?q"}
+    assert search("get_ignore_case(props, 'revenue')", data) == 3
+    assert search("get_ignore_case(props, 'TOTAL')", data) == 4
+    assert search("get_ignore_case(props, 'price')", data) is None
+    assert search("entries(props)", data) == [["Revenue", 3], ["total", 4]]
+    assert search("select_paths(@, `{\"context.page.path\": \"pagePath\", \"context.nope\": \"n\"}`)", data) == {
+        "pagePath": "/a"}
+    assert search("split(url, '/')[2]", data) == "x.org"
+    assert search("split(missing, '/')", data) is None
