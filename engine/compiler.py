@@ -299,6 +299,8 @@ class _Compiler:
         else:  # the rule-language schema makes this unreachable
             raise self._error("a directive needs one of select, template, value, setting, object, cases, first",
                               origin)
+        if spec.get("drop_empty") and "object" not in spec:
+            node = n.NonEmpty(node, origin)
         if "type" in spec:
             node = n.Typed(node, spec["type"], origin)
         if "map" in spec:

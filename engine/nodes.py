@@ -273,6 +273,22 @@ _JSON_TYPES = {
 }
 
 
+class NonEmpty(Node):
+    """A value left out when it is an empty object or list."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Node, origin: Origin) -> None:
+        self.node = node
+        self.origin = origin
+
+    def evaluate(self, scope: Scope) -> Any:
+        value = self.node.evaluate(scope)
+        if value == {} or value == []:
+            return MISSING
+        return value
+
+
 class Typed(Node):
     """A value kept only when it has the given JSON type."""
 

@@ -1,4 +1,4 @@
-"""Alias (user mapping, unmapping) and user deletion in cloud mode."""
+"""Alias (user mapping, unmapping: cloud mode only) and user deletion."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from support import assert_stated_outcome, documented_cases, outcome, run_case
 
 
-@pytest.mark.parametrize("case", documented_cases("alias", "delete", platform="server"))
+@pytest.mark.parametrize("case", documented_cases("alias", "delete"))
 def test_documented_alias_and_delete_examples(case, snapshot):
     result = run_case(case)
     assert_stated_outcome(case, result)
@@ -29,3 +29,10 @@ def test_delete_body_never_carries_keys():
     secret = "fedcba9876543210fedcba9876543210"
     [output] = outcome("server", {"secretKey": secret}, {"type": "delete", "userId": "user-12345"})
     assert output["body"] == {"user_ids": ["user-12345"], "requester": "segment"}
+
+
+
+@pytest.mark.parametrize("platform", ["web", "ios", "android"])
+def test_delete_is_not_a_device_mode_call(platform):
+    result = outcome(platform, {"secretKey": "s"}, {"type": "delete", "userId": "user-12345"})
+    assert result == []

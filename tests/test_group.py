@@ -1,5 +1,5 @@
-"""Group in cloud mode: type/value traits with group properties, the legacy fallback, and the
-refusal of an empty group id."""
+"""Group on every platform: type/value traits (with group properties server side and on Android),
+the legacy fallback, and the refusal of an empty group id."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from support import assert_stated_outcome, documented_cases, outcome, run_case
 
 
-@pytest.mark.parametrize("case", documented_cases("group", platform="server"))
+@pytest.mark.parametrize("case", documented_cases("group"))
 def test_documented_group_examples(case, snapshot):
     result = run_case(case)
     assert_stated_outcome(case, result)

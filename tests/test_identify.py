@@ -1,5 +1,5 @@
-"""Identify in cloud mode: user id, device id, traits as user properties and their operations,
-legacy user groups."""
+"""Identify on every platform: user id, device id, traits as user properties and their
+operations, legacy user groups."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pytest
 from support import assert_stated_outcome, documented_cases, outcome, run_case
 
 
-@pytest.mark.parametrize("case", documented_cases("identify", "device-id", "identify-legacy-groups",
-                                                  platform="server"))
+@pytest.mark.parametrize("case", documented_cases("identify", "device-id", "identify-legacy-groups"))
 def test_documented_identify_examples(case, snapshot):
     result = run_case(case)
     assert_stated_outcome(case, result)
@@ -64,3 +63,45 @@ def test_identify_carries_context_fields_and_timing():
     assert (body["ip"], body["app_version"], body["platform"]) == ("1.2.3.4", "2.0", "iOS")
     assert body["time"] == 1614834367000
     assert body["insert_id"] == "m-77"
+
+
+
+@pytest.mark.parametrize("platform", ["ios", "android"])
+def test_mobile_anonymous_identify_logs_out_first(platform):
+    calls = outcome(platform, {}, {"type": "identify", "anonymousId": "anon-1", "traits": {"plan": "pro"}})
+    assert calls == [{"target": "sdk.setUserId", "body": {"userId": None}},
+                     {"target": "sdk.setUserProperties", "body": {"userProperties": {"plan": "pro"}}}]
+
+
+@pytest.mark.parametrize("platform", ["web", "ios", "android"])
+def test_device_identify_without_traits_only_sets_the_user(platform):
+    assert outcome(platform, {"traitsToIncrement": ["x"]}, {"type": "identify", "userId": "user-12345"}) == [
+        {"target": "sdk.setUserId", "body": {"userId": "user-12345"}}]
+
+
+@pytest.mark.parametrize("platform", ["web", "ios", "android"])
+def test_device_identify_keeps_every_json_value_in_one_call(platform):
+    traits = {"plan": "pro", "address": {"city": "Paris"}, "tags": ["a", "b"], "vip": True, "logins": 4}
+    calls = outcome(platform, {"traitsToIncrement": ["logins"]}, {"type": "identify", "userId": "user-12345",
+                                                                   "traits": traits})
+    identify = [c for c in calls if c["target"] == "sdk.identify"]
+    assert identify == [{"target": "sdk.identify", "body": {"identify": {
+        "$set": {"plan": "pro", "address": {"city": "Paris"}, "tags": ["a", "b"], "vip": True},
+        "$add": {"logins": 4}}}}]
+
+
+def test_web_identify_map_query_params_become_traits():
+    message = {"type": "identify", "userId": "user-12345", "traits": {"plan": "pro"},
+               "context": {"page": {"search": "?ref=mail"}}}
+    calls = outcome("web", {"mapQueryParams": {"landing": "user_properties", "q": "event_properties"}}, message)
+    assert calls[1]["body"]["identify"]["$set"] == {"plan": "pro", "landing": "?ref=mail"}
+
+
+@pytest.mark.parametrize("message_type", ["page", "identify", "track", "group"])
+def test_web_prefer_anonymous_id_sets_the_device_id_once_first(message_type):
+    message = {"type": message_type, "anonymousId": "anon-12345", "userId": "user-12345", "event": "x",
+               "groupId": "g-1", "name": "Home", "traits": {"a": 1}}
+    calls = outcome("web", {"preferAnonymousIdForDeviceId": True, "trackAllPages": True,
+                            "trackNamedPages": True}, message)
+    assert calls[0] == {"target": "sdk.setDeviceId", "body": {"deviceId": "anon-12345"}}
+    assert [c["target"] for c in calls].count("sdk.setDeviceId") == 1 and len(calls) > 1

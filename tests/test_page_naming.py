@@ -1,4 +1,5 @@
-"""Page and screen naming in cloud mode: the spec's "Client and Server" table, row by row."""
+"""Page and screen naming on every platform: the spec's "Client and Server", "iOS" and "Android"
+tables, row by row, and the names and properties around them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from support import assert_stated_outcome, documented_cases, outcome, run_case
 
 
-@pytest.mark.parametrize("case", documented_cases("page-and-screen", platform="server"))
+@pytest.mark.parametrize("case", documented_cases("page-and-screen"))
 def test_documented_page_and_screen_examples(case, snapshot):
     result = run_case(case)
     assert_stated_outcome(case, result)
@@ -55,3 +56,64 @@ def test_several_events_of_one_page_get_distinct_insert_ids():
     ids = [o["body"]["insert_id"] for o in outcome("server", settings, page)]
     assert ids == ["msg-1", "msg-1-1", "msg-1-2"]
     assert ids == [o["body"]["insert_id"] for o in outcome("server", settings, page)]
+
+
+
+def _device_calls(platform, settings, message):
+    return [(o["target"], o["body"].get("eventType")) for o in outcome(platform, settings, message)]
+
+
+def test_web_page_properties_and_missing_category():
+    page = {"type": "page", "anonymousId": "anon-1", "name": "Pricing", "properties": {"url": "u"}}
+    [event] = outcome("web", {"trackNamedPages": True}, page)
+    assert event == {"target": "sdk.logEvent", "body": {"eventType": "Loaded Pricing Page",
+                                                        "eventProperties": {"url": "u", "name": "Pricing"}}}
+
+
+def test_web_page_referrer_identify_comes_first():
+    page = {"type": "page", "anonymousId": "anon-1", "name": "Home",
+            "context": {"page": {"referrer": "https://news.example.org/item?id=1"}}}
+    calls = outcome("web", {"trackNamedPages": True}, page)
+    assert calls[0] == {"target": "sdk.identify", "body": {"identify": {
+        "$setOnce": {"initial_referrer": "https://news.example.org/item?id=1",
+                     "initial_referring_domain": "news.example.org"},
+        "$set": {"referrer": "https://news.example.org/item?id=1", "referring_domain": "news.example.org"}}}}
+    assert calls[1]["body"]["eventType"] == "Loaded Home Page"
+    off = outcome("web", {"trackNamedPages": True, "trackReferrer": False}, page)
+    assert [c["target"] for c in off] == ["sdk.logEvent"]
+    amplitude_referral = outcome("web", {"trackNamedPages": True, "useAmplitudeReferral": True}, page)
+    assert [c["target"] for c in amplitude_referral] == ["sdk.logEvent"]
+
+
+def test_web_page_with_groups_uses_log_event_with_groups():
+    page = {"type": "page", "anonymousId": "anon-1", "integrations": {"Amplitude": {"groups": {"org": "acme"}}}}
+    [event] = outcome("web", {"trackAllPages": True}, page)
+    assert event["target"] == "sdk.logEventWithGroups" and event["body"]["groups"] == {"org": "acme"}
+
+
+def test_web_page_with_revenue_logs_it_once_after_the_events():
+    page = {"type": "page", "anonymousId": "anon-1", "name": "Paid", "properties": {"revenue": 4}}
+    calls = _device_calls("web", {"trackAllPages": True, "trackNamedPages": True}, page)
+    assert calls == [("sdk.logEvent", "Loaded a Page"), ("sdk.logEvent", "Loaded Paid Page"),
+                     ("sdk.logRevenueV2", None)]
+
+
+def test_mobile_page_calls_send_nothing():
+    page = {"type": "page", "userId": "user-12345", "name": "Home"}
+    settings = {"trackAllPages": True, "trackAllPagesV2": True, "trackNamedPages": True}
+    assert outcome("ios", settings, page) == [] and outcome("android", settings, page) == []
+
+
+def test_ios_screens_honour_integration_options_and_android_screens_do_not():
+    screen = {"type": "screen", "userId": "user-12345", "name": "Inbox",
+              "integrations": {"Amplitude": {"groups": {"org": "acme"}, "outOfSession": True}}}
+    [ios] = outcome("ios", {"trackAllPages": True}, screen)
+    assert ios["body"] == {"eventType": "Viewed Inbox", "groups": {"org": "acme"}, "outOfSession": True}
+    [android] = outcome("android", {"trackAllPages": True}, screen)
+    assert android["body"] == {"eventType": "Viewed Inbox Screen"}
+
+
+def test_android_named_screen_without_category_has_single_spaces():
+    screen = {"type": "screen", "userId": "user-12345", "name": "Inbox"}
+    assert _device_calls("android", {"trackNamedPages": True}, screen) == [("sdk.logEvent", "Viewed Inbox Screen")]
+    assert _device_calls("android", {"trackCategorizedPages": True}, screen) == []

@@ -1,4 +1,4 @@
-"""Revenue in cloud mode: the Revenue table's server-side rows and Order Completed."""
+"""Revenue on every platform: the Revenue and Log Revenue V2 tables, and Order Completed."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from support import assert_stated_outcome, documented_cases, outcome, run_case
 
 
-@pytest.mark.parametrize("case", documented_cases("revenue", "order-completed", platform="server"))
+@pytest.mark.parametrize("case", documented_cases("revenue", "order-completed"))
 def test_documented_revenue_examples(case, snapshot):
     result = run_case(case)
     assert_stated_outcome(case, result)
@@ -60,3 +60,65 @@ def test_order_completed_without_products_is_a_plain_track():
     [body] = _bodies({"type": "track", "event": "Order Completed", "userId": "user-12345",
                       "properties": {"revenue": 5}})
     assert body["event_type"] == "Order Completed" and body["revenue"] == 5
+
+
+
+def _calls(platform, settings, properties, event="Paid"):
+    message = {"type": "track", "event": event, "userId": "user-12345", "properties": properties}
+    return [o for o in outcome(platform, settings, message) if o["target"] != "sdk.logEvent"]
+
+
+def test_web_revenue_needs_a_non_zero_revenue():
+    assert _calls("web", {}, {"price": 3, "quantity": 2}) == []
+    assert _calls("web", {}, {"revenue": 0, "price": 3}) == []
+    assert _calls("web", {}, {"total": 9}) == []
+    assert _calls("web", {}, {"total": 9}, event="Order Completed")[0]["body"]["price"] == 9
+
+
+def test_web_zero_price_falls_back_to_revenue_with_quantity_one():
+    [revenue] = _calls("web", {}, {"revenue": 10, "price": 0, "quantity": 3})
+    assert (revenue["body"]["price"], revenue["body"]["quantity"]) == (10, 1)
+
+
+def test_web_purchase_revenue_type_for_purchase_events():
+    [revenue] = _calls("web", {}, {"revenue": 10}, event="Product Purchased")
+    assert revenue["body"]["revenueType"] == "Purchase"
+    [revenue] = _calls("web", {}, {"revenue": 10})
+    assert "revenueType" not in revenue["body"]
+
+
+def test_ios_revenue_key_in_any_case_and_zero_counts():
+    [revenue] = _calls("ios", {}, {"Revenue": "7.5", "other": 1})
+    assert revenue["body"] == {"price": 7.5, "quantity": 1, "eventProperties": {"other": 1}}
+    assert _calls("ios", {}, {"TOTAL": 0})[0]["body"]["price"] == 0
+    assert _calls("ios", {}, {"revenue": "lots"}) == []
+
+
+def test_ios_keeps_quantity_when_price_falls_back_and_android_forces_one():
+    assert _calls("ios", {}, {"revenue": 10, "quantity": 3})[0]["body"]["quantity"] == 3
+    assert _calls("android", {}, {"revenue": 10, "quantity": 3})[0]["body"]["quantity"] == 1
+    assert _calls("android", {}, {"revenue": 10, "price": 5, "quantity": 3})[0]["body"]["quantity"] == 3
+
+
+def test_android_receipt_only_with_its_signature():
+    body = _calls("android", {}, {"revenue": 1, "receipt": "r"})[0]["body"]
+    assert "receipt" not in body and body["eventProperties"] == {}
+    body = _calls("android", {}, {"revenue": 1, "receipt": "r", "receiptSignature": "s"})[0]["body"]
+    assert (body["receipt"], body["receiptSignature"]) == ("r", "s")
+
+
+def test_mobile_screen_with_revenue():
+    screen = {"type": "screen", "userId": "user-12345", "name": "Shop", "properties": {"revenue": 2}}
+    for platform in ("ios", "android"):
+        calls = outcome(platform, {"trackAllPages": True}, screen)
+        assert [c["target"] for c in calls] == ["sdk.logEvent", "sdk.logRevenueV2"]
+
+
+def test_web_order_products_once_and_legacy_revenue():
+    message = {**ORDER, "userId": "user-12345"}
+    calls = outcome("web", {"trackProductsOnce": True, "useLogRevenueV2": False}, message)
+    assert [c["target"] for c in calls] == ["sdk.logEvent", "sdk.logRevenue"]
+    assert calls[1]["body"] == {"price": 10, "quantity": 1}
+    per_product = outcome("web", {"trackRevenuePerProduct": True, "useLogRevenueV2": False}, message)
+    assert [c["target"] for c in per_product] == ["sdk.logEvent", "sdk.logRevenue", "sdk.logEvent", "sdk.logEvent"]
+    assert per_product[1]["body"] == {"price": 4, "quantity": 1, "productId": "p-1"}

@@ -1,5 +1,5 @@
-"""Track in cloud mode: event fields, the context fields of the spec's example, timing and
-deduplication, event-level groups and session ids."""
+"""Track on every platform: event fields, the context fields of the spec's example (cloud), timing
+and deduplication, event-level groups, session ids and out-of-session events."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from support import assert_stated_outcome, documented_cases, outcome, run_case
 
 
-@pytest.mark.parametrize("case", documented_cases("track", "event-level-groups", "session-id", platform="server"))
+@pytest.mark.parametrize("case", documented_cases("track", "event-level-groups", "session-id", "out-of-session"))
 def test_documented_track_examples(case, snapshot):
     result = run_case(case)
     assert_stated_outcome(case, result)
@@ -89,3 +89,29 @@ def test_map_query_params_to_event_properties():
 
 def test_integrations_amplitude_true_is_accepted():
     assert "groups" not in _body({**TRACK, "integrations": {"Amplitude": True}})
+
+
+
+def test_web_append_fields_and_map_query_params():
+    message = {**TRACK, "anonymousId": "anon-1", "properties": {"a": 1},
+               "context": {"page": {"path": "/pricing", "search": "?q=1"}}}
+    settings = {"appendFieldsToEventProps": {"context.page.path": "pagePath", "context.nope": "nope"},
+                "mapQueryParams": {"query": "event_properties"}}
+    [event] = outcome("web", settings, message)
+    assert event["body"]["eventProperties"] == {"a": 1, "query": "?q=1", "pagePath": "/pricing"}
+
+
+@pytest.mark.parametrize("platform", ["ios", "android"])
+def test_out_of_session_only_when_true(platform):
+    for value in (False, "true", 1):
+        message = {**TRACK, "integrations": {"Amplitude": {"outOfSession": value}}}
+        result = outcome(platform, {}, message)
+        if value is False:
+            assert "outOfSession" not in result[0]["body"]
+        else:
+            assert result["rejected"]["path"] == "$.integrations.Amplitude.outOfSession"
+
+
+@pytest.mark.parametrize("platform", ["web", "ios", "android"])
+def test_device_track_leaves_out_arguments_without_value(platform):
+    assert outcome(platform, {}, TRACK) == [{"target": "sdk.logEvent", "body": {"eventType": "Song Played"}}]

@@ -1,0 +1,25 @@
+"""The mobile libraries' flush and reset calls."""
+
+from __future__ import annotations
+
+import pytest
+
+from support import assert_stated_outcome, documented_cases, outcome, run_case
+
+
+@pytest.mark.parametrize("case", documented_cases("flush-and-reset"))
+def test_documented_flush_and_reset(case, snapshot):
+    result = run_case(case)
+    assert_stated_outcome(case, result)
+    assert result == snapshot
+
+
+@pytest.mark.parametrize("platform", ["server", "web"])
+@pytest.mark.parametrize("kind", ["flush", "reset"])
+def test_other_platforms_refuse_them_with_a_clear_reason(platform, kind):
+    rejected = outcome(platform, {}, {"type": kind})["rejected"]
+    assert rejected["path"] == "$.type" and "only the ios and android platforms" in rejected["error"]
+
+
+def test_reset_then_identify_logs_the_new_user_in():
+    assert outcome("ios", {}, {"type": "identify", "userId": "user-2"})[0]["body"] == {"userId": "user-2"}
