@@ -102,28 +102,25 @@ def _reason(exc: Exception) -> str:
 
 
 def _vars(rule: Rule, scope: Scope) -> dict:
-    values: dict = {}
-    scope.vars = values
-    for key, node in rule.vars:
-        try:
-            value = node.evaluate(scope)
-        except Exception as exc:
-            raise _FieldFailed(node.origin, exc) from None
-        if value is not MISSING:
-            values[key] = value
-    return values
+    """The rule's vars, each computed once; later vars can read earlier ones."""
+    scope.vars = {}
+    return _fill(scope.vars, rule.vars, scope)
 
 
 def _body(emit: Emit, scope: Scope) -> dict:
-    body = {}
-    for key, node in emit.fields:
+    return _fill({}, emit.fields, scope)
+
+
+def _fill(into: dict, fields: list, scope: Scope) -> dict:
+    """Evaluate (name, node) pairs into ``into``, leaving missing values out."""
+    for key, node in fields:
         try:
             value = node.evaluate(scope)
         except Exception as exc:
             raise _FieldFailed(node.origin, exc) from None
         if value is not MISSING:
-            body[key] = value
-    return body
+            into[key] = value
+    return into
 
 
 def _check_output(ruleset: RuleSet, rule: Rule, target: Target, body: dict, number: int,
