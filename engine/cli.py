@@ -164,6 +164,68 @@ def _cmd_translate(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if rejected else EXIT_OK
 
 
+def _load_for(args: argparse.Namespace, platform: str):
+    settings = read_settings_file(args.settings) if args.settings else {}
+    translator = api.load(platform, settings, args.rules, args.schemas)
+    return translator
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from .explainer import render
+
+    translator = _load_for(args, args.platform)
+    for warning in translator.warnings:
+        print(f"seg2amp: warning: {warning}", file=sys.stderr)
+    rejected = False
+    for index, message in enumerate(read_messages(args.inputs or ["-"]), 1):
+        if isinstance(message, BadInput):
+            print(f"message {index}: {message.reason} ({message.source})")
+            rejected = True
+            continue
+        explanation = translator.explain(message, index)
+        rejected = rejected or explanation.rejected is not None
+        if args.json:
+            print(json.dumps(explanation.as_dict(), ensure_ascii=False))
+        else:
+            print(render(explanation))
+            print()
+    return EXIT_REJECTED if rejected else EXIT_OK
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    platforms = args.platforms.split(",") if args.platforms else api.platforms(args.rules)
+    translators = {name: _load_for(args, name) for name in platforms}
+    rejected = False
+    for index, message in enumerate(read_messages(args.inputs or ["-"]), 1):
+        results = {}
+        for name, translator in translators.items():
+            try:
+                if isinstance(message, BadInput):
+                    raise Rejected(f"{message.reason} ({message.source})", "$", index)
+                results[name] = translator.translate(message, index)
+            except Rejected as exc:
+                results[name] = {"rejected": exc.as_record()}
+                rejected = True
+        if args.json:
+            print(json.dumps({"input": index, "platforms": results}, ensure_ascii=False))
+            continue
+        print(f"message {index}")
+        width = max(len(name) for name in results)
+        for name, outputs in results.items():
+            if isinstance(outputs, dict):
+                record = outputs["rejected"]
+                print(f"  {name:<{width}}  rejected: {record['path']}: {record['error']}")
+                continue
+            if not outputs:
+                print(f"  {name:<{width}}  (nothing)")
+            for number, output in enumerate(outputs, 1):
+                label = name if number == 1 else ""
+                body = json.dumps(output["body"], ensure_ascii=False, separators=(", ", ": "))
+                print(f"  {label:<{width}}  {number}. {output['target']:<22} {body}")
+        print()
+    return EXIT_REJECTED if rejected else EXIT_OK
+
+
 def _cmd_platforms(args: argparse.Namespace) -> int:
     print(_describe_platforms(args.rules, args.schemas))
     return EXIT_OK
@@ -196,6 +258,35 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--output", "-o", metavar="FILE", help="write outputs here instead of stdout")
     translate.add_argument("--rejects", metavar="FILE", help="write rejected-message records here instead of stderr")
     translate.set_defaults(run=_cmd_translate)
+
+    explain = commands.add_parser(
+        "explain", help="show which rule, selector, fallback and setting produced every output field",
+        description="Translate messages as 'translate' does and explain each output: the rule that made it "
+                    "(file, line, spec section), and for each field the selector or template, the fallback "
+                    "or case that matched and the settings that gated it; then every rule that did not fire "
+                    "and why.",
+        epilog="Example: seg2amp explain --platform server --settings settings.json message.json")
+    explain.add_argument("inputs", nargs="*", metavar="MESSAGE",
+                         help="message files (a JSON message, an array, or NDJSON); '-' is stdin")
+    explain.add_argument("--platform", "-p", required=True, help="platform variant; see 'seg2amp platforms'")
+    explain.add_argument("--settings", "-s", metavar="FILE", help="destination settings (JSON or YAML)")
+    explain.add_argument("--json", action="store_true", help="one JSON object per message, for tools")
+    explain.add_argument("--rules", metavar="DIR", help="rule set folder (default: the bundled rules)")
+    explain.add_argument("--schemas", metavar="DIR", help="schemas folder (default: the bundled schemas)")
+    explain.set_defaults(run=_cmd_explain)
+
+    diff = commands.add_parser(
+        "diff", help="the outputs of every platform for the same messages, side by side",
+        description="Translate each message for every platform (or those given) with the same settings and "
+                    "show the outputs together, to see how the platforms differ.",
+        epilog="Example: seg2amp diff --settings settings.json screen.json")
+    diff.add_argument("inputs", nargs="*", metavar="MESSAGE", help="message files; '-' is stdin")
+    diff.add_argument("--settings", "-s", metavar="FILE", help="destination settings (JSON or YAML)")
+    diff.add_argument("--platforms", metavar="LIST", help="comma-separated platforms (default: all)")
+    diff.add_argument("--json", action="store_true", help="one JSON object per message, for tools")
+    diff.add_argument("--rules", metavar="DIR", help="rule set folder (default: the bundled rules)")
+    diff.add_argument("--schemas", metavar="DIR", help="schemas folder (default: the bundled schemas)")
+    diff.set_defaults(run=_cmd_diff)
 
     listing = commands.add_parser("platforms", help="list the platform variants and the targets each emits",
                                   description="List the platform variants of a rule set and their targets.")

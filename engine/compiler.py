@@ -112,13 +112,21 @@ class RuleSet:
         return self.undispatched if found is None else found
 
 
-def compile_rule_set(raw: RawRuleSet, catalog: Catalog, settings: dict, schemas: SchemaStore) -> RuleSet:
-    """Compile ``raw`` for ``settings`` (already resolved against ``catalog``)."""
-    return _Compiler(raw, catalog, settings, schemas).run()
+def compile_rule_set(raw: RawRuleSet, catalog: Catalog, settings: dict, schemas: SchemaStore,
+                     fold: bool = True) -> RuleSet:
+    """Compile ``raw`` for ``settings`` (already resolved against ``catalog``).
+
+    With ``fold`` (the default) everything that depends only on settings is decided now: rules
+    and branches that cannot apply are dropped, selector parts computed. Without it, every rule,
+    branch and setting test is kept, so that an explanation can say why each one did or did not
+    apply; the outputs are the same."""
+    return _Compiler(raw, catalog, settings, schemas, fold).run()
 
 
 class _Compiler:
-    def __init__(self, raw: RawRuleSet, catalog: Catalog, settings: dict, schemas: SchemaStore) -> None:
+    def __init__(self, raw: RawRuleSet, catalog: Catalog, settings: dict, schemas: SchemaStore,
+                 fold: bool = True) -> None:
+        self.fold = fold
         self.raw = raw
         self.catalog = catalog
         self.settings = settings
@@ -257,7 +265,7 @@ class _Compiler:
 
     def value(self, spec: Any, origin: n.Origin) -> n.Node:
         if isinstance(spec, str):
-            return self.selector(spec, False, origin)
+            return self.selector(spec, "message", origin)
         if isinstance(spec, list):
             return self._first(spec, origin)
         if not isinstance(spec, dict):
@@ -290,7 +298,7 @@ class _Compiler:
                     break
             if not cases:
                 node = n.Const(n.MISSING, origin)
-            elif cases[0][0] is True:
+            elif cases[0][0] is True and self.fold:
                 node = cases[0][1]
             else:
                 node = n.Cases(cases, origin)
@@ -321,7 +329,7 @@ class _Compiler:
         if _PLAIN_PATH.match(text):
             return n.Path(text, tuple(text.split(".")), source, origin)
         parsed = self._parse(text, origin)
-        if parsed.parsed.get("type") == "literal":
+        if parsed.parsed.get("type") == "literal" and self.fold:
             value = plain(parsed.parsed.get("value"))
             return n.Const(n.MISSING if value is None or value == "" else value, origin)
         return n.Select(text, parsed, self.options, source, origin)
@@ -334,6 +342,8 @@ class _Compiler:
         except JMESPathError as exc:
             raise self._error(f"invalid selector {text!r}: {str(exc).splitlines()[0]}", origin) from None
         self._check_functions(parsed.parsed, text, origin)
+        if not self.fold:
+            return parsed
         return ParsedResult(text, self._fold(parsed.parsed, text, origin))
 
     def _check_functions(self, ast: Any, text: str, origin: n.Origin) -> None:
@@ -407,7 +417,7 @@ class _Compiler:
     # ------------------------------------------------------------ conditions
 
     def condition(self, spec: Any, origin: n.Origin) -> Any:
-        """A condition node, or True / False when settings alone decide it."""
+        """A condition node, or (when folding) True / False when settings alone decide it."""
         if isinstance(spec, list):
             return self._all([self.condition(part, origin) for part in spec], origin)
         origin = self._origin(spec, spec, origin.field, origin)
@@ -415,6 +425,8 @@ class _Compiler:
             return self._all([self.condition(part, origin) for part in spec["all"]], origin)
         if "any" in spec:
             parts = [self.condition(part, origin) for part in spec["any"]]
+            if not self.fold:
+                return n.AnyOf(parts, origin)
             if any(part is True for part in parts):
                 return True
             parts = [part for part in parts if part is not False]
@@ -431,12 +443,17 @@ class _Compiler:
                     raise self._error(f"'fired' names {name!r}, which is not an earlier rule", origin)
             return n.Fired(names, origin)
         if "setting" in spec:
-            value = self._setting(spec["setting"], origin)
+            name = spec["setting"]
+            value = self._setting(name, origin)
             if "equals" in spec:
-                return n.same(value, plain(spec["equals"]))
-            if "in" in spec:
-                return any(n.same(value, choice) for choice in plain(spec["in"]))
-            return bool(value)
+                op, operand = "equals", plain(spec["equals"])
+                result = n.same(value, operand)
+            elif "in" in spec:
+                op, operand = "in", plain(spec["in"])
+                result = any(n.same(value, choice) for choice in operand)
+            else:
+                op, operand, result = "set", None, bool(value)
+            return result if self.fold else n.SettingTest(name, value, op, operand, result, origin)
         node = self.selector(spec["select"], spec.get("from", "message"), origin)
         if "present" in spec:
             return n.Present(node, bool(spec["present"]), origin)
@@ -446,8 +463,9 @@ class _Compiler:
             return n.OneOf(node, plain(spec["in"]), origin)
         return n.Truthy(node, origin)
 
-    @staticmethod
-    def _all(parts: list, origin: n.Origin) -> Any:
+    def _all(self, parts: list, origin: n.Origin) -> Any:
+        if not self.fold:
+            return parts[0] if len(parts) == 1 else n.All(parts, origin)
         if any(part is False for part in parts):
             return False
         parts = [part for part in parts if part is not True]

@@ -414,6 +414,24 @@ class Not(Condition):
         return not self.part.test(scope)
 
 
+class SettingTest(Condition):
+    """A test of a setting. Settings are fixed when rules compile, so the result is known then;
+    the optimising compiler folds these away, the explaining one keeps them to say why."""
+
+    __slots__ = ("name", "value", "op", "operand", "result")
+
+    def __init__(self, name: str, value: Any, op: str, operand: Any, result: bool, origin: Origin) -> None:
+        self.name = name
+        self.value = value
+        self.op = op
+        self.operand = operand
+        self.result = result
+        self.origin = origin
+
+    def test(self, scope: Scope) -> bool:
+        return self.result
+
+
 class Fired(Condition):
     """True when one of the named rules emitted for this message already."""
 

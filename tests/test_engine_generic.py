@@ -175,3 +175,23 @@ def test_settings_only_parts_of_selectors_are_folded_at_compile_time(shop):
     # omit(@, [setting('hidden'), 'kind', 'text']): the list argument became one literal
     assert extra.parsed.parsed["children"][1] == {"type": "literal", "value": [["secret"], "kind", "text"],
                                                   "children": []}
+
+
+def test_folded_and_unfolded_rules_give_the_same_outputs_on_every_documented_example():
+    from engine.evaluator import translate
+    from support import FIXTURES, documented_cases, translator
+
+    stems = sorted(p.stem for p in FIXTURES.glob("*.yaml"))
+    checked = 0
+    for param in documented_cases(*stems):
+        case = param.values[0]
+        compiled = translator(case.platform, case.settings)
+        results = []
+        for ruleset in (compiled.ruleset, compiled.explaining_ruleset):
+            try:
+                results.append(translate(ruleset, case.message, 1))
+            except engine.Rejected as rejected:
+                results.append(rejected.as_record())
+        assert results[0] == results[1], case.id
+        checked += 1
+    assert checked > 100
