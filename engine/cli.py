@@ -164,10 +164,10 @@ def _cmd_translate(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if rejected else EXIT_OK
 
 
-def _load_for(args: argparse.Namespace, platform: str):
-    settings = read_settings_file(args.settings) if args.settings else {}
-    translator = api.load(platform, settings, args.rules, args.schemas)
-    return translator
+def _load_for(args: argparse.Namespace, platform: str, settings: dict | None = None):
+    if settings is None:
+        settings = read_settings_file(args.settings) if args.settings else {}
+    return api.load(platform, settings, args.rules, args.schemas)
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
@@ -194,7 +194,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 def _cmd_diff(args: argparse.Namespace) -> int:
     platforms = args.platforms.split(",") if args.platforms else api.platforms(args.rules)
-    translators = {name: _load_for(args, name) for name in platforms}
+    settings = read_settings_file(args.settings) if args.settings else {}
+    translators = {name: _load_for(args, name, settings) for name in platforms}
     rejected = False
     for index, message in enumerate(read_messages(args.inputs or ["-"]), 1):
         results = {}

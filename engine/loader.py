@@ -109,6 +109,26 @@ def validate_rule_document(document: Any, file: str, schemas: SchemaStore) -> No
     raise RuleError(reason, file=file, line=line_of(document, path), rule=rule, path=json_path)
 
 
+def _inherit(base: dict, rule: LocatedDict) -> LocatedDict:
+    """``rule`` built on ``base``: base's keys unless given, vars merged."""
+    merged = LocatedDict({k: v for k, v in base.items()})
+    merged.file, merged.line = rule.file, rule.line
+    merged.key_lines = {**getattr(base, "key_lines", {}), **rule.key_lines}
+    for key, value in rule.items():
+        if key == "inherit":
+            continue
+        if key == "vars" and isinstance(base.get("vars"), dict):
+            combined = LocatedDict({**base["vars"], **value})
+            combined.file, combined.line = value.file, value.line
+            combined.key_lines = {**getattr(base["vars"], "key_lines", {}), **value.key_lines}
+            merged[key] = combined
+        else:
+            merged[key] = value
+    if "emit" not in merged and "reject" not in merged:
+        raise RuleError("an inherited rule needs emit or reject", file=rule.file, line=rule.line, rule=rule["name"])
+    return merged
+
+
 def _merge_file(raw: RawRuleSet, path: Path, schemas: SchemaStore, chain: tuple) -> None:
     path = path.resolve()
     if path in chain:
@@ -152,11 +172,15 @@ def _merge_file(raw: RawRuleSet, path: Path, schemas: SchemaStore, chain: tuple)
         seen_here.add(name)
         names = [r["name"] for r in raw.rules]
         anchor = rule.get("before") or rule.get("after")
+        if rule.get("inherit") and name not in names:
+            raise RuleError("'inherit' builds on an inherited rule of the same name, and there is none",
+                            file=str(path), line=rule.line, rule=name)
         if name in names:
             if anchor:
                 raise RuleError("'before' / 'after' place a new rule; this one replaces an inherited rule in place",
                                 file=str(path), line=rule.line, rule=name)
-            raw.rules[names.index(name)] = rule
+            position = names.index(name)
+            raw.rules[position] = _inherit(raw.rules[position], rule) if rule.get("inherit") else rule
         elif anchor:
             if anchor not in names:
                 raise RuleError(f"'{'before' if rule.get('before') else 'after'}' names {anchor!r}, which is not "

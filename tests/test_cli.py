@@ -107,9 +107,9 @@ def test_message_that_is_not_an_object(tmp_path, settings, capsys):
 def test_edited_copy_of_the_rules_is_used(tmp_path, settings, capsys):
     folder = tmp_path / "my-rules"
     shutil.copytree(default_rules_dir(), folder)
-    server = folder / "server.yaml"
-    server.write_text(server.read_text().replace('"Loaded {{ category }} {{ name }} Page"',
-                                                 '"Visited {{ name }} ({{ category }})"'))
+    pages = folder / "_pages.yaml"
+    pages.write_text(pages.read_text().replace('"Loaded {{ category }} {{ name }} Page"',
+                                               '"Visited {{ name }} ({{ category }})"'))
     path = tmp_path / "in.ndjson"
     path.write_text(json.dumps({**PAGE, "category": "Docs"}) + "\n")
     code, lines, _ = _run(capsys, "-s", settings, "--rules", folder, path)

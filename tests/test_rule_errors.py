@@ -35,9 +35,9 @@ def _load_error(folder: Path) -> engine.RuleError:
 
 
 def test_yaml_syntax_error_names_file_and_line(rules):
-    line = _replace(rules / "server.yaml", "    on: page\n", "    on: [page\n")
+    line = _replace(rules / "_pages.yaml", "    on: page\n", "    on: [page\n")
     error = _load_error(rules)
-    assert error.file.endswith("server.yaml")
+    assert error.file.endswith("_pages.yaml")
     assert error.line is not None and abs(error.line - line) <= 2
     assert "invalid YAML" in str(error)
 
@@ -71,7 +71,7 @@ def test_unknown_function_is_found_at_load_time(rules):
 
 
 def test_unknown_setting_is_named(rules):
-    line = _replace(rules / "server.yaml", "when: {setting: trackAllPages}", "when: {setting: trackEveryPage}")
+    line = _replace(rules / "_pages.yaml", "when: {setting: trackAllPages}", "when: {setting: trackEveryPage}")
     error = _load_error(rules)
     assert "'trackEveryPage' is not in the settings catalog" in error.message
     assert error.rule == "page.track-all-pages"
@@ -86,7 +86,7 @@ def test_unknown_setting_inside_a_selector_is_named(rules):
 
 
 def test_template_syntax_error(rules):
-    line = _replace(rules / "server.yaml", '{template: "Loaded {{ category }} Page"}',
+    line = _replace(rules / "_pages.yaml", '{template: "Loaded {{ category }} Page"}',
                     '{template: "Loaded {{ category Page"}')
     error = _load_error(rules)
     assert "invalid template" in error.message
@@ -106,9 +106,9 @@ def test_unknown_target_and_fragment(rules):
 
 
 def test_missing_extended_file_and_cycle(rules):
-    _replace(rules / "server.yaml", "extends: _common.yaml", "extends: _base.yaml")
+    _replace(rules / "server.yaml", "extends: _pages.yaml", "extends: _base.yaml")
     assert "extends '_base.yaml', which does not exist" in _load_error(rules).message
-    _replace(rules / "server.yaml", "extends: _base.yaml", "extends: _common.yaml")
+    _replace(rules / "server.yaml", "extends: _base.yaml", "extends: _pages.yaml")
     (rules / "_common.yaml").write_text((rules / "_common.yaml").read_text() + "extends: server.yaml\n")
     assert "cycle" in _load_error(rules).message
 
