@@ -113,6 +113,18 @@ class RuleFunctions(functions.Functions):
             return str(value)
         return None
 
+    @functions.signature({"types": []})
+    def _func_integer(self, value):
+        """integer(x): a whole number from a number or numeric text, cut toward zero as the SDKs'
+        integer setters do (2.5 -> 2); otherwise null."""
+        number = to_number(value)
+        if number is None:
+            return None
+        try:
+            return int(number)
+        except (OverflowError, ValueError):
+            return None
+
     @functions.signature({"types": ["object", "null"]})
     def _func_numeric_values(self, obj):
         """numeric_values(obj): obj with numeric text values turned into numbers; other values kept."""

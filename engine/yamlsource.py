@@ -51,16 +51,25 @@ _Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
+    own = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
     loader.flatten_mapping(node)
+    merged = len(node.value) - own  # YAML merge keys (<<) put the merged pairs first
     result = LocatedDict()
     result.file = loader.source_name
     result.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
+    own_keys: set[str] = set()
+    for position, (key_node, value_node) in enumerate(node.value):
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str):
             key = str(key)
-        if key in result:
-            raise RuleError(f"duplicate key {key!r}", file=loader.source_name, line=key_node.start_mark.line + 1)
+        if position >= merged:
+            if key in own_keys:
+                raise RuleError(f"duplicate key {key!r}", file=loader.source_name,
+                                line=key_node.start_mark.line + 1)
+            own_keys.add(key)
+            result.pop(key, None)  # a key given here overrides a merged one and takes its own place
+        elif key in result:
+            continue
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
     return result

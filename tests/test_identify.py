@@ -105,3 +105,10 @@ def test_web_prefer_anonymous_id_sets_the_device_id_once_first(message_type):
                             "trackNamedPages": True}, message)
     assert calls[0] == {"target": "sdk.setDeviceId", "body": {"deviceId": "anon-12345"}}
     assert [c["target"] for c in calls].count("sdk.setDeviceId") == 1 and len(calls) > 1
+
+
+@pytest.mark.parametrize("platform", ["web", "ios", "android"])
+def test_device_increment_of_a_non_number_is_refused_with_the_reason(platform):
+    result = outcome(platform, {"traitsToIncrement": ["logins"]},
+                     {"type": "identify", "userId": "user-12345", "traits": {"logins": "many"}})
+    assert "numbers only" in result["rejected"]["error"]

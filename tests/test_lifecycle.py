@@ -23,3 +23,9 @@ def test_other_platforms_refuse_them_with_a_clear_reason(platform, kind):
 
 def test_reset_then_identify_logs_the_new_user_in():
     assert outcome("ios", {}, {"type": "identify", "userId": "user-2"})[0]["body"] == {"userId": "user-2"}
+
+
+@pytest.mark.parametrize("platform", ["ios", "android"])
+def test_unknown_type_on_mobile_lists_flush_and_reset(platform):
+    rejected = outcome(platform, {}, {"type": "FLUSH"})["rejected"]
+    assert rejected["path"] == "$.type" and "flush or reset" in rejected["error"]

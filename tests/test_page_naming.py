@@ -91,11 +91,11 @@ def test_web_page_with_groups_uses_log_event_with_groups():
     assert event["target"] == "sdk.logEventWithGroups" and event["body"]["groups"] == {"org": "acme"}
 
 
-def test_web_page_with_revenue_logs_it_once_after_the_events():
+def test_web_page_events_each_take_the_track_path_with_their_revenue():
     page = {"type": "page", "anonymousId": "anon-1", "name": "Paid", "properties": {"revenue": 4}}
     calls = _device_calls("web", {"trackAllPages": True, "trackNamedPages": True}, page)
-    assert calls == [("sdk.logEvent", "Loaded a Page"), ("sdk.logEvent", "Loaded Paid Page"),
-                     ("sdk.logRevenueV2", None)]
+    assert calls == [("sdk.logEvent", "Loaded a Page"), ("sdk.logRevenueV2", None),
+                     ("sdk.logEvent", "Loaded Paid Page"), ("sdk.logRevenueV2", None)]
 
 
 def test_mobile_page_calls_send_nothing():
@@ -117,3 +117,8 @@ def test_android_named_screen_without_category_has_single_spaces():
     screen = {"type": "screen", "userId": "user-12345", "name": "Inbox"}
     assert _device_calls("android", {"trackNamedPages": True}, screen) == [("sdk.logEvent", "Viewed Inbox Screen")]
     assert _device_calls("android", {"trackCategorizedPages": True}, screen) == []
+
+
+def test_ios_screen_without_name_is_never_a_bare_viewed():
+    screen = {"type": "screen", "anonymousId": "anon-1", "category": "Merchant"}
+    assert _device_calls("ios", {"trackAllPages": True}, screen) == [("sdk.logEvent", "Loaded a Screen")]

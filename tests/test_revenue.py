@@ -122,3 +122,22 @@ def test_web_order_products_once_and_legacy_revenue():
     per_product = outcome("web", {"trackRevenuePerProduct": True, "useLogRevenueV2": False}, message)
     assert [c["target"] for c in per_product] == ["sdk.logEvent", "sdk.logRevenue", "sdk.logEvent", "sdk.logEvent"]
     assert per_product[1]["body"] == {"price": 4, "quantity": 1, "productId": "p-1"}
+
+
+@pytest.mark.parametrize("platform", ["web", "ios", "android"])
+def test_fractional_quantity_is_cut_as_the_sdks_do_and_the_event_is_kept(platform):
+    calls = outcome(platform, {}, {"type": "track", "event": "E", "anonymousId": "anon-1",
+                                   "properties": {"revenue": 10, "price": 5, "quantity": 2.5}})
+    assert [c["target"] for c in calls] == ["sdk.logEvent", "sdk.logRevenueV2"]
+    assert calls[1]["body"]["quantity"] == 2
+
+
+def test_cloud_fractional_quantity_is_cut_too():
+    [event] = outcome("server", {}, {"type": "track", "event": "E", "userId": "user-12345",
+                                     "properties": {"revenue": 10, "price": 5, "quantity": "2.5"}})
+    assert event["body"]["quantity"] == 2
+
+
+def test_android_zero_revenue_gives_way_to_total():
+    assert _calls("android", {}, {"revenue": 0, "total": 20})[0]["body"]["price"] == 20
+    assert _calls("android", {}, {"revenue": 0})[0]["body"]["price"] == 0

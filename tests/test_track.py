@@ -115,3 +115,9 @@ def test_out_of_session_only_when_true(platform):
 @pytest.mark.parametrize("platform", ["web", "ios", "android"])
 def test_device_track_leaves_out_arguments_without_value(platform):
     assert outcome(platform, {}, TRACK) == [{"target": "sdk.logEvent", "body": {"eventType": "Song Played"}}]
+
+
+@pytest.mark.parametrize("platform", ["server", "ios", "android"])
+def test_empty_event_level_groups_are_left_out(platform):
+    result = outcome(platform, {}, {**TRACK, "integrations": {"Amplitude": {"groups": {}}}})
+    assert "groups" not in result[0]["body"]
