@@ -151,7 +151,8 @@ def test_unknown_template_filter_is_found_at_load_time(rules):
 
 
 def test_failure_while_translating_names_the_field_that_failed(rules):
-    tail = "\n        groups: {select: integrations.Amplitude.groups, drop_empty: true}\n\n  # ----------------------------------------"
+    tail = ("\n        groups: {select: integrations.Amplitude.groups, drop_empty: true}\n\n"
+            "  # ----------------------------------------")
     line = _replace(rules / "server.yaml", "user_properties: context.traits" + tail,
                     'user_properties: "merge(context.traits, event)"' + tail)
     translator = engine.load("server", {"apiKey": API_KEY}, rules_dir=rules)
