@@ -1,0 +1,89 @@
+"""explain: which rule, selector, fallback and setting produced every output field, and why the
+other rules did not fire; diff: every platform's outputs for one message."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.cli import main
+from support import API_KEY, translator
+
+ORDER = {"type": "track", "userId": "user-12345", "event": "Order Completed", "messageId": "m-9",
+         "properties": {"revenue": 25, "products": [{"productId": "p1", "price": 19, "quantity": 1}]}}
+
+
+def test_explanation_has_the_same_outputs_as_the_translation():
+    compiled = translator("server", {})
+    explanation = compiled.explain(ORDER, 1)
+    assert [{"target": o.target, "body": o.body} for o in explanation.outputs] == compiled.translate(ORDER, 1)
+    assert explanation.rejected is None
+
+
+def test_each_field_says_where_its_value_came_from():
+    explanation = translator("server", {}).explain(ORDER, 1)
+    first = {f.name: f for f in explanation.outputs[0].fields}
+    assert first["event_type"].how.startswith("selector `event` (server.yaml:")
+    assert "setting trackRevenuePerProduct is off" in first["revenue"].how
+    assert not first["device_id"].present and "every fallback missing" in first["device_id"].how
+    assert "`context.device.id` (missing)" in first["device_id"].how
+    product = explanation.outputs[1]
+    assert product.rule == "order-completed" and product.element == 0
+    assert {f.name: f for f in product.fields}["price"].how == "left out: setting trackRevenuePerProduct is off (false)"
+
+
+def test_fallback_that_matched_is_named():
+    message = {"type": "identify", "userId": "user-12345", "anonymousId": "anon-12345"}
+    [output] = translator("server", {}).explain(message, 1).outputs
+    device = {f.name: f for f in output.fields}["device_id"]
+    assert device.value == "anon-12345" and "fallback 2 of 2: selector `anonymousId`" in device.how
+
+
+def test_rules_that_did_not_fire_say_why():
+    explanation = translator("server", {}).explain(ORDER, 1)
+    rules = {r.name: r for r in explanation.rules}
+    assert rules["order-completed"].status == "fired" and rules["order-completed"].outputs == [1, 2]
+    assert rules["track"].status == "did not fire" and rules["track"].why == "rule order-completed fired"
+    assert rules["order-completed.products-once"].why == "setting trackProductsOnce is off (false)"
+    assert rules["page.track-all-pages"].status == "not for this message"
+    page = translator("server", {"trackNamedPages": True}).explain({"type": "page", "userId": "user-12345"}, 1)
+    named = {r.name: r for r in page.rules}["page.track-named-pages"]
+    assert named.status == "did not fire" and named.why == "`name` is missing"
+
+
+def test_rejections_are_explained():
+    explanation = translator("server", {}).explain({"type": "delete", "userId": "user-12345"}, 4)
+    assert explanation.rejected["rule"] == "delete.needs-secret-key"
+    assert {r.name: r for r in explanation.rules}["delete.needs-secret-key"].status == "refused the message"
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "s.json").write_text(json.dumps({"apiKey": API_KEY, "trackAllPages": True}))
+    (tmp_path / "m.json").write_text(json.dumps(ORDER, indent=2))
+    (tmp_path / "screen.json").write_text(json.dumps({"type": "screen", "userId": "user-12345",
+                                                      "name": "Settings", "category": "Merchant"}))
+    return tmp_path
+
+
+def test_explain_command_text_and_json(files, capsys):
+    assert main(["explain", "-p", "server", "-s", str(files / "s.json"), str(files / "m.json")]) == 0
+    text = capsys.readouterr().out
+    assert "1. httpapi from rule order-completed (server.yaml:" in text
+    assert "did not fire          track (server.yaml:" in text and "rule order-completed fired" in text
+    assert main(["explain", "-p", "web", "-s", str(files / "s.json"), "--json", str(files / "m.json")]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["platform"] == "web" and document["outputs"][0]["target"] == "sdk.logEvent"
+    assert {"name", "where", "spec", "status", "why", "outputs"} <= set(document["rules"][0])
+
+
+def test_diff_shows_every_platform(files, capsys):
+    assert main(["diff", "-s", str(files / "s.json"), str(files / "screen.json")]) == 0
+    text = capsys.readouterr().out
+    assert '"eventType": "Viewed Settings"}' in text and '"eventType": "Viewed Settings Screen"}' in text
+    assert "web      (nothing)" in text and '"event_type": "Loaded a Screen"' in text
+    assert main(["diff", "-s", str(files / "s.json"), "--json", "--platforms", "ios,android",
+                 str(files / "screen.json")]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert sorted(document["platforms"]) == ["android", "ios"]

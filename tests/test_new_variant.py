@@ -1,0 +1,60 @@
+"""Adding a platform variant is adding a file: a React Native variant that extends the Android one
+and changes one naming rule, with no Python change."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+import engine
+from engine.cli import main
+from engine.resources import default_rules_dir
+from support import API_KEY
+
+REACT_NATIVE = """\
+# yaml-language-server: $schema=../../schemas/rules.schema.json
+platform: react-native
+description: React Native (the Android integration, with iOS-style screen names).
+extends: android.yaml
+
+rules:
+  - name: screen.track-all-pages
+    inherit: true
+    note: React Native names screens as the iOS integration does.
+    emit:
+      target: sdk.logEvent
+      body:
+        eventType: {template: "Viewed {{ name }}"}
+        eventProperties: properties
+"""
+
+
+@pytest.fixture
+def rules(tmp_path):
+    folder = tmp_path / "amplitude"
+    shutil.copytree(default_rules_dir(), folder)
+    (folder / "react-native.yaml").write_text(REACT_NATIVE)
+    return folder
+
+
+def test_the_new_variant_is_listed_and_translates(rules):
+    assert "react-native" in engine.platforms(rules)
+    translator = engine.load("react-native", {"apiKey": API_KEY, "trackAllPages": True}, rules_dir=rules)
+    screen = {"type": "screen", "userId": "user-12345", "name": "Settings", "category": "Merchant"}
+    assert translator.translate(screen) == [{"target": "sdk.logEvent", "body": {"eventType": "Viewed Settings"}}]
+    # everything else is Android's
+    android = engine.load("android", {"apiKey": API_KEY, "trackAllPages": True}, rules_dir=rules)
+    for message in ({"type": "flush"}, {"type": "identify", "userId": "user-12345", "traits": {"a": 1}},
+                    {"type": "track", "userId": "user-12345", "event": "Paid", "properties": {"revenue": 3}}):
+        assert translator.translate(message) == android.translate(message)
+
+
+def test_the_new_variant_works_from_the_command_line(rules, tmp_path, capsys):
+    (tmp_path / "s.json").write_text(json.dumps({"apiKey": API_KEY, "trackAllPages": True}))
+    (tmp_path / "in.ndjson").write_text('{"type":"screen","userId":"user-12345","name":"Home"}\n')
+    code = main(["translate", "-p", "react-native", "-s", str(tmp_path / "s.json"), "--rules", str(rules),
+                 str(tmp_path / "in.ndjson")])
+    out = capsys.readouterr().out
+    assert code == 0 and json.loads(out)["body"]["eventType"] == "Viewed Home"
