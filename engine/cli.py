@@ -227,6 +227,20 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if rejected else EXIT_OK
 
 
+def _cmd_lint(args: argparse.Namespace) -> int:
+    from .lint import lint_folder
+    from .resources import default_rules_dir, find_rule_set
+
+    folder = find_rule_set(Path(args.rules_dir)) if args.rules_dir else default_rules_dir()
+    findings = lint_folder(folder, api.schema_store(args.schemas))
+    for finding in findings:
+        print(finding)
+    errors = sum(1 for f in findings if f.level == "error")
+    warnings = len(findings) - errors
+    print(f"seg2amp lint: {folder}: {errors} errors, {warnings} warnings", file=sys.stderr)
+    return EXIT_REJECTED if errors else EXIT_OK
+
+
 def _cmd_platforms(args: argparse.Namespace) -> int:
     print(_describe_platforms(args.rules, args.schemas))
     return EXIT_OK
@@ -288,6 +302,18 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--rules", metavar="DIR", help="rule set folder (default: the bundled rules)")
     diff.add_argument("--schemas", metavar="DIR", help="schemas folder (default: the bundled schemas)")
     diff.set_defaults(run=_cmd_diff)
+
+    linting = commands.add_parser(
+        "lint", help="check a rule set: schema, compilation, and static checks",
+        description="Validate every rule file against the rule-language schema, compile every platform, then "
+                    "check statically: selector paths the input schema cannot hold, template names no message "
+                    "has, settings not in the catalog (and catalog settings no rule reads), and rules that can "
+                    "emit the same target for one message. Each finding names file, line and rule. Exit "
+                    "status 1 when there are errors.",
+        epilog="Example: seg2amp lint my-rules/")
+    linting.add_argument("rules_dir", nargs="?", metavar="RULES_DIR", help="rule set folder (default: bundled)")
+    linting.add_argument("--schemas", metavar="DIR", help="schemas folder (default: the bundled schemas)")
+    linting.set_defaults(run=_cmd_lint)
 
     listing = commands.add_parser("platforms", help="list the platform variants and the targets each emits",
                                   description="List the platform variants of a rule set and their targets.")

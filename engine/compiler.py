@@ -87,6 +87,7 @@ class Rule:
     origin: n.Origin
     stop: bool = False
     vars: list[tuple[str, n.Node]] = field(default_factory=list)
+    alongside: tuple[str, ...] = ()
 
 
 @dataclass
@@ -211,7 +212,7 @@ class _Compiler:
         return Rule(name=name, spec=spec.get("spec", ""), note=spec.get("note", ""),
                     on=tuple(on) if on else None, condition=condition, when=spec.get("when"),
                     emits=emits, reject=reject, origin=origin, stop=bool(spec.get("stop", False)),
-                    vars=variables)
+                    vars=variables, alongside=tuple(spec.get("alongside") or ()))
 
     def emit(self, spec: dict) -> Emit:
         origin = n.Origin(spec.file, spec.line, rule=self.rule)

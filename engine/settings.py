@@ -27,6 +27,7 @@ class Setting:
     label: str = ""
     doc: str = ""
     error: str = ""
+    effect: str = ""
     line: int | None = None
 
 
@@ -81,7 +82,7 @@ def load_catalog(path: Path) -> Catalog:
         line = getattr(entry, "line", None)
         if not isinstance(entry, dict) or not isinstance(entry.get("schema"), dict):
             raise RuleError(f"setting {key!r} needs a 'schema' mapping", file=str(path), line=line)
-        unknown = set(entry) - {"schema", "default", "required", "label", "doc", "error"}
+        unknown = set(entry) - {"schema", "default", "required", "label", "doc", "error", "effect"}
         if unknown:
             raise RuleError(f"setting {key!r}: unknown field {sorted(unknown)[0]!r}", file=str(path), line=line)
         try:
@@ -90,7 +91,8 @@ def load_catalog(path: Path) -> Catalog:
             raise RuleError(f"setting {key!r}: invalid schema: {exc.message}", file=str(path), line=line) from None
         setting = Setting(key=key, schema=plain(entry["schema"]), default=plain(entry.get("default")),
                           required=bool(entry.get("required", False)), label=entry.get("label", ""),
-                          doc=entry.get("doc", ""), error=entry.get("error", ""), line=line)
+                          doc=entry.get("doc", ""), error=entry.get("error", ""), effect=entry.get("effect", ""),
+                          line=line)
         catalog.settings[key] = setting
         if not setting.required:
             error = next(iter(catalog.validator(key).iter_errors(setting.default)), None)

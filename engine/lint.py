@@ -1,0 +1,361 @@
+"""Static checks of a rule set folder, beyond loading it: selectors naming paths the input schema
+cannot hold, templates using names no message has, settings read but not in the catalog (and
+catalog settings nothing reads), and rules that can emit the same target for one message.
+
+Every finding names the file, line and rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import nodes as jinja_nodes
+
+from . import nodes as n
+from .compiler import Emit, Rule, RuleSet, compile_rule_set
+from .errors import RuleError
+from .loader import RULE_SCHEMA, list_platforms, load_variant, validate_rule_document
+from .settings import load_catalog
+from .validation import SchemaStore
+from .yamlsource import load_yaml_file
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    file: str
+    line: int
+    rule: str
+    level: str  # error | warning
+    message: str
+
+    def __str__(self) -> str:
+        rule = f" rule {self.rule!r}:" if self.rule else ""
+        return f"{self.file}:{self.line}:{rule} {self.level}: {self.message}"
+
+
+def lint(folder: Path, schemas: SchemaStore) -> list[Finding]:
+    """Every finding for the rule set folder, sorted by file and line."""
+    findings: set[Finding] = set()
+    for path in sorted(Path(folder).glob("*.yaml")):
+        try:
+            document = load_yaml_file(path)
+            if not (isinstance(document, dict) and isinstance(document.get("settings"), dict)):  # not a catalog
+                validate_rule_document(document, str(path), schemas)
+        except RuleError as error:
+            findings.add(_from_error(error))
+    read_settings: set[str] = set()
+    catalog = None
+    for platform in list_platforms(folder):
+        try:
+            raw = load_variant(folder, platform, schemas)
+            catalog = load_catalog(raw.settings_path)
+            settings = {key: entry.default for key, entry in catalog.settings.items()}
+            ruleset = compile_rule_set(raw, catalog, settings, schemas, fold=False)
+        except RuleError as error:
+            findings.add(_from_error(error))
+            continue
+        checker = _Checker(ruleset, schemas, findings, read_settings)
+        checker.run()
+    if catalog is not None:
+        for key, entry in catalog.settings.items():
+            if key not in read_settings and not entry.effect:
+                findings.add(Finding(_short(catalog.file), entry.line or 1, "", "warning",
+                                     f"setting {key!r} is read by no rule (mark it with `effect:` if it only "
+                                     "configures start-up or delivery)"))
+    return sorted(findings)
+
+
+def _from_error(error: RuleError) -> Finding:
+    return Finding(_short(error.file or ""), error.line or 1, error.rule or "", "error", error.message)
+
+
+def _short(file: str) -> str:
+    return file.rsplit("/", 1)[-1]
+
+
+class _Checker:
+    def __init__(self, ruleset: RuleSet, schemas: SchemaStore, findings: set, read_settings: set) -> None:
+        self.ruleset = ruleset
+        self.schemas = schemas
+        self.findings = findings
+        self.read = read_settings
+        self.root = schemas.schema(ruleset.input_schema)
+        self.top_level = _declared_top_level(self.root, schemas)
+
+    def add(self, origin: n.Origin, rule: str, level: str, message: str) -> None:
+        # a fragment's node is reported once, under the fragment, not under every rule including it
+        where = origin.rule if origin.rule and origin.rule.startswith("fragment:") else rule
+        self.findings.add(Finding(_short(origin.file), origin.line or 1, where, level, message))
+
+    def run(self) -> None:
+        for target in self.ruleset.targets.values():
+            for check in target.checks:
+                self.read.update(_setting_calls(check.assertion.parsed))
+        for rule in self.ruleset.rules:
+            self._condition(rule.condition, rule)
+            for _name, node in rule.vars:
+                self._node(node, rule)
+            for emit in rule.emits:
+                self._emit(emit, rule)
+            if rule.reject is not None:
+                self._node(rule.reject[0], rule)
+        self._overlaps()
+
+    def _emit(self, emit: Emit, rule: Rule) -> None:
+        self._condition(emit.condition, rule)
+        if emit.foreach is not None:
+            self._node(emit.foreach, rule)
+        for _name, node in emit.fields:
+            self._node(node, rule)
+        for child in emit.children:
+            self._emit(child, rule)
+
+    # ---------------------------------------------------------------- nodes
+
+    def _node(self, node: Any, rule: Rule) -> None:
+        if isinstance(node, n.Path):
+            if node.source == "message":
+                self._path(list(node.keys), node.origin, rule)
+        elif isinstance(node, n.Select):
+            self._selector(node.parsed.parsed, node.source == "message", node.origin, rule)
+        elif isinstance(node, n.Template):
+            self._template(node, rule)
+        elif isinstance(node, n.Const):
+            if node.setting:
+                self.read.add(node.setting)
+        for child in _children(node):
+            if isinstance(child, n.Condition):
+                self._condition(child, rule)
+            else:
+                self._node(child, rule)
+
+    def _condition(self, condition: Any, rule: Rule) -> None:
+        if isinstance(condition, bool):
+            return
+        if isinstance(condition, n.SettingTest):
+            self.read.add(condition.name)
+            return
+        for part in getattr(condition, "parts", ()) or ():
+            self._condition(part, rule)
+        if isinstance(condition, n.Not):
+            self._condition(condition.part, rule)
+        if hasattr(condition, "node"):
+            self._node(condition.node, rule)
+
+    def _selector(self, ast: dict, on_message: bool, origin: n.Origin, rule: Rule) -> None:
+        for name in _setting_calls(ast):
+            self.read.add(name)
+        if on_message:
+            for chain in _root_chains(ast):
+                self._path(chain, origin, rule)
+
+    def _template(self, node: n.Template, rule: Rule) -> None:
+        tree = node.template.environment.parse(node.text)
+        for getattr_node in tree.find_all(jinja_nodes.Getattr):
+            if isinstance(getattr_node.node, jinja_nodes.Name) and getattr_node.node.name == "settings":
+                if getattr_node.attr not in self.ruleset.catalog:
+                    self.add(node.origin, rule.name, "error",
+                             f"template uses setting {getattr_node.attr!r}, which is not in the settings catalog")
+                self.read.add(getattr_node.attr)
+        for name in node.names:
+            if name not in self.top_level:
+                self.add(node.origin, rule.name, "warning",
+                         f"template `{node.text}` uses {name!r}, which no input message has")
+
+    def _path(self, keys: list[str], origin: n.Origin, rule: Rule) -> None:
+        problem = _check_path(self.root, keys, self.schemas)
+        if problem:
+            level, message = problem
+            self.add(origin, rule.name, level, f"selector path `{'.'.join(keys)}`: {message}")
+
+    # ---------------------------------------------------------------- overlaps
+
+    def _overlaps(self) -> None:
+        rules = [r for r in self.ruleset.rules if r.emits]
+        for position, first in enumerate(rules):
+            for second in rules[position + 1:]:
+                if first.on is not None and second.on is not None and not set(first.on) & set(second.on):
+                    continue
+                common = sorted(_targets(first) & _targets(second))
+                if not common or _exclusive(first, second) or first.name in second.alongside \
+                        or second.name in first.alongside:
+                    continue
+                self.add(second.origin, second.name, "warning",
+                         f"rules {first.name!r} and {second.name!r} can both emit {', '.join(common)} for one "
+                         f"message; if that is meant, say so with `alongside: [{first.name}]`")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _children(node: Any) -> list:
+    out: list = []
+    for attr in ("node", "options_", "fields", "cases", "condition"):
+        value = getattr(node, attr, None)
+        if value is None or attr == "node" and not isinstance(node, (n.Guarded, n.Mapped, n.Typed, n.NonEmpty)):
+            continue
+        if attr == "condition" and isinstance(value, bool):
+            continue
+        if attr == "fields":
+            out.extend(child for _key, child in value)
+        elif attr == "cases":
+            for condition, child in value:
+                out.extend([condition, child])
+        elif isinstance(value, list):
+            out.extend(value)
+        else:
+            out.append(value)
+    return [child for child in out if not isinstance(child, bool)]
+
+
+def _targets(rule: Rule) -> set[str]:
+    found: set[str] = set()
+
+    def walk(emit: Emit) -> None:
+        if emit.target is not None:
+            found.add(emit.target.name)
+        for child in emit.children:
+            walk(child)
+
+    for emit in rule.emits:
+        walk(emit)
+    return found
+
+
+def _conjuncts(condition: Any) -> list:
+    if isinstance(condition, n.All):
+        return [atom for part in condition.parts for atom in _conjuncts(part)]
+    return [condition]
+
+
+def _exclusive(first: Rule, second: Rule) -> bool:
+    """Whether the two rules' conditions cannot both hold (the patterns rules use)."""
+    a, b = _conjuncts(first.condition), _conjuncts(second.condition)
+    for atom in b:
+        if isinstance(atom, n.Not) and isinstance(atom.part, n.Fired) and first.name in atom.part.names:
+            return True
+    for x in a:
+        for y in b:
+            if _opposite(x, y) or _opposite(y, x):
+                return True
+    return False
+
+
+def _opposite(x: Any, y: Any) -> bool:
+    if isinstance(x, n.SettingTest) and isinstance(y, n.Not) and isinstance(y.part, n.SettingTest):
+        return x.name == y.part.name and x.op == y.part.op and x.operand == y.part.operand
+    if isinstance(x, n.Present) and isinstance(y, n.Present):
+        return _text(x.node) == _text(y.node) and x.wanted != y.wanted
+    if isinstance(x, n.Equals) and isinstance(y, n.Equals):
+        return _text(x.node) == _text(y.node) and x.expected != y.expected
+    if isinstance(x, n.OneOf) and isinstance(y, n.OneOf):
+        return _text(x.node) == _text(y.node) and not set(map(str, x.choices)) & set(map(str, y.choices))
+    return False
+
+
+def _text(node: Any) -> str | None:
+    return getattr(node, "text", None)
+
+
+def _setting_calls(ast: Any) -> list[str]:
+    found = []
+    if isinstance(ast, dict):
+        if ast.get("type") == "function_expression" and ast.get("value") == "setting":
+            args = ast.get("children") or []
+            if args and args[0].get("type") == "literal":
+                found.append(args[0]["value"])
+        for child in ast.get("children") or []:
+            found.extend(_setting_calls(child))
+    return found
+
+
+_KEEPS_ROOT = {"function_expression", "comparator", "or_expression", "and_expression", "not_expression",
+               "multi_select_list", "multi_select_dict", "key_val_pair"}
+_LEFT_ONLY = {"pipe", "projection", "value_projection", "filter_projection", "index_expression", "flatten"}
+
+
+def _root_chains(ast: Any) -> list[list[str]]:
+    """The field chains of a JMESPath AST that are read from the root (not inside projections)."""
+    if not isinstance(ast, dict):
+        return []
+    kind = ast.get("type")
+    if kind == "field":
+        return [[ast["value"]]]
+    if kind == "subexpression":
+        chain = _chain(ast)
+        if chain:
+            return [chain]
+        return _root_chains(ast["children"][0])
+    if kind in _KEEPS_ROOT:
+        return [c for child in ast.get("children") or [] for c in _root_chains(child)]
+    if kind in _LEFT_ONLY and ast.get("children"):
+        return _root_chains(ast["children"][0])
+    return []
+
+
+def _chain(ast: dict) -> list[str] | None:
+    if ast.get("type") == "field":
+        return [ast["value"]]
+    if ast.get("type") == "subexpression":
+        chain: list[str] = []
+        for child in ast["children"]:
+            part = _chain(child)
+            if part is None:
+                return None
+            chain += part
+        return chain
+    return None
+
+
+def _expand(schema: Any, resolver: Any, seen: set) -> list[tuple[dict, Any]]:
+    """A schema with its $ref, allOf, anyOf, oneOf, then and else taken in: the schemas an
+    instance may have to satisfy."""
+    if not isinstance(schema, dict) or id(schema) in seen:
+        return []
+    seen = seen | {id(schema)}
+    out = [(schema, resolver)]
+    if "$ref" in schema:
+        resolved = resolver.lookup(schema["$ref"])
+        out += _expand(resolved.contents, resolved.resolver, seen)
+    for key in ("allOf", "anyOf", "oneOf"):
+        for part in schema.get(key) or []:
+            out += _expand(part, resolver, seen)
+    for key in ("then", "else"):
+        if key in schema:
+            out += _expand(schema[key], resolver, seen)
+    return out
+
+
+def _declared_top_level(root: dict, schemas: SchemaStore) -> set[str]:
+    resolver = schemas.registry.resolver(base_uri=root.get("$id", ""))
+    names: set[str] = set()
+    for schema, _resolver in _expand(root, resolver, set()):
+        names.update((schema.get("properties") or {}).keys())
+        names.update(str(v) for v in (schema.get("required") or []))
+    return names
+
+
+def _check_path(root: dict, keys: list[str], schemas: SchemaStore) -> tuple[str, str] | None:
+    resolver = schemas.registry.resolver(base_uri=root.get("$id", ""))
+    current = [(root, resolver)]
+    for depth, key in enumerate(keys):
+        expanded = [pair for schema, res in current for pair in _expand(schema, res, set())]
+        types = [s.get("type") for s, _ in expanded if "type" in s]
+        if types and all("object" not in (t if isinstance(t, list) else [t]) for t in types):
+            return "error", f"{'.'.join(keys[:depth]) or 'the message'} cannot hold a field {key!r} ({types[0]})"
+        following = [(s["properties"][key], res) for s, res in expanded
+                     if isinstance(s.get("properties"), dict) and key in s["properties"]]
+        if not following:
+            if depth == 0:
+                return "warning", f"no input message has a field {key!r}"
+            return None
+        current = following
+    return None
+
+
+def lint_folder(folder: Path, schemas: SchemaStore) -> list[Finding]:
+    """``lint`` on a folder that may hold one rule set folder (as the bundled ``rules/`` does)."""
+    if RULE_SCHEMA not in schemas:
+        raise RuleError(f"the rule-language schema {RULE_SCHEMA} is not in {schemas.root}")
+    return lint(folder, schemas)

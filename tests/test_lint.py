@@ -1,0 +1,82 @@
+"""seg2amp lint: static checks of a rule set, on the real rules and on broken copies."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from engine.cli import main
+from engine.lint import lint
+from engine.resources import default_rules_dir
+from engine.translator import schema_store
+
+
+@pytest.fixture
+def rules(tmp_path):
+    folder = tmp_path / "amplitude"
+    shutil.copytree(default_rules_dir(), folder)
+    return folder
+
+
+def _findings(folder):
+    return lint(folder, schema_store())
+
+
+def _replace(path, old, new):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    return text[:text.index(old)].count("\n") + 1
+
+
+def test_bundled_rules_have_no_errors(capsys):
+    findings = _findings(default_rules_dir())
+    assert [f for f in findings if f.level == "error"] == []
+    assert main(["lint"]) == 0
+    assert "0 errors" in capsys.readouterr().err
+
+
+def test_path_the_input_cannot_hold(rules):
+    line = _replace(rules / "server.yaml", "      ip: context.ip\n", "      ip: userId.ip\n")
+    [finding] = [f for f in _findings(rules) if "userId.ip" in f.message]
+    assert (finding.file, finding.line, finding.level) == ("server.yaml", line, "error")
+    assert "cannot hold a field 'ip'" in finding.message and finding.rule == "fragment:context"
+
+
+def test_field_no_message_has(rules):
+    _replace(rules / "server.yaml", "      carrier: context.network.carrier\n",
+             "      carrier: contxt.network.carrier\n")
+    [finding] = [f for f in _findings(rules) if "contxt" in f.message]
+    assert finding.level == "warning" and "no input message has a field 'contxt'" in finding.message
+
+
+def test_template_name_no_message_has(rules):
+    line = _replace(rules / "_pages.yaml", '"Loaded {{ category }} Page"', '"Loaded {{ categry }} Page"')
+    [finding] = [f for f in _findings(rules) if "categry" in f.message]
+    assert (finding.file, finding.line, finding.rule) == ("_pages.yaml", line, "page.track-categorized-pages")
+
+
+def test_unknown_setting_in_a_template_and_unread_catalog_setting(rules):
+    _replace(rules / "_pages.yaml", '"Loaded {{ category }} Page"', '"Loaded {{ settings.pageWord }} Page"')
+    _replace(rules / "settings.yaml", "  forceHttps:\n    effect: start-up\n", "  forceHttps:\n")
+    messages = [f.message for f in _findings(rules)]
+    assert any("setting 'pageWord', which is not in the settings catalog" in m for m in messages)
+    assert any("setting 'forceHttps' is read by no rule" in m for m in messages)
+
+
+def test_two_rules_that_can_emit_the_same_target(rules):
+    _replace(rules / "server.yaml", "    alongside: [screen.track-all-pages]\n", "")
+    [finding] = [f for f in _findings(rules) if "can both emit" in f.message]
+    assert finding.rule == "screen.track-categorized-pages" and "httpapi" in finding.message
+
+
+def test_schema_and_compile_errors_are_findings_and_exit_1(rules, capsys):
+    _replace(rules / "ios.yaml", "    on: screen\n", "    on: screen\n    fires: always\n")
+    _replace(rules / "android.yaml", "when: {setting: trackAllPagesV2}", "when: {setting: trackAllPagesV3}")
+    findings = [f for f in _findings(rules) if f.level == "error"]
+    assert any(f.file == "ios.yaml" and "fires" in f.message for f in findings)
+    assert any(f.file == "android.yaml" and "trackAllPagesV3" in f.message for f in findings)
+    assert main(["lint", str(rules)]) == 1
+    out = capsys.readouterr().out
+    assert "ios.yaml:" in out and "error:" in out
