@@ -241,6 +241,31 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if errors else EXIT_OK
 
 
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from .docs import generate
+    from .examples import load_examples
+    from .resources import default_rules_dir, find_rule_set
+
+    folder = find_rule_set(Path(args.rules)) if args.rules else default_rules_dir()
+    fixtures = Path(args.fixtures)
+    base = read_settings_file(fixtures / "base-settings.json") if (fixtures / "base-settings.json").is_file() else {}
+    text = generate(folder, load_examples(fixtures), base, args.schemas)
+    if args.check:
+        current = Path(args.out).read_text(encoding="utf-8") if Path(args.out).is_file() else ""
+        if current != text:
+            print(f"seg2amp docs: {args.out} is out of date; run: seg2amp docs --fixtures {args.fixtures} "
+                  f"--out {args.out}", file=sys.stderr)
+            return EXIT_REJECTED
+        print(f"seg2amp docs: {args.out} is up to date", file=sys.stderr)
+        return EXIT_OK
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"seg2amp docs: wrote {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _cmd_platforms(args: argparse.Namespace) -> int:
     print(_describe_platforms(args.rules, args.schemas))
     return EXIT_OK
@@ -314,6 +339,21 @@ def build_parser() -> argparse.ArgumentParser:
     linting.add_argument("rules_dir", nargs="?", metavar="RULES_DIR", help="rule set folder (default: bundled)")
     linting.add_argument("--schemas", metavar="DIR", help="schemas folder (default: the bundled schemas)")
     linting.set_defaults(run=_cmd_lint)
+
+    docs = commands.add_parser(
+        "docs", help="generate the reference: platforms, settings, documented examples, decisions",
+        description="Generate the reference (Markdown) from the rules and the documented examples: the "
+                    "platforms and their targets, the settings catalog, every documented example and table "
+                    "row with the outcome the spec states beside what the rules give (computed by running "
+                    "the engine) and the rules that gave it, and the decisions recorded where the spec and "
+                    "the real integrations disagree.",
+        epilog="Example: seg2amp docs --fixtures fixtures --out REFERENCE.md   (--check: fail if out of date)")
+    docs.add_argument("--fixtures", metavar="DIR", default="fixtures", help="documented examples (default: fixtures)")
+    docs.add_argument("--out", metavar="FILE", default="REFERENCE.md", help="output file, or - (default: REFERENCE.md)")
+    docs.add_argument("--check", action="store_true", help="exit 1 when the file differs from what would be written")
+    docs.add_argument("--rules", metavar="DIR", help="rule set folder (default: the bundled rules)")
+    docs.add_argument("--schemas", metavar="DIR", help="schemas folder (default: the bundled schemas)")
+    docs.set_defaults(run=_cmd_docs)
 
     listing = commands.add_parser("platforms", help="list the platform variants and the targets each emits",
                                   description="List the platform variants of a rule set and their targets.")

@@ -1,0 +1,101 @@
+"""Documented examples: files that pair messages with the outcome a specification states (see
+fixtures/README.md for the format), and checking what a rule set gives against them.
+
+A case states its outputs in order: for each, the target, the body keys with their values, and
+the keys that must be absent; or that the message is rejected (at a JSON path)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import Rejected
+from .yamlsource import load_yaml_file, plain
+
+
+@dataclass
+class Case:
+    """One case of a documented example."""
+
+    file: str
+    name: str
+    row: str
+    platform: str
+    settings: dict
+    message: Any
+    expect: list | None = None
+    rejected: dict | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.file}:{self.name}"
+
+
+@dataclass
+class Example:
+    """One documented example file: its description and its cases."""
+
+    file: str
+    title: str
+    spec: str
+    doc: str
+    note: str
+    cases: list[Case] = field(default_factory=list)
+
+
+def load_examples(folder: Path) -> list[Example]:
+    """Every example file (``*.yaml``) of a folder, in name order."""
+    return [load_example(path) for path in sorted(Path(folder).glob("*.yaml"))]
+
+
+def load_example(path: Path) -> Example:
+    document = plain(load_yaml_file(path))
+    stem = Path(path).stem
+    messages = document.get("messages") or {"_": document.get("message")}
+    example = Example(stem, document.get("example", stem), document.get("spec", ""), document.get("doc", ""),
+                      document.get("note", ""))
+    for case in document.get("cases") or []:
+        message = messages[case["message"]] if "message" in case else next(iter(messages.values()))
+        example.cases.append(Case(file=stem, name=case["name"], row=case.get("row", ""),
+                                  platform=case["platform"], settings=case.get("settings") or {}, message=message,
+                                  expect=case.get("expect"), rejected=case.get("rejected")))
+    return example
+
+
+def outcome(translate: Callable[[Any], list[dict]], message: Any) -> Any:
+    """The outputs, or ``{"rejected": record}``."""
+    try:
+        return translate(message)
+    except Rejected as rejected:
+        return {"rejected": rejected.as_record()}
+
+
+def problems(case: Case, result: Any) -> list[str]:
+    """How ``result`` differs from what the case states; empty when it conforms."""
+    if case.rejected is not None:
+        if not (isinstance(result, dict) and "rejected" in result):
+            return [f"expected a rejection, got {len(result)} outputs"]
+        path = case.rejected.get("path")
+        if path and result["rejected"]["path"] != path:
+            return [f"rejected at {result['rejected']['path']}, expected {path}"]
+        return []
+    if not isinstance(result, list):
+        return [f"rejected: {result['rejected']['path']}: {result['rejected']['error']}"]
+    expected_targets = [e["target"] for e in case.expect]
+    actual_targets = [o["target"] for o in result]
+    if actual_targets != expected_targets:
+        return [f"targets {actual_targets}, expected {expected_targets}"]
+    found = []
+    for number, (output, expected) in enumerate(zip(result, case.expect, strict=True), 1):
+        body = output["body"]
+        for key, value in (expected.get("body") or {}).items():
+            if key not in body:
+                found.append(f"output {number} lacks {key!r}")
+            elif body[key] != value or type(body[key]) is not type(value):
+                found.append(f"output {number} {key!r} is {body[key]!r}, stated {value!r}")
+        for key in expected.get("absent") or []:
+            if key in body:
+                found.append(f"output {number} has {key!r}, stated absent")
+    return found
