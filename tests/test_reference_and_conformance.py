@@ -40,7 +40,8 @@ def test_problems_finds_every_kind_of_difference():
         "output 1 'a' is 1.0, stated 1", "output 1 'b' is 'y', stated 'x'", "output 1 has 'c', stated absent"]
     assert problems(case, {"rejected": {"path": "$", "error": "no"}}) == ["rejected: $: no"]
     refused = Case("f", "c", "", "server", {}, {}, rejected={"path": "$.groupId"})
-    assert problems(refused, {"rejected": {"path": "$.type", "error": "x"}}) == ["rejected at $.type, expected $.groupId"]
+    assert problems(refused, {"rejected": {"path": "$.type", "error": "x"}}) == [
+        "rejected at $.type, expected $.groupId"]
 
 
 def _spec_text() -> str:
