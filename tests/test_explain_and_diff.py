@@ -87,3 +87,32 @@ def test_diff_shows_every_platform(files, capsys):
                  str(files / "screen.json")]) == 0
     document = json.loads(capsys.readouterr().out)
     assert sorted(document["platforms"]) == ["android", "ios"]
+
+
+@pytest.mark.parametrize("command", [["explain", "-p", "server"], ["diff"], ["docs", "--out", "-"], ["lint"]])
+def test_commands_on_broken_rules_exit_2_with_the_location(command, files, tmp_path, capsys):
+    import shutil
+
+    from engine.resources import default_rules_dir
+
+    broken = tmp_path / "broken"
+    shutil.copytree(default_rules_dir(), broken)
+    (broken / "_pages.yaml").write_text((broken / "_pages.yaml").read_text().replace("on: page", "on: [page", 1))
+    args = [*command, "--rules", str(broken)] if command[0] != "lint" else ["lint", str(broken)]
+    if command[0] in ("explain", "diff"):
+        args += ["-s", str(files / "s.json"), str(files / "m.json")]
+    code = main(args)
+    captured = capsys.readouterr()
+    if command[0] == "lint":
+        assert code == 1 and "_pages.yaml:" in captured.out and "invalid YAML" in captured.out
+    else:
+        assert code == 2 and "_pages.yaml:" in captured.err and "invalid YAML" in captured.err
+
+
+@pytest.mark.parametrize("command", ["translate", "explain", "diff", "lint", "docs", "platforms"])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: seg2amp " + command) and len(out) > 200
