@@ -14,6 +14,13 @@ from .validation import first_error
 
 def translate(ruleset: RuleSet, message: Any, index: int | None = None) -> list[dict]:
     """The ordered outputs ``[{"target": ..., "body": ...}]`` of one message; raises ``Rejected``."""
+    check_input(ruleset, message, index)
+    built = run_rules(ruleset, message, index)
+    return check_outputs(ruleset, built, index)
+
+
+def check_input(ruleset: RuleSet, message: Any, index: int | None = None) -> None:
+    """Stage 1: the message against the input schema; raises ``Rejected``."""
     if not isinstance(message, dict):
         raise Rejected(f"a message must be a JSON object, not {type(message).__name__}", "$", index)
     try:
@@ -22,6 +29,10 @@ def translate(ruleset: RuleSet, message: Any, index: int | None = None) -> list[
         problem = ("the message is nested too deeply to check", "$")
     if problem is not None:
         raise Rejected(problem[0], problem[1], index)
+
+
+def run_rules(ruleset: RuleSet, message: dict, index: int | None = None) -> list[tuple[Rule, Target, dict]]:
+    """Stage 2: the rules that apply, in order; the outputs they build (not yet validated)."""
     scope = Scope(message)
     key = ruleset.dispatch.evaluate(scope) if ruleset.dispatch is not None else None
     built: list[tuple[Rule, Target, dict]] = []
@@ -52,6 +63,11 @@ def translate(ruleset: RuleSet, message: Any, index: int | None = None) -> list[
         scope.fired.add(rule.name)
         if rule.stop:
             break
+    return built
+
+
+def check_outputs(ruleset: RuleSet, built: list, index: int | None = None) -> list[dict]:
+    """Stage 3: every output against its target's schema and checks; the outputs, or ``Rejected``."""
     outputs = []
     for number, (rule, target, body) in enumerate(built, 1):
         _check_output(ruleset, rule, target, body, number, index)

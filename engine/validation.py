@@ -17,6 +17,8 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from .fastcheck import FastCheck
+
 _MAX_REPR = 120
 
 
@@ -40,6 +42,7 @@ class SchemaStore:
                 resources.append((contents["$id"], Resource.from_contents(contents, DRAFT202012)))
         self.registry = Registry().with_resources(resources)
         self._validators: dict[str, Any] = {}
+        self._fast = FastCheck(self._subschema_validator)
 
     def __contains__(self, name: str) -> bool:
         return name in self._contents
@@ -48,19 +51,42 @@ class SchemaStore:
         return self._contents[name]
 
     def validator(self, name: str):
-        """The compiled validator of one schema, built once."""
+        """The compiled validator of one schema, built once: ``is_valid`` answers fast from
+        closures, ``iter_errors`` (jsonschema) explains a refusal."""
         found = self._validators.get(name)
         if found is None:
             schema = self._contents[name]
             cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
             cls.check_schema(schema)
-            found = cls(schema, registry=self.registry, format_checker=cls.FORMAT_CHECKER)
+            slow = cls(schema, registry=self.registry, format_checker=cls.FORMAT_CHECKER)
+            resolver = self.registry.resolver(base_uri=schema.get("$id", ""))
+            found = _Validator(slow, self._fast.compile(schema, resolver))
             self._validators[name] = found
         return found
+
+    def _subschema_validator(self, schema: dict, resolver: Any):
+        cls = jsonschema.Draft202012Validator
+        return cls(schema, registry=self.registry, format_checker=cls.FORMAT_CHECKER,
+                   _resolver=resolver)
+
+
+class _Validator:
+    """A schema's two checkers: the fast yes/no one and jsonschema's, which says where and why."""
+
+    __slots__ = ("slow", "is_valid")
+
+    def __init__(self, slow: Any, fast: Any) -> None:
+        self.slow = slow
+        self.is_valid = fast
+
+    def iter_errors(self, instance: Any):
+        return self.slow.iter_errors(instance)
 
 
 def first_error(validator, instance: Any) -> tuple[str, str] | None:
     """None when ``instance`` is valid; otherwise the most relevant error as (reason, JSON path)."""
+    if validator.is_valid(instance):
+        return None
     error = best_match(validator.iter_errors(instance))
     if error is None:
         return None

@@ -155,3 +155,13 @@ def test_installed_command_reads_stdin_from_any_directory(tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["body"]["event_type"] == "Song Played"
     assert "1 messages read, 1 translated" in result.stderr
+
+
+def test_benchmark_runs_on_a_small_corpus():
+    bench = Path(__file__).resolve().parent.parent / "bench" / "run.py"
+    result = subprocess.run([sys.executable, str(bench), "--messages", "200"], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    for stage in ("json.loads + json.dumps floor", "stage: input validation", "stage: rule evaluation",
+                  "stage: output validation", "end to end (seg2amp translate)", "peak RSS"):
+        assert stage in result.stdout

@@ -1,0 +1,135 @@
+"""Throughput benchmark: messages/s and µs per message for each stage of `seg2amp translate`, the
+json.loads + json.dumps floor over the same file, the end-to-end command, and its peak memory.
+
+    python bench/run.py                      # 20,000 generated messages, platform server
+    python bench/run.py --messages 100000 --platform web
+    python bench/run.py --corpus my.ndjson --settings settings.json
+
+Figures, not a test: run it on the machine you care about. The corpus is bench/corpus.py's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import corpus  # noqa: E402
+
+import engine  # noqa: E402
+from engine.evaluator import check_input, check_outputs, run_rules  # noqa: E402
+
+DEFAULT_SETTINGS = {"apiKey": "0123456789abcdef0123456789abcdef", "trackNamedPages": True,
+                    "trackAllPages": True, "traitsToIncrement": ["logins"], "minIdLength": 5}
+
+
+def _rate(count: int, seconds: float) -> str:
+    return f"{count / seconds:>12,.0f} msg/s {seconds / count * 1e6:>9.1f} µs/msg"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=20_000, help="size of the generated corpus")
+    parser.add_argument("--corpus", help="an NDJSON file to use instead of a generated corpus")
+    parser.add_argument("--platform", default="server")
+    parser.add_argument("--settings", help="settings JSON (default: a few page and identify settings on)")
+    parser.add_argument("--skip-end-to-end", action="store_true", help="skip timing the seg2amp command")
+    args = parser.parse_args()
+
+    settings = json.loads(Path(args.settings).read_text()) if args.settings else DEFAULT_SETTINGS
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(args.corpus) if args.corpus else Path(scratch) / "corpus.ndjson"
+        if not args.corpus:
+            with path.open("w") as out:
+                for message in corpus.messages(args.messages):
+                    out.write(json.dumps(message, separators=(",", ":")) + "\n")
+        lines = path.read_text().splitlines()
+        count = len(lines)
+        print(f"corpus: {count:,} messages, {path.stat().st_size / count:.0f} bytes each; "
+              f"platform {args.platform}; python {sys.version.split()[0]}; {os.cpu_count()} cpus")
+
+        start = time.perf_counter()
+        for line in lines:
+            json.dumps(json.loads(line))
+        floor = time.perf_counter() - start
+
+        translator = engine.load(args.platform, settings)
+        ruleset = translator.ruleset
+        start = time.perf_counter()
+        parsed = [json.loads(line) for line in lines]
+        t_parse = time.perf_counter() - start
+
+        start = time.perf_counter()
+        valid = []
+        for index, message in enumerate(parsed, 1):
+            try:
+                check_input(ruleset, message, index)
+                valid.append((index, message))
+            except engine.Rejected:
+                pass
+        t_input = time.perf_counter() - start
+
+        start = time.perf_counter()
+        built = []
+        for index, message in valid:
+            try:
+                built.append((index, run_rules(ruleset, message, index)))
+            except engine.Rejected:
+                pass
+        t_rules = time.perf_counter() - start
+
+        start = time.perf_counter()
+        outputs = []
+        for index, items in built:
+            try:
+                outputs.append((index, check_outputs(ruleset, items, index)))
+            except engine.Rejected:
+                pass
+        t_output = time.perf_counter() - start
+
+        start = time.perf_counter()
+        written = 0
+        for index, items in outputs:
+            for item in items:
+                json.dumps({**item, "input": index}, ensure_ascii=False, separators=(",", ":"))
+                written += 1
+        t_write = time.perf_counter() - start
+
+        total = t_parse + t_input + t_rules + t_output + t_write
+        print(f"{'json.loads + json.dumps floor':<32}{_rate(count, floor)}")
+        print(f"{'stage: parse':<32}{_rate(count, t_parse)}")
+        print(f"{'stage: input validation':<32}{_rate(count, t_input)}")
+        print(f"{'stage: rule evaluation':<32}{_rate(count, t_rules)}")
+        print(f"{'stage: output validation':<32}{_rate(count, t_output)}")
+        print(f"{'stage: serialisation':<32}{_rate(count, t_write)}   ({written:,} outputs)")
+        print(f"{'all stages, in process':<32}{_rate(count, total)}")
+
+        if not args.skip_end_to_end:
+            settings_path = Path(scratch) / "settings.json"
+            settings_path.write_text(json.dumps(settings))
+            command = [sys.executable, "-m", "engine.cli", "translate", "--platform", args.platform,
+                       "--settings", str(settings_path), str(path), "--output", os.devnull,
+                       "--rejects", os.devnull]
+            start = time.perf_counter()
+            result = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent)
+            elapsed = time.perf_counter() - start
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            print(f"{'end to end (seg2amp translate)':<32}{_rate(count, elapsed)}   peak RSS {peak:.0f} MB")
+            if result.returncode not in (0, 1):
+                print(result.stderr, file=sys.stderr)
+                return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
