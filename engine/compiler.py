@@ -21,6 +21,7 @@ from . import nodes as n
 from .errors import RuleError
 from .functions import FUNCTION_NAMES, TEMPLATE_FILTERS, RuleFunctions
 from .loader import RawRuleSet
+from .selectors import compile_selector
 from .settings import Catalog
 from .validation import SchemaStore
 from .yamlsource import plain
@@ -38,9 +39,11 @@ _TEMPLATE_NAMES = frozenset({"message", "item", "index", "seq", "settings", "bod
 
 @dataclass
 class Check:
-    """An assertion on an output body."""
+    """An assertion on an output body: ``assertion(body)`` gives its value; ``parsed`` is the
+    selector as jmespath parsed it."""
 
     assertion: Any
+    parsed: Any
     text: str
     error: Any
     path: str
@@ -181,7 +184,10 @@ class _Compiler:
         for check in spec.get("checks") or []:
             corigin = n.Origin(check.file, check.line, field=f"targets.{name}.checks")
             assertion = self._parse(check["assert"], corigin)
-            checks.append(Check(assertion=assertion, text=check["assert"],
+            fast = compile_selector(assertion.parsed, self.options.custom_functions)
+            options = self.options
+            checks.append(Check(assertion=fast or (lambda body, a=assertion: a.search(body, options)),
+                                parsed=assertion, text=check["assert"],
                                 error=self._template(check["error"], corigin),
                                 path=check.get("path", "$"), origin=corigin))
         return Target(name=name, schema=schema, validator=self.schemas.validator(schema), checks=checks,
@@ -333,7 +339,8 @@ class _Compiler:
         if parsed.parsed.get("type") == "literal" and self.fold:
             value = plain(parsed.parsed.get("value"))
             return n.Const(n.MISSING if value is None or value == "" else value, origin)
-        return n.Select(text, parsed, self.options, source, origin)
+        fast = compile_selector(parsed.parsed, self.options.custom_functions) if self.fold else None
+        return n.Select(text, parsed, self.options, source, origin, fast)
 
     def _parse(self, text: str, origin: n.Origin) -> Any:
         """Parse a selector, check its function calls, and fold every part of it that reads only

@@ -147,7 +147,7 @@ def _check_output(ruleset: RuleSet, rule: Rule, target: Target, body: dict, numb
         problem = ("the output is nested too deeply to check", "$")
     if problem is None:
         for check in target.checks:
-            if not _truthy(check.assertion.search(body, ruleset.options)):
+            if not _truthy(check.assertion(body)):
                 reason = check.error.render({"body": body})
                 problem = (" ".join(reason.split()), check.path)
                 break

@@ -85,7 +85,11 @@ class FastCheck:
             checks.append(tests[0] if len(tests) == 1 else (lambda v, ts=tuple(tests): any(t(v) for t in ts)))
         if "enum" in schema:
             choices = list(schema["enum"])
-            checks.append(lambda v: any(json_equal(v, c) for c in choices))
+            if all(isinstance(c, str) for c in choices):
+                texts = frozenset(choices)
+                checks.append(lambda v: isinstance(v, str) and v in texts)
+            else:
+                checks.append(lambda v: any(json_equal(v, c) for c in choices))
         if "const" in schema:
             constant = schema["const"]
             checks.append(lambda v: json_equal(v, constant))

@@ -91,7 +91,7 @@ class _Checker:
     def run(self) -> None:
         for target in self.ruleset.targets.values():
             for check in target.checks:
-                self.read.update(_setting_calls(check.assertion.parsed))
+                self.read.update(_setting_calls(check.parsed.parsed))
         for rule in self.ruleset.rules:
             self._condition(rule.condition, rule)
             for _name, node in rule.vars:

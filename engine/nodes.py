@@ -125,18 +125,20 @@ class Path(Node):
 class Select(Node):
     """A JMESPath selector, compiled once."""
 
-    __slots__ = ("text", "parsed", "options", "source")
+    __slots__ = ("text", "parsed", "options", "source", "fast")
 
-    def __init__(self, text: str, parsed: Any, options: Any, source: str, origin: Origin) -> None:
+    def __init__(self, text: str, parsed: Any, options: Any, source: str, origin: Origin,
+                 fast: Any = None) -> None:
         self.text = text
         self.parsed = parsed
         self.options = options
         self.source = source
         self.origin = origin
+        self.fast = fast  # the same selector compiled to a closure, when it can be
 
     def evaluate(self, scope: Scope) -> Any:
         data = scope.message if self.source == "message" else source_of(scope, self.source)
-        value = self.parsed.search(data, self.options)
+        value = self.fast(data) if self.fast is not None else self.parsed.search(data, self.options)
         if value is None or value == "":
             return MISSING
         return value
