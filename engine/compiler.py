@@ -185,8 +185,7 @@ class _Compiler:
             corigin = n.Origin(check.file, check.line, field=f"targets.{name}.checks")
             assertion = self._parse(check["assert"], corigin)
             fast = compile_selector(assertion.parsed, self.options.custom_functions)
-            options = self.options
-            checks.append(Check(assertion=fast or (lambda body, a=assertion: a.search(body, options)),
+            checks.append(Check(assertion=fast or (lambda body, a=assertion, o=self.options: a.search(body, o)),
                                 parsed=assertion, text=check["assert"],
                                 error=self._template(check["error"], corigin),
                                 path=check.get("path", "$"), origin=corigin))
