@@ -179,15 +179,23 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     rejected = False
     for index, message in enumerate(read_messages(args.inputs or ["-"]), 1):
         if isinstance(message, BadInput):
-            print(f"message {index}: {message.reason} ({message.source})")
+            record = {"input": index, "error": f"{message.reason} ({message.source})", "path": "$"}
+            print(json.dumps({"index": index, "rejected": record}) if args.json else
+                  f"message {index}: rejected: {record['error']}")
             rejected = True
             continue
-        explanation = translator.explain(message, index)
-        rejected = rejected or explanation.rejected is not None
-        if args.json:
-            print(json.dumps(explanation.as_dict(), ensure_ascii=False))
+        try:
+            explanation = translator.explain(message, index)
+            text = json.dumps(explanation.as_dict(), ensure_ascii=False) if args.json else render(explanation)
+        except RecursionError:
+            record = {"input": index, "error": "the message is nested too deeply to explain", "path": "$"}
+            text = json.dumps({"index": index, "rejected": record}) if args.json else \
+                f"message {index}: rejected: {record['error']}"
+            rejected = True
         else:
-            print(render(explanation))
+            rejected = rejected or explanation.rejected is not None
+        print(text)
+        if not args.json:
             print()
     return EXIT_REJECTED if rejected else EXIT_OK
 
@@ -196,6 +204,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     platforms = args.platforms.split(",") if args.platforms else api.platforms(args.rules)
     settings = read_settings_file(args.settings) if args.settings else {}
     translators = {name: _load_for(args, name, settings) for name in platforms}
+    for warning in next(iter(translators.values())).warnings if translators else []:
+        print(f"seg2amp: warning: {warning}", file=sys.stderr)
     rejected = False
     for index, message in enumerate(read_messages(args.inputs or ["-"]), 1):
         results = {}
@@ -242,7 +252,7 @@ def _cmd_lint(args: argparse.Namespace) -> int:
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:
-    from .docs import generate
+    from .docs import failures, generate
     from .examples import load_examples
     from .resources import default_rules_dir, find_rule_set
 
@@ -250,6 +260,9 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     fixtures = Path(args.fixtures)
     base = read_settings_file(fixtures / "base-settings.json") if (fixtures / "base-settings.json").is_file() else {}
     text = generate(folder, load_examples(fixtures), base, args.schemas)
+    failed = failures(text)
+    if failed:
+        print(f"seg2amp docs: {failed} documented cases do not conform (see the FAIL rows)", file=sys.stderr)
     if args.check:
         current = Path(args.out).read_text(encoding="utf-8") if Path(args.out).is_file() else ""
         if current != text:
@@ -257,13 +270,13 @@ def _cmd_docs(args: argparse.Namespace) -> int:
                   f"--out {args.out}", file=sys.stderr)
             return EXIT_REJECTED
         print(f"seg2amp docs: {args.out} is up to date", file=sys.stderr)
-        return EXIT_OK
+        return EXIT_REJECTED if failed else EXIT_OK
     if args.out == "-":
         sys.stdout.write(text)
     else:
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"seg2amp docs: wrote {args.out}", file=sys.stderr)
-    return EXIT_OK
+    return EXIT_REJECTED if failed else EXIT_OK
 
 
 def _cmd_platforms(args: argparse.Namespace) -> int:

@@ -10,18 +10,24 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .errors import RuleError
 from .examples import Example, outcome, problems
 from .loader import describe_platforms, load_variant
 from .settings import load_catalog
 from .translator import Translator, load, schema_store
 
-_DISAGREEMENT = re.compile(r"wins|not reproduced|disagree|peer bug|integration (says|sends|reads|passes|names)",
-                           re.IGNORECASE)
+_DISAGREEMENT = re.compile(r"wins|not reproduced|disagree|peer bug|integrations? (says?|sends?|reads?|passes|names?|"
+                           r"does|makes)", re.IGNORECASE)
+
+
+def failures(text: str) -> int:
+    """How many cases of a generated reference did not conform."""
+    return text.count("| FAIL: ")
 
 
 def generate(rules_dir: Path, examples: list[Example], base_settings: dict, schemas_dir: Path | None = None,
              command: str = "seg2amp docs") -> str:
-    """The reference, as Markdown."""
+    """The reference, as Markdown. ``failures(text)`` tells how many cases did not conform."""
     store = schema_store(schemas_dir)
     platforms = describe_platforms(rules_dir)
     raws = {name: load_variant(rules_dir, name, store) for name in platforms}
@@ -58,7 +64,10 @@ def _conformance(examples: list[Example], rules_dir: Path, base: dict, schemas_d
         for case in example.cases:
             key = json.dumps([case.platform, case.settings], sort_keys=True)
             if key not in translators:
-                translators[key] = load(case.platform, {**base, **case.settings}, rules_dir, schemas_dir)
+                try:
+                    translators[key] = load(case.platform, {**base, **case.settings}, rules_dir, schemas_dir)
+                except RuleError as error:
+                    raise RuleError(f"case {case.name!r}: {error.message}", file=f"{case.file}.yaml") from None
             translator = translators[key]
             result = outcome(lambda message, t=translator: t.translate(message, 1), case.message)
             found = problems(case, result)

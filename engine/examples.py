@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import Rejected
+from .errors import Rejected, RuleError
 from .yamlsource import load_yaml_file, plain
 
 
@@ -47,16 +47,29 @@ class Example:
 
 def load_examples(folder: Path) -> list[Example]:
     """Every example file (``*.yaml``) of a folder, in name order."""
+    if not Path(folder).is_dir():
+        raise RuleError("no such folder of documented examples", file=str(folder))
     return [load_example(path) for path in sorted(Path(folder).glob("*.yaml"))]
 
 
 def load_example(path: Path) -> Example:
-    document = plain(load_yaml_file(path))
+    located = load_yaml_file(path)
+    if not isinstance(located, dict) or not isinstance(located.get("cases"), list):
+        raise RuleError("a documented example needs a list of cases", file=str(path), line=1)
+    document = plain(located)
     stem = Path(path).stem
     messages = document.get("messages") or {"_": document.get("message")}
     example = Example(stem, document.get("example", stem), document.get("spec", ""), document.get("doc", ""),
                       document.get("note", ""))
-    for case in document.get("cases") or []:
+    for raw, case in zip(located["cases"], document["cases"], strict=True):
+        line = getattr(raw, "line", None)
+        missing = [key for key in ("name", "platform") if not isinstance(case.get(key), str)]
+        if missing or ("expect" in case) == ("rejected" in case):
+            reason = f"needs {missing[0]!r}" if missing else "needs either `expect` or `rejected`"
+            raise RuleError(f"case {case.get('name', '?')!r} {reason}", file=str(path), line=line)
+        if "message" in case and case["message"] not in messages:
+            raise RuleError(f"case {case['name']!r} names message {case['message']!r}, which the file lacks",
+                            file=str(path), line=line)
         message = messages[case["message"]] if "message" in case else next(iter(messages.values()))
         example.cases.append(Case(file=stem, name=case["name"], row=case.get("row", ""),
                                   platform=case["platform"], settings=case.get("settings") or {}, message=message,

@@ -51,6 +51,7 @@ class RuleTrace:
     status: str  # fired | did not fire | not for this message | not tried | refused the message
     why: str
     outputs: list[int] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -107,8 +108,10 @@ def explain(ruleset: RuleSet, message: Any, index: int | None = None) -> Explana
         try:
             if rule.vars:
                 scope.vars = {}
+                _VAR_HOW.clear()
                 for name, node in rule.vars:
-                    value, _how = _value(node, scope)
+                    value, how = _value(node, scope)
+                    _VAR_HOW[name] = how
                     if value is not n.MISSING:
                         scope.vars[name] = value
             for emit in rule.emits:
@@ -122,18 +125,22 @@ def explain(ruleset: RuleSet, message: Any, index: int | None = None) -> Explana
         if rule.stop:
             stopped_by = rule.name
     for number, (rule, target, body, output) in enumerate(built, 1):
-        try:
-            _check_output(ruleset, rule, target, body, number, index)
-        except Rejected as rejected:
-            result.rejected = rejected.as_record()
         output.number = number
         result.outputs.append(output)
+        if result.rejected is None:
+            try:
+                _check_output(ruleset, rule, target, body, number, index)
+            except Rejected as rejected:  # the first invalid output, as translate reports it
+                result.rejected = rejected.as_record()
     return result
 
 
 def _emit(emit: Emit, rule: Rule, scope: n.Scope, built: list, trace: RuleTrace) -> None:
-    holds, _why = _condition(emit.condition, scope)
+    holds, why = _condition(emit.condition, scope)
     if not holds:
+        made = emit.target.name if emit.target is not None else "a group of outputs"
+        element = f" (element {scope.index})" if scope.index is not None else ""
+        trace.skipped.append(f"{made}{element} not made: {why}")
         return
     if emit.foreach is None:
         _make(emit, rule, scope, built, trace)
@@ -157,7 +164,7 @@ def _make(emit: Emit, rule: Rule, scope: n.Scope, built: list, trace: RuleTrace)
         return
     fields = [_field(name, node, scope) for name, node in emit.fields]
     body = {f.name: f.value for f in fields if f.present}
-    output = OutputTrace(0, emit.target.name, body, rule.name, _where(emit.origin), rule.spec, scope.index, fields)
+    output = OutputTrace(0, emit.target.name, body, rule.name, _where(rule.origin), rule.spec, scope.index, fields)
     built.append((rule, emit.target, body, output))
     trace.outputs.append(len(built))
     scope.seq += 1
@@ -173,6 +180,8 @@ def _field(name: str, node: n.Node, scope: n.Scope) -> FieldTrace:
 
 # ---------------------------------------------------------------- values
 
+_VAR_HOW: dict[str, str] = {}  # how each var of the rule being explained got its value
+
 
 def _value(node: n.Node, scope: n.Scope) -> tuple[Any, str]:
     """A node's value and how it was found."""
@@ -181,7 +190,15 @@ def _value(node: n.Node, scope: n.Scope) -> tuple[Any, str]:
         value = node.evaluate(scope)
         source = "" if node.source == "message" else f" on {node.source}"
         state = "" if value is not n.MISSING else " (missing)"
-        return value, f"selector `{node.text}`{source}{state} ({where})"
+        how = f"selector `{node.text}`{source}{state} ({where})"
+        settings = _settings_read(node, scope)
+        if settings:
+            how += f" with {settings}"
+        if node.source == "vars":
+            name = node.keys[0] if isinstance(node, n.Path) else None
+            if name in _VAR_HOW:
+                how += f"; vars.{name} <- {_VAR_HOW[name]}"
+        return value, how
     if isinstance(node, n.Template):
         return node.evaluate(scope), f"template `{node.text}` ({where})"
     if isinstance(node, n.Const):
@@ -215,8 +232,13 @@ def _value(node: n.Node, scope: n.Scope) -> tuple[Any, str]:
     if isinstance(node, (n.Mapped, n.Typed, n.NonEmpty)):
         value, how = _value(node.node, scope)
         final = node.evaluate(scope)
-        label = {n.Mapped: "looked up in a table", n.Typed: f"kept if {getattr(node, 'type_name', '')}",
-                 n.NonEmpty: "left out when empty"}[type(node)]
+        shown = json.dumps(None if value is n.MISSING else value, ensure_ascii=False, default=str)[:60]
+        if isinstance(node, n.Mapped):
+            label = f"{shown} looked up in a table ({'found' if final is not n.MISSING else 'not in it'})"
+        elif isinstance(node, n.Typed):
+            label = f"kept if {node.type_name}"
+        else:
+            label = "left out when empty"
         return final, f"{how}, {label}"
     if isinstance(node, n.Object):
         return node.evaluate(scope), f"object ({where})"
@@ -277,6 +299,27 @@ def _condition(condition: Any, scope: n.Scope) -> tuple[bool, str]:
     return holds, f"{label} is {shown}" + ("" if holds else " (false or empty)")
 
 
+def _settings_read(node: Any, scope: n.Scope) -> str:
+    """The settings a selector reads through setting(), with their values."""
+    parsed = getattr(node, "parsed", None)
+    if parsed is None:
+        return ""
+    names: list[str] = []
+
+    def walk(ast: Any) -> None:
+        if isinstance(ast, dict):
+            if ast.get("type") == "function_expression" and ast.get("value") == "setting":
+                args = ast.get("children") or []
+                if args and args[0].get("type") == "literal" and args[0]["value"] not in names:
+                    names.append(args[0]["value"])
+            for child in ast.get("children") or []:
+                walk(child)
+
+    walk(parsed.parsed)
+    settings = node.options.custom_functions.settings if names else {}
+    return ", ".join(f"setting {name} = {json.dumps(settings.get(name))}" for name in names)
+
+
 def _where(origin: n.Origin) -> str:
     return f"{origin.file.rsplit('/', 1)[-1]}:{origin.line}" if origin.line else origin.file.rsplit("/", 1)[-1]
 
@@ -304,7 +347,10 @@ def render(explanation: Explanation) -> str:
         lines.append(f"  rejected before any rule: {explanation.rejected['path']}: {explanation.rejected['error']}")
         return "\n".join(lines)
     lines.append("")
-    lines.append(f"outputs ({len(explanation.outputs)}):" if explanation.outputs else "outputs: none")
+    if explanation.outputs and explanation.rejected:
+        lines.append(f"outputs the rules built ({len(explanation.outputs)}; none is sent: the message is rejected):")
+    else:
+        lines.append(f"outputs ({len(explanation.outputs)}):" if explanation.outputs else "outputs: none")
     for output in explanation.outputs:
         element = f", element {output.element}" if output.element is not None else ""
         spec = f" - {output.spec}" if output.spec else ""
@@ -320,6 +366,8 @@ def render(explanation: Explanation) -> str:
         lines.append(f"  {rule.status:<21} {rule.name} ({rule.where}){made}")
         if rule.status != "not for this message":
             lines.append(f"  {'':<21}   {rule.why}")
+        for skipped in rule.skipped:
+            lines.append(f"  {'':<21}   {skipped}")
     return "\n".join(lines)
 
 

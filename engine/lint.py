@@ -37,6 +37,8 @@ class Finding:
 def lint(folder: Path, schemas: SchemaStore) -> list[Finding]:
     """Every finding for the rule set folder, sorted by file and line."""
     findings: set[Finding] = set()
+    if not Path(folder).is_dir() or not list_platforms(folder):
+        return [Finding(str(folder), 1, "", "error", "not a rule set folder: no YAML file declares `platform:`")]
     for path in sorted(Path(folder).glob("*.yaml")):
         try:
             document = load_yaml_file(path)
@@ -46,6 +48,7 @@ def lint(folder: Path, schemas: SchemaStore) -> list[Finding]:
             findings.add(_from_error(error))
     read_settings: set[str] = set()
     catalog = None
+    all_compiled = True
     for platform in list_platforms(folder):
         try:
             raw = load_variant(folder, platform, schemas)
@@ -54,10 +57,11 @@ def lint(folder: Path, schemas: SchemaStore) -> list[Finding]:
             ruleset = compile_rule_set(raw, catalog, settings, schemas, fold=False)
         except RuleError as error:
             findings.add(_from_error(error))
+            all_compiled = False
             continue
         checker = _Checker(ruleset, schemas, findings, read_settings)
         checker.run()
-    if catalog is not None:
+    if catalog is not None and all_compiled:  # with a broken variant, what it reads is unknown
         for key, entry in catalog.settings.items():
             if key not in read_settings and not entry.effect:
                 findings.add(Finding(_short(catalog.file), entry.line or 1, "", "warning",
@@ -92,28 +96,44 @@ class _Checker:
         for target in self.ruleset.targets.values():
             for check in target.checks:
                 self.read.update(_setting_calls(check.parsed.parsed))
+        names = {rule.name for rule in self.ruleset.rules}
         for rule in self.ruleset.rules:
+            self.vars: set[str] = set()
+            self.in_foreach = False
             self._condition(rule.condition, rule)
-            for _name, node in rule.vars:
+            for name, node in rule.vars:
                 self._node(node, rule)
+                self.vars.add(name)
             for emit in rule.emits:
                 self._emit(emit, rule)
             if rule.reject is not None:
                 self._node(rule.reject[0], rule)
+            for other in rule.alongside:
+                if other not in names:
+                    self.add(rule.origin, rule.name, "error", f"`alongside` names {other!r}, which is not a rule")
         self._overlaps()
 
     def _emit(self, emit: Emit, rule: Rule) -> None:
         self._condition(emit.condition, rule)
         if emit.foreach is not None:
             self._node(emit.foreach, rule)
+        saved, self.in_foreach = self.in_foreach, self.in_foreach or emit.foreach is not None
         for _name, node in emit.fields:
             self._node(node, rule)
         for child in emit.children:
             self._emit(child, rule)
+        self.in_foreach = saved
 
     # ---------------------------------------------------------------- nodes
 
     def _node(self, node: Any, rule: Rule) -> None:
+        source = getattr(node, "source", "message")
+        if isinstance(node, (n.Path, n.Select)) and source == "item" and not self.in_foreach:
+            self.add(node.origin, rule.name, "error", f"`{node.text}` reads `from: item` outside a foreach")
+        if isinstance(node, n.Path) and source == "vars" and node.keys[0] not in self.vars:
+            known = ", ".join(sorted(self.vars)) or "none"
+            self.add(node.origin, rule.name, "error",
+                     f"`{node.text}` reads vars.{node.keys[0]}, which the rule does not set (vars: {known})")
         if isinstance(node, n.Path):
             if node.source == "message":
                 self._path(list(node.keys), node.origin, rule)
@@ -160,7 +180,7 @@ class _Checker:
                 self.read.add(getattr_node.attr)
         for name in node.names:
             if name not in self.top_level:
-                self.add(node.origin, rule.name, "warning",
+                self.add(node.origin, rule.name, "error",
                          f"template `{node.text}` uses {name!r}, which no input message has")
 
     def _path(self, keys: list[str], origin: n.Origin, rule: Rule) -> None:
@@ -348,7 +368,7 @@ def _check_path(root: dict, keys: list[str], schemas: SchemaStore) -> tuple[str,
                      if isinstance(s.get("properties"), dict) and key in s["properties"]]
         if not following:
             if depth == 0:
-                return "warning", f"no input message has a field {key!r}"
+                return "error", f"no input message has a field {key!r}"
             return None
         current = following
     return None

@@ -48,7 +48,7 @@ def test_field_no_message_has(rules):
     _replace(rules / "server.yaml", "      carrier: context.network.carrier\n",
              "      carrier: contxt.network.carrier\n")
     [finding] = [f for f in _findings(rules) if "contxt" in f.message]
-    assert finding.level == "warning" and "no input message has a field 'contxt'" in finding.message
+    assert finding.level == "error" and "no input message has a field 'contxt'" in finding.message
 
 
 def test_template_name_no_message_has(rules):
@@ -80,3 +80,27 @@ def test_schema_and_compile_errors_are_findings_and_exit_1(rules, capsys):
     assert main(["lint", str(rules)]) == 1
     out = capsys.readouterr().out
     assert "ios.yaml:" in out and "error:" in out
+
+
+def test_vars_item_and_alongside_mistakes(rules):
+    _replace(rules / "web.yaml", "      eventType: {select: eventType, from: vars}",
+             "      eventType: {select: eventTyp, from: vars}")
+    _replace(rules / "server.yaml", "      ip: context.ip\n", "      ip: {select: ip, from: item}\n")
+    _replace(rules / "server.yaml", "    alongside: [screen.track-all-pages]\n",
+             "    alongside: [screen.track-al-pages]\n")
+    errors = [f.message for f in _findings(rules) if f.level == "error"]
+    assert any("reads vars.eventTyp, which the rule does not set" in m for m in errors)
+    assert any("`ip` reads `from: item` outside a foreach" in m for m in errors)
+    assert any("`alongside` names 'screen.track-al-pages'" in m for m in errors)
+
+
+def test_a_folder_that_is_not_a_rule_set(tmp_path, capsys):
+    assert main(["lint", str(tmp_path / "missing")]) == 1
+    assert "not a rule set folder" in capsys.readouterr().out
+
+
+def test_one_broken_variant_does_not_make_unread_setting_warnings(rules):
+    _replace(rules / "_pages.yaml", "when: {setting: trackAllPages}", "when: {setting: trackEveryPage}")
+    findings = _findings(rules)
+    assert [f for f in findings if "read by no rule" in f.message] == []
+    assert any("trackEveryPage" in f.message for f in findings)

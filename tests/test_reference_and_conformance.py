@@ -55,6 +55,21 @@ def _headings(text: str) -> set[str]:
     return titles | {line.lstrip("#").strip().lower() for line in text.splitlines() if line.startswith("#")}
 
 
+def _sections(text: str) -> dict[str, str]:
+    """Each heading (lower case) with the text of its section, subsections included."""
+    lines = text.splitlines()
+    found: dict[str, str] = {}
+    for start, line in enumerate(lines):
+        if not line.startswith("#"):
+            continue
+        level = len(line) - len(line.lstrip("#"))
+        end = next((i for i in range(start + 1, len(lines))
+                    if lines[i].startswith("#") and len(lines[i]) - len(lines[i].lstrip("#")) <= level), len(lines))
+        found[line.lstrip("#").strip().lower()] = " ".join(" ".join(lines[start:end]).lower().split())
+    found.update({title: " ".join(text.lower().split()) for title in _headings(text) if title not in found})
+    return found
+
+
 def _citations() -> list[tuple[str, str]]:
     found = []
     for path in sorted(default_rules_dir().glob("*.yaml")):
@@ -66,19 +81,24 @@ def _citations() -> list[tuple[str, str]]:
 
 
 def test_every_rule_cites_a_section_of_the_spec():
-    text = _spec_text()
-    headings = _headings(text)
-    flat = " ".join(text.lower().split())
+    """A citation "A > B > C": A is a section, and each next part is a subsection of, or text in,
+    the part before it (a citation in parentheses names another document)."""
+    sections = _sections(_spec_text())
     wrong = []
     for where, spec in _citations():
         if spec.startswith("("):
-            continue  # cites another document (Segment's spec, the reference notes), said in parentheses
+            continue
         for citation in spec.split(";"):
             parts = [re.sub(r"\s+\(.*?\)", " ", part).strip().strip('"').lower() for part in citation.split(">")]
-            if parts[0] not in headings:
+            if parts[0] not in sections:
                 wrong.append(f"{where}: {citation.strip()!r}: no section {parts[0]!r}")
-            wrong += [f"{where}: {citation.strip()!r}: {part!r} is not in the spec"
-                      for part in parts[1:] if part not in headings and part not in flat]
+                continue
+            within = sections[parts[0]]
+            for part in parts[1:]:
+                if part not in within:
+                    wrong.append(f"{where}: {citation.strip()!r}: {part!r} is not in that section")
+                    break
+                within = sections.get(part, within)
     assert wrong == []
 
 
@@ -89,24 +109,38 @@ EXAMPLES_WITHOUT_MESSAGES = {
 
 
 def test_every_example_and_table_row_of_the_spec_has_a_fixture():
+    """Every code example: a fixture whose `spec` names the example's section holds its values.
+    Every table row: a case whose `row` quotes the row's first cell, in a fixture (or a row) that
+    names the table's section."""
     text = _spec_text()
-    fixtures = "\n".join(p.read_text(encoding="utf-8") for p in FIXTURES.glob("*.yaml")).lower()
-    fixtures = " ".join(fixtures.replace("''", "'").split())
+    examples = load_examples(FIXTURES)
+    texts = {e.file: " ".join((FIXTURES / f"{e.file}.yaml").read_text(encoding="utf-8").lower()
+                              .replace("''", "'").split()) for e in examples}
     missing = []
-    for block in re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.S):
-        first = block.strip().splitlines()[0]
-        if first in EXAMPLES_WITHOUT_MESSAGES:
+    heading = ""
+    for match in re.finditer(r"^(#+ [^\n]*|```[a-z]*\n(?s:.*?)```|\|[^\n]*\|)$", text, flags=re.M):
+        body = match.group(0)
+        kind = "h" if body.startswith("#") else "c" if body.startswith("```") else "t"
+        if kind == "h":
+            heading = body.lstrip("#").strip().lower()
             continue
-        values = re.findall(r'"([^"\n]{3,})"|\'([^\'\n]{3,})\'', block)
-        words = [a or b for a, b in values if (a or b).strip() and not (a or b).startswith("<")]
-        if words and not any(word.lower() in fixtures for word in words):
-            missing.append(first)
-    rows_stated = " ".join(case.row.lower() for example in load_examples(FIXTURES) for case in example.cases)
-    for row in re.findall(r"^\| *([^|\n]+?) *\|", text, flags=re.M):
-        name = row.strip("` ^").strip()
-        if set(name) <= set("-: ") or name.lower() in {"setting name", "library", "amplitude property",
-                                                        "segment identifier name", "--"}:
+        owners = [e for e in examples if heading in e.spec.lower()]
+        if kind == "c":
+            block = body.strip("`").split("\n", 1)[-1]
+            first = block.strip().splitlines()[0]
+            if first in EXAMPLES_WITHOUT_MESSAGES:
+                continue
+            values = [a or b for a, b in re.findall(r'"([^"\n]{3,})"|\'([^\'\n]{3,})\'', block)]
+            values = [v for v in values if not v.startswith("<")]
+            if not any(any(v.lower() in texts[e.file] for v in values) for e in owners):
+                missing.append(f"example under {heading!r}: {first}")
             continue
-        if name.lower() not in rows_stated:
-            missing.append(f"table row {name!r}")
+        cell = body.strip("|").split("|")[0].strip().strip("`^ ").strip()
+        if set(cell) <= set("-: ") or cell.lower() in {"setting name", "library", "amplitude property",
+                                                        "segment identifier name"}:
+            continue
+        rows = [c.row.lower() for e in examples for c in e.cases
+                if heading in e.spec.lower() or heading in c.row.lower()]
+        if not any(cell.lower() in row for row in rows):
+            missing.append(f"table row {cell!r} under {heading!r}")
     assert missing == [], f"documented examples or rows with no fixture: {missing}"
