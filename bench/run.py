@@ -53,6 +53,24 @@ def main() -> int:
             with path.open("w") as out:
                 for message in corpus.messages(args.messages):
                     out.write(json.dumps(message, separators=(",", ":")) + "\n")
+        count = sum(1 for _ in path.open())
+        end_to_end = ""
+        # First, before this process holds the corpus: a child forked later would report this
+        # process's memory as its own peak.
+        if not args.skip_end_to_end:
+            settings_path = Path(scratch) / "settings.json"
+            settings_path.write_text(json.dumps(settings))
+            command = [sys.executable, "-m", "engine.cli", "translate", "--platform", args.platform,
+                       "--settings", str(settings_path), str(path), "--output", os.devnull,
+                       "--rejects", os.devnull]
+            start = time.perf_counter()
+            result = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent)
+            elapsed = time.perf_counter() - start
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            end_to_end = f"{'end to end (seg2amp translate)':<32}{_rate(count, elapsed)}   peak RSS {peak:.0f} MB"
+            if result.returncode not in (0, 1):
+                print(result.stderr, file=sys.stderr)
+                return 1
         lines = path.read_text().splitlines()
         count = len(lines)
         print(f"corpus: {count:,} messages, {path.stat().st_size / count:.0f} bytes each; "
@@ -113,21 +131,9 @@ def main() -> int:
         print(f"{'stage: output validation':<32}{_rate(count, t_output)}")
         print(f"{'stage: serialisation':<32}{_rate(count, t_write)}   ({written:,} outputs)")
         print(f"{'all stages, in process':<32}{_rate(count, total)}")
+        if end_to_end:
+            print(end_to_end)
 
-        if not args.skip_end_to_end:
-            settings_path = Path(scratch) / "settings.json"
-            settings_path.write_text(json.dumps(settings))
-            command = [sys.executable, "-m", "engine.cli", "translate", "--platform", args.platform,
-                       "--settings", str(settings_path), str(path), "--output", os.devnull,
-                       "--rejects", os.devnull]
-            start = time.perf_counter()
-            result = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent)
-            elapsed = time.perf_counter() - start
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-            print(f"{'end to end (seg2amp translate)':<32}{_rate(count, elapsed)}   peak RSS {peak:.0f} MB")
-            if result.returncode not in (0, 1):
-                print(result.stderr, file=sys.stderr)
-                return 1
     return 0
 
 
