@@ -22,6 +22,7 @@ from .errors import RuleError
 from .functions import FUNCTION_NAMES, TEMPLATE_FILTERS, RuleFunctions
 from .loader import RawRuleSet
 from .selectors import compile_selector
+from .textfast import compile_text
 from .settings import Catalog
 from .validation import SchemaStore
 from .yamlsource import plain
@@ -410,11 +411,13 @@ class _Compiler:
             if node.name not in self.env.tests:
                 raise self._error(f"template {text!r} uses unknown test {node.name!r}", origin)
         template.seg_names = tuple(sorted(meta.find_undeclared_variables(tree) - _TEMPLATE_NAMES))
+        template.seg_fast = compile_text(tree)
         return template
 
     def _text_template(self, text: str, collapse: bool, origin: n.Origin) -> n.Template:
         template = self._template(text, origin)
-        return n.Template(text, template, collapse, origin, template.seg_names)
+        fast = template.seg_fast if self.fold else None
+        return n.Template(text, template, collapse, origin, template.seg_names, fast, self.settings)
 
     def _setting(self, name: Any, origin: n.Origin) -> Any:
         if name not in self.catalog:

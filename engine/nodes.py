@@ -14,6 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .textfast import UNDEFINED as _UNDEFINED
+from .textfast import _NeedJinja
+
 
 class _Missing:
     __slots__ = ()
@@ -146,28 +149,48 @@ class Select(Node):
 
 class Template(Node):
     """A Jinja template, compiled once. The message's top-level fields are its variables (only
-    those it names are passed), with ``message``, ``item``, ``index`` and ``seq``; ``settings``
-    is a global of the rule set."""
+    those it names are passed), with ``message``, ``item``, ``index``, ``seq`` and ``vars``;
+    ``settings`` is a global of the rule set. ``fast``, when set, renders a simple template the
+    same way without Jinja."""
 
-    __slots__ = ("text", "template", "collapse", "names")
+    __slots__ = ("text", "template", "collapse", "names", "fast", "settings")
 
     def __init__(self, text: str, template: Any, collapse: bool, origin: Origin,
-                 names: tuple[str, ...] = ()) -> None:
+                 names: tuple[str, ...] = (), fast: Any = None, settings: dict | None = None) -> None:
         self.text = text
         self.template = template
         self.collapse = collapse
         self.names = names
         self.origin = origin
+        self.fast = fast
+        self.settings = settings or {}
 
     def evaluate(self, scope: Scope) -> Any:
         message = scope.message
-        context = {name: message[name] for name in self.names if name in message}
-        context["message"] = message
-        context["item"] = scope.item
-        context["index"] = scope.index
-        context["seq"] = scope.seq
-        context["vars"] = scope.vars
-        text = self.template.render(context)
+        text = None
+        if self.fast is not None:
+            specials = {"message": message, "item": scope.item, "index": scope.index, "seq": scope.seq,
+                        "vars": scope.vars}
+
+            def lookup(name: str) -> Any:
+                if name in specials:
+                    return specials[name]
+                if name in message:
+                    return message[name]
+                return self.settings if name == "settings" else _UNDEFINED
+
+            try:
+                text = self.fast(lookup)
+            except _NeedJinja:
+                text = None
+        if text is None:
+            context = {name: message[name] for name in self.names if name in message}
+            context["message"] = message
+            context["item"] = scope.item
+            context["index"] = scope.index
+            context["seq"] = scope.seq
+            context["vars"] = scope.vars
+            text = self.template.render(context)
         if self.collapse:
             text = " ".join(text.split())
         return text if text else MISSING
