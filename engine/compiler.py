@@ -22,8 +22,8 @@ from .errors import RuleError
 from .functions import FUNCTION_NAMES, TEMPLATE_FILTERS, RuleFunctions
 from .loader import RawRuleSet
 from .selectors import compile_selector
-from .textfast import compile_text
 from .settings import Catalog
+from .textfast import compile_text
 from .validation import SchemaStore
 from .yamlsource import plain
 
