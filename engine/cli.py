@@ -69,20 +69,9 @@ def _output_lines(outputs: list[dict], index: int) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def _collect_targets(emit, found: list[str]) -> None:
-    """The targets of an emit, a list of emits or a group, in order of first appearance."""
-    if isinstance(emit, list):
-        for item in emit:
-            _collect_targets(item, found)
-    elif isinstance(emit, dict):
-        if emit.get("target") and emit["target"] not in found:
-            found.append(emit["target"])
-        _collect_targets(emit.get("emit"), found)
-
-
 def _describe_platforms(rules_dir: str | None, schemas_dir: str | None) -> str:
     """Each platform with the targets its rules emit."""
-    from .loader import load_variant
+    from .loader import emitted_targets, load_variant
     from .resources import default_rules_dir, find_rule_set
 
     folder = find_rule_set(Path(rules_dir)) if rules_dir else default_rules_dir()
@@ -94,9 +83,7 @@ def _describe_platforms(rules_dir: str | None, schemas_dir: str | None) -> str:
         except RuleError as exc:
             lines.append(f"  {name:<10} (broken: {exc})")
             continue
-        emitted: list[str] = []
-        for rule in raw.rules:
-            _collect_targets(rule.get("emit"), emitted)
+        emitted = emitted_targets(raw)
         lines.append(f"  {name:<10} emits: {', '.join(emitted) or 'nothing'}")
         for target in emitted:
             description = (raw.targets.get(target) or {}).get("description", "")
@@ -284,6 +271,14 @@ def _cmd_platforms(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _folders(parser: argparse.ArgumentParser, rules: bool = True) -> None:
+    """The options every command shares: another rule set folder, another schemas folder."""
+    if rules:
+        parser.add_argument("--rules", metavar="DIR",
+                            help="rule set folder to use instead of the bundled rules (copy it, edit it, run it)")
+    parser.add_argument("--schemas", metavar="DIR", help="schemas folder (default: the bundled schemas)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seg2amp",
@@ -305,9 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--settings", "-s", metavar="FILE",
                            help="destination settings, as exported (JSON or YAML); missing keys take the "
                                 "defaults of the rule set's settings catalog")
-    translate.add_argument("--rules", metavar="DIR",
-                           help="rule set folder to use instead of the bundled rules (copy it, edit it, run it)")
-    translate.add_argument("--schemas", metavar="DIR", help="schemas folder (default: the bundled schemas)")
+    _folders(translate)
     translate.add_argument("--output", "-o", metavar="FILE", help="write outputs here instead of stdout")
     translate.add_argument("--rejects", metavar="FILE", help="write rejected-message records here instead of stderr")
     translate.set_defaults(run=_cmd_translate)
@@ -324,8 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--platform", "-p", required=True, help="platform variant; see 'seg2amp platforms'")
     explain.add_argument("--settings", "-s", metavar="FILE", help="destination settings (JSON or YAML)")
     explain.add_argument("--json", action="store_true", help="one JSON object per message, for tools")
-    explain.add_argument("--rules", metavar="DIR", help="rule set folder (default: the bundled rules)")
-    explain.add_argument("--schemas", metavar="DIR", help="schemas folder (default: the bundled schemas)")
+    _folders(explain)
     explain.set_defaults(run=_cmd_explain)
 
     diff = commands.add_parser(
@@ -337,8 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--settings", "-s", metavar="FILE", help="destination settings (JSON or YAML)")
     diff.add_argument("--platforms", metavar="LIST", help="comma-separated platforms (default: all)")
     diff.add_argument("--json", action="store_true", help="one JSON object per message, for tools")
-    diff.add_argument("--rules", metavar="DIR", help="rule set folder (default: the bundled rules)")
-    diff.add_argument("--schemas", metavar="DIR", help="schemas folder (default: the bundled schemas)")
+    _folders(diff)
     diff.set_defaults(run=_cmd_diff)
 
     linting = commands.add_parser(
@@ -350,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "status 1 when there are errors.",
         epilog="Example: seg2amp lint my-rules/")
     linting.add_argument("rules_dir", nargs="?", metavar="RULES_DIR", help="rule set folder (default: bundled)")
-    linting.add_argument("--schemas", metavar="DIR", help="schemas folder (default: the bundled schemas)")
+    _folders(linting, rules=False)
     linting.set_defaults(run=_cmd_lint)
 
     docs = commands.add_parser(
@@ -364,14 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--fixtures", metavar="DIR", default="fixtures", help="documented examples (default: fixtures)")
     docs.add_argument("--out", metavar="FILE", default="REFERENCE.md", help="output file, or - (default: REFERENCE.md)")
     docs.add_argument("--check", action="store_true", help="exit 1 when the file differs from what would be written")
-    docs.add_argument("--rules", metavar="DIR", help="rule set folder (default: the bundled rules)")
-    docs.add_argument("--schemas", metavar="DIR", help="schemas folder (default: the bundled schemas)")
+    _folders(docs)
     docs.set_defaults(run=_cmd_docs)
 
     listing = commands.add_parser("platforms", help="list the platform variants and the targets each emits",
                                   description="List the platform variants of a rule set and their targets.")
-    listing.add_argument("--rules", metavar="DIR", help="rule set folder (default: the bundled rules)")
-    listing.add_argument("--schemas", metavar="DIR", help="schemas folder (default: the bundled schemas)")
+    _folders(listing)
     listing.set_defaults(run=_cmd_platforms)
     return parser
 

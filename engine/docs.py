@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import RuleError
 from .examples import Example, outcome, problems
-from .loader import describe_platforms, load_variant
+from .loader import describe_platforms, emitted_targets, load_variant
 from .settings import load_catalog
 from .translator import Translator, load, schema_store
 
@@ -37,9 +37,7 @@ def generate(rules_dir: Path, examples: list[Example], base_settings: dict, sche
                       "Do not edit by hand; regenerate it (a test fails when it is out of date).", ""]
     out += ["## Platforms", "", "| platform | what it is | targets |", "| --- | --- | --- |"]
     for name, description in platforms.items():
-        targets = []
-        for rule in raws[name].rules:
-            _targets(rule.get("emit"), targets)
+        targets = emitted_targets(raws[name])
         out.append(f"| `{name}` | {_cell(description)} | {', '.join(f'`{t}`' for t in targets)} |")
     out += ["", "## Settings", "", "Missing keys take the default. Settings with an effect change no output.", "",
             "| key | type | default | effect | meaning |", "| --- | --- | --- | --- | --- |"]
@@ -126,16 +124,6 @@ def _decisions(raws: dict) -> list[str]:
                 seen.add((rule["name"], where))
                 out.append(f"| `{rule['name']}` | {where} | {_cell(rule.get('spec', ''))} | {_cell(note)} |")
     return out
-
-
-def _targets(emit: Any, found: list[str]) -> None:
-    if isinstance(emit, list):
-        for item in emit:
-            _targets(item, found)
-    elif isinstance(emit, dict):
-        if emit.get("target") and emit["target"] not in found:
-            found.append(emit["target"])
-        _targets(emit.get("emit"), found)
 
 
 def _short(value: Any) -> str:

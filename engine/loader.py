@@ -35,6 +35,24 @@ class RawRuleSet:
     removed: set[str] = field(default_factory=set)
 
 
+def emitted_targets(raw: RawRuleSet) -> list[str]:
+    """The targets a variant's rules emit, in order of first appearance."""
+    found: list[str] = []
+
+    def walk(emit: Any) -> None:
+        if isinstance(emit, list):
+            for item in emit:
+                walk(item)
+        elif isinstance(emit, dict):
+            if emit.get("target") and emit["target"] not in found:
+                found.append(emit["target"])
+            walk(emit.get("emit"))
+
+    for rule in raw.rules:
+        walk(rule.get("emit"))
+    return found
+
+
 def describe_platforms(folder: Path) -> dict[str, str]:
     """The variants of a rule set folder (the YAML files that declare ``platform``), each with the
     file's ``description``."""
