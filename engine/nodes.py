@@ -172,10 +172,12 @@ class Template(Node):
             specials = {"message": message, "item": scope.item, "index": scope.index, "seq": scope.seq,
                         "vars": scope.vars}
 
+            names = self.names
+
             def lookup(name: str) -> Any:
                 if name in specials:
                     return specials[name]
-                if name in message:
+                if name in names and name in message:  # the message fields a template may see
                     return message[name]
                 return self.settings if name == "settings" else _UNDEFINED
 
