@@ -18,6 +18,7 @@ from jmespath.parser import ParsedResult
 from jmespath.visitor import TreeInterpreter
 
 from . import nodes as n
+from .codegen import compile_plan
 from .errors import RuleError
 from .functions import FUNCTION_NAMES, TEMPLATE_FILTERS, RuleFunctions
 from .loader import RawRuleSet
@@ -108,6 +109,7 @@ class RuleSet:
     input_validator: Any
     dispatch: n.Node | None
     options: Any = None
+    plan: Any = None  # the rules as generated Python (``codegen``), when compiled with folding
     by_dispatch: dict[str, list[Rule]] = field(default_factory=dict)
     undispatched: list[Rule] = field(default_factory=list)
 
@@ -173,6 +175,8 @@ class _Compiler:
         keys = sorted({key for r in enabled if r.on for key in r.on})
         ruleset.by_dispatch = {key: [r for r in enabled if r.on is None or key in r.on] for key in keys}
         ruleset.undispatched = [r for r in enabled if r.on is None]
+        if self.fold:
+            ruleset.plan = compile_plan(ruleset)
         return ruleset
 
     def target(self, name: str, spec: dict) -> Target:
@@ -412,6 +416,7 @@ class _Compiler:
                 raise self._error(f"template {text!r} uses unknown test {node.name!r}", origin)
         template.seg_names = tuple(sorted(meta.find_undeclared_variables(tree) - _TEMPLATE_NAMES))
         template.seg_fast = compile_text(tree)
+        template.seg_tree = tree
         return template
 
     def _text_template(self, text: str, collapse: bool, origin: n.Origin) -> n.Template:

@@ -32,7 +32,20 @@ def check_input(ruleset: RuleSet, message: Any, index: int | None = None) -> Non
 
 
 def run_rules(ruleset: RuleSet, message: dict, index: int | None = None) -> list[tuple[Rule, Target, dict]]:
-    """Stage 2: the rules that apply, in order; the outputs they build (not yet validated)."""
+    """Stage 2: the rules that apply, in order; the outputs they build (not yet validated).
+
+    The rule set's generated plan builds them when it can; a message it cannot take to the end
+    (an error, a rule that rejects) is walked through the nodes, which say where and why."""
+    if ruleset.plan is not None:
+        try:
+            return ruleset.plan(message)
+        except Exception:  # noqa: BLE001 - the nodes below give the located reason
+            pass
+    return walk_rules(ruleset, message, index)
+
+
+def walk_rules(ruleset: RuleSet, message: dict, index: int | None = None) -> list[tuple[Rule, Target, dict]]:
+    """Stage 2 by walking the compiled nodes: the reference the generated plan must agree with."""
     scope = Scope(message)
     key = ruleset.dispatch.evaluate(scope) if ruleset.dispatch is not None else None
     built: list[tuple[Rule, Target, dict]] = []

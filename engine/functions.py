@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from jmespath import functions
@@ -17,6 +17,10 @@ from jmespath import functions
 _DATE_ONLY = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _FRACTION = re.compile(r"[.,](\d+)")
 _OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
+# The common shape, computed without datetime: date, time to the second, fraction, Z or offset.
+_COMMON = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?"
+                     r"(?:([Zz])|([+-])(\d\d):?(\d\d))?$", re.ASCII)
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 def epoch_millis(value: Any) -> int | None:
@@ -31,6 +35,11 @@ def epoch_millis(value: Any) -> int | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
+    common = _COMMON.match(text)
+    if common:
+        millis = _common_millis(common)
+        if millis is not None:
+            return millis
     match = _DATE_ONLY.match(text)
     if match:
         year, month, day = (int(part) if part else 1 for part in match.groups())
@@ -52,6 +61,27 @@ def epoch_millis(value: Any) -> int | None:
             moment = moment.replace(tzinfo=timezone.utc)
     delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def _common_millis(match: re.Match) -> int | None:
+    """epoch_millis of the common shape by arithmetic; None to leave an unusual value (a day
+    that does not exist, a leap second, an offset of 24 hours) to the general path."""
+    year, month, day, hour, minute, second, fraction, _zulu, sign, off_hours, off_minutes = match.groups()
+    hour, minute, second = int(hour), int(minute), int(second)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    try:
+        days = date(int(year), int(month), int(day)).toordinal() - _EPOCH_ORDINAL
+    except ValueError:
+        return None
+    seconds = ((days * 24 + hour) * 60 + minute) * 60 + second
+    if sign:
+        off_hours, off_minutes = int(off_hours), int(off_minutes)
+        if off_hours > 23 or off_minutes > 59:
+            return None
+        offset = (off_hours * 60 + off_minutes) * 60
+        seconds = seconds - offset if sign == "+" else seconds + offset
+    return seconds * 1000 + (int((fraction + "00")[:3]) if fraction else 0)
 
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$", re.ASCII)

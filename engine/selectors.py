@@ -36,8 +36,21 @@ def compile_selector(ast: dict, functions: Any) -> Selector | None:
         return None
 
 
-def _is_false(value: Any) -> bool:
+def is_false(value: Any) -> bool:
+    """JMESPath falsiness: null, false, empty text, list or object."""
     return value == "" or value == [] or value == {} or value is None or value is False
+
+
+_is_false = is_false
+
+
+def ordered_compare(compare: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
+    """An ordering comparison as jmespath makes it: null unless both sides are numbers or text."""
+    comparable = (int, float, str)
+    if not (isinstance(a, comparable) and not isinstance(a, bool)
+            and isinstance(b, comparable) and not isinstance(b, bool)):
+        return None
+    return compare(a, b)
 
 
 def _compile(node: dict, functions: Any) -> Selector:
@@ -81,15 +94,7 @@ def _compile(node: dict, functions: Any) -> Selector:
         if node["value"] in ("eq", "ne"):
             return lambda value: compare(left(value), right(value))
 
-        def ordered(value: Any) -> Any:
-            a, b = left(value), right(value)
-            comparable = (int, float, str)
-            if not (isinstance(a, comparable) and not isinstance(a, bool)
-                    and isinstance(b, comparable) and not isinstance(b, bool)):
-                return None
-            return compare(a, b)
-
-        return ordered
+        return lambda value: ordered_compare(compare, left(value), right(value))
     if kind == "or_expression":
         left, right = (_compile(child, functions) for child in children)
 

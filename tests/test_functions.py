@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import jmespath
 import pytest
 
+from engine import functions
 from engine.functions import RuleFunctions, epoch_millis, to_number
 
 OPTIONS = jmespath.Options(custom_functions=RuleFunctions({"keys": ["a", "b"], "n": 3}))
@@ -31,6 +35,23 @@ def search(expression, data):
 ])
 def test_epoch_millis(text, millis):
     assert epoch_millis(text) == millis
+
+
+def test_epoch_millis_common_shape_agrees_with_the_general_path(monkeypatch):
+    """The arithmetic path for the usual timestamp shape gives what datetime gives, including
+    refusing days that do not exist, leap seconds and impossible offsets."""
+    rnd = random.Random(3)
+    samples = ["2024-02-29T12:00:00Z", "2023-02-29T12:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T23:59:60Z",
+               "2024-01-01T10:00:00+2400", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999-23:59"]
+    for _ in range(5000):
+        samples.append(f"{rnd.choice([1, 1969, 2000, 2024, 9999]):04d}-{rnd.randint(0, 13):02d}-"
+                       f"{rnd.randint(0, 32):02d}{rnd.choice('T t')}{rnd.randint(0, 25):02d}:{rnd.randint(0, 61):02d}:"
+                       f"{rnd.randint(0, 61):02d}{rnd.choice(['', '.5', '.123456789', ',42'])}"
+                       f"{rnd.choice(['', 'Z', 'z', '+00:00', '-05:30', '+2359', '+24:00', '-23:61'])}")
+    fast = [epoch_millis(text) for text in samples]
+    monkeypatch.setattr(functions, "_COMMON", re.compile(r"(?!)"))  # the general path only
+    assert fast == [epoch_millis(text) for text in samples]
+    assert any(value is None for value in fast) and any(value is not None for value in fast)
 
 
 @pytest.mark.parametrize("value, number", [("32", 32), ("-2.5", -2.5), (" 7 ", 7), (4, 4), ("1e3", 1000.0),

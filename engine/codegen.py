@@ -1,0 +1,641 @@
+"""A compiled rule set turned into Python source, once, for speed: one function per rule, in which
+every plain path, selector, fallback, case and object of the rule's outputs is straight-line code
+instead of a walk over node objects.
+
+The generated code is a faster rendering of ``nodes``, never a second definition of the rule
+language: a node it does not know (a Jinja template, a selector that needs jmespath's own
+interpreter) is called as the node object itself, and when anything goes wrong for a message
+(an error, a rule that rejects) the evaluator runs that message again through the nodes, which
+give the located reason. So the generated plan only has to agree with the nodes on messages that
+translate, and the tests check that it does, over every fixture and a generated corpus."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from jinja2 import nodes as jinja_nodes
+from jmespath.visitor import TreeInterpreter
+
+from . import nodes as n
+from .selectors import is_false, ordered_compare
+from .textfast import UNDEFINED
+
+Plan = Callable[[dict], list]
+
+# JMESPath argument types and the Python test each becomes (jmespath's own meaning of them).
+_TYPE_TESTS = {
+    "string": "isinstance({v}, str)",
+    "number": "(isinstance({v}, (int, float)) and not isinstance({v}, bool))",
+    "array": "isinstance({v}, list)",
+    "object": "isinstance({v}, dict)",
+    "null": "{v} is None",
+    "boolean": "isinstance({v}, bool)",
+}
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _emit_nodes(emits: list):
+    for emit in emits:
+        if emit.foreach is not None:
+            yield emit.foreach
+        if emit.condition not in (True, False):
+            yield emit.condition
+        for _, node in emit.fields:
+            yield node
+        yield from _emit_nodes(emit.children)
+
+
+_UNSET = object()
+
+
+def _children(node: Any) -> list:
+    """The nodes and conditions directly inside a node or condition."""
+    kind = type(node)
+    if kind is n.Object:
+        return [child for _, child in node.fields]
+    if kind is n.First:
+        return list(node.options_)
+    if kind is n.Cases:
+        return [part for case in node.cases for part in case if part is not True and part is not False]
+    if kind is n.Guarded:
+        return [node.condition, node.node]
+    if kind in (n.Mapped, n.NonEmpty, n.Typed, n.Truthy, n.Present, n.Equals, n.OneOf):
+        return [node.node]
+    if kind in (n.All, n.AnyOf):
+        return list(node.parts)
+    if kind is n.Not:
+        return [node.part]
+    return []
+
+
+def _selects(node: Any):
+    """The generated selectors on the message inside a node."""
+    if type(node) is n.Select and node.source == "message" and node.fast is not None:
+        yield node
+    for child in _children(node):
+        yield from _selects(child)
+
+
+def _message_chains(node: Any):
+    """The key chains read from the message by a node and the nodes and conditions inside it."""
+    kind = type(node)
+    if kind is n.Path:
+        if node.source == "message":
+            yield node.keys
+    elif kind is n.Select:
+        if node.source == "message" and node.fast is not None:
+            yield from _ast_chains(node.parsed.parsed)
+    elif kind is n.Object:
+        for _, child in node.fields:
+            yield from _message_chains(child)
+    elif kind is n.First:
+        for child in node.options_:
+            yield from _message_chains(child)
+    elif kind is n.Cases:
+        for condition, child in node.cases:
+            yield from _message_chains(condition)
+            yield from _message_chains(child)
+    elif kind is n.Guarded:
+        yield from _message_chains(node.condition)
+        yield from _message_chains(node.node)
+    elif kind in (n.Mapped, n.NonEmpty, n.Typed, n.Truthy, n.Present, n.Equals, n.OneOf):
+        yield from _message_chains(node.node)
+    elif kind in (n.All, n.AnyOf):
+        for part in node.parts:
+            yield from _message_chains(part)
+    elif kind is n.Not:
+        yield from _message_chains(node.part)
+
+
+def _ast_chains(ast: Any):
+    """Leading field chains of a selector's AST that apply to the data it is given."""
+    if not isinstance(ast, dict):
+        return
+    kind = ast.get("type")
+    children = ast.get("children") or []
+    if kind == "field":
+        yield (ast["value"],)
+    elif kind == "subexpression":
+        names = []
+        for child in children:
+            if child.get("type") != "field":
+                break
+            names.append(child["value"])
+        if names:
+            yield tuple(names)
+        if len(names) < len(children) and not names:
+            yield from _ast_chains(children[0])
+    elif kind in ("function_expression", "or_expression", "and_expression", "not_expression", "comparator",
+                  "multi_select_list"):
+        for child in children:
+            yield from _ast_chains(child)
+    elif kind == "multi_select_dict":
+        for child in children:
+            yield from _ast_chains(child["children"][0])
+
+
+def compile_plan(ruleset: Any) -> Plan:
+    """A function ``plan(message) -> [(rule, target, body), ...]`` that builds the same outputs as
+    walking ``ruleset``'s nodes, raising on anything but the plain success path."""
+    return _Generator(ruleset).build()
+
+
+class _Generator:
+    def __init__(self, ruleset: Any) -> None:
+        self.ruleset = ruleset
+        self.namespace: dict[str, Any] = {
+            "MISSING": n.MISSING, "UNDEFINED": UNDEFINED, "UNSET": _UNSET, "Scope": n.Scope, "_same": n.same,
+            "_is_false": is_false,
+            "_ordered": ordered_compare, "_eq": TreeInterpreter.COMPARATOR_FUNC["eq"],
+            "_ne": TreeInterpreter.COMPARATOR_FUNC["ne"],
+        }
+        self.constants: dict[int, str] = {}
+        self.counter = 0
+        self.functions = ruleset.options.custom_functions if ruleset.options is not None else None
+        self.prefixes: dict[tuple[str, ...], str] = {}  # hoisted message objects of the current rule
+        self.memos: dict[str, str] = {}  # selector text -> variable, for selectors a rule repeats
+
+    # ------------------------------------------------------------ whole plan
+
+    def build(self) -> Plan:
+        lines: list[str] = []
+        names: dict[int, str] = {}
+        every = list(self.ruleset.undispatched)
+        for rules in self.ruleset.by_dispatch.values():
+            every.extend(rules)
+        for rule in every:
+            if id(rule) not in names:
+                names[id(rule)] = f"rule_{len(names)}"
+                lines += self.rule(rule, names[id(rule)])
+        lines.append("def plan(m):")
+        lines.append("    s = Scope(m)")
+        lines.append("    built = []")
+        dispatch = self.ruleset.dispatch
+        if dispatch is None:
+            lines += ["    " + line for line in self._run_list(self.ruleset.undispatched, names)]
+        else:
+            value = self.value(dispatch, "key")
+            lines += ["    " + line for line in value]
+            branches = list(self.ruleset.by_dispatch.items())
+            for position, (key, rules) in enumerate(branches):
+                keyword = "if" if position == 0 else "elif"
+                lines.append(f"    {keyword} key == {self.const(key)}:")
+                lines += ["        " + line for line in self._run_list(rules, names) or ["pass"]]
+            if branches:
+                lines.append("    else:")
+                lines += ["        " + line for line in self._run_list(self.ruleset.undispatched, names) or ["pass"]]
+            else:
+                lines += ["    " + line for line in self._run_list(self.ruleset.undispatched, names)]
+        lines.append("    return built")
+        source = "\n".join(lines) + "\n"
+        code = compile(source, f"<plan of the {self.ruleset.platform} rules>", "exec")
+        exec(code, self.namespace)  # noqa: S102 - source generated above from compiled rules
+        plan = self.namespace["plan"]
+        plan.source = source
+        return plan
+
+    @staticmethod
+    def _run_list(rules: list, names: dict[int, str]) -> list[str]:
+        lines = []
+        for rule in rules:
+            if rule.stop:
+                lines.append(f"if {names[id(rule)]}(m, s, built): return built")
+            else:
+                lines.append(f"{names[id(rule)]}(m, s, built)")
+        return lines
+
+    def rule(self, rule: Any, name: str) -> list[str]:
+        """``def rule_N(m, s, built)``: True when the rule applied and stops the rules after it."""
+        body: list[str] = []
+        if rule.condition is not True:
+            test, var = self.condition(rule.condition)
+            if var == "False":
+                return [f"def {name}(m, s, built):", "    return False", ""]
+            if var != "True":
+                body += test
+                body.append(f"if not {var}: return False")
+        if rule.reject is not None:
+            body.append("raise LookupError('a rule rejects the message')")
+        else:
+            roots = [node for _, node in rule.vars] + list(_emit_nodes(rule.emits))
+            body += self._hoist(roots)
+            body += self._memoise(roots)
+            if rule.vars:
+                body.append("s.vars = {}")
+                for key, node in rule.vars:
+                    body += self.value(node, "v")
+                    body.append(f"if v is not MISSING: s.vars[{key!r}] = v")
+            rule_ref = self.const(rule)
+            for emit in rule.emits:
+                body += self.emit(emit, rule_ref)
+            if rule.vars:
+                body.append("s.vars = {}")
+            body.append(f"s.fired.add({rule.name!r})")
+            body.append(f"return {bool(rule.stop)}")
+        self.prefixes, self.memos = {}, {}
+        return [f"def {name}(m, s, built):"] + ["    " + line for line in body] + [""]
+
+    def _hoist(self, roots: list) -> list[str]:
+        """Lines computing, once per rule, the message's objects that several paths go through
+        (``context``, ``context.device``, ...); later paths start from them. An object that is
+        not there (or not an object) is None, where every path through it gives null."""
+        counts: dict[tuple[str, ...], int] = {}
+        for node in roots:
+            for chain in _message_chains(node):
+                for length in range(1, len(chain)):
+                    counts[chain[:length]] = counts.get(chain[:length], 0) + 1
+        self.prefixes = {}
+        lines = []
+        for prefix in sorted((p for p, count in counts.items() if count > 1), key=len):
+            var = f"P{len(self.prefixes)}"
+            parent = self.prefixes.get(prefix[:-1], "m") if len(prefix) > 1 else "m"
+            lines.append(f"{var} = {parent}.get({prefix[-1]!r}) if {parent} is not None else None")
+            lines.append(f"if type({var}) is not dict: {var} = None")
+            self.prefixes[prefix] = var
+        return lines
+
+    def _memoise(self, roots: list) -> list[str]:
+        """Selectors on the message written more than once in a rule (``number(properties.revenue)``
+        in several ``when``) are computed the first time and reused: selectors have no side effects."""
+        counts: dict[str, int] = {}
+        for node in roots:
+            for select in _selects(node):
+                counts[select.text] = counts.get(select.text, 0) + 1
+        self.memos = {text: f"M{position}" for position, text in enumerate(t for t, c in counts.items() if c > 1)}
+        return [f"{var} = UNSET" for var in self.memos.values()]
+
+    def _start(self, keys: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+        """Where a path from the message starts: the longest hoisted prefix, and the keys left."""
+        for length in range(len(keys) - 1, 0, -1):
+            var = self.prefixes.get(keys[:length])
+            if var is not None:
+                return var, keys[length:]
+        return "m", keys
+
+    def emit(self, emit: Any, rule_ref: str) -> list[str]:
+        make = self._make(emit, rule_ref)
+        if emit.foreach is not None:
+            items, position, saved = self.temp(), self.temp(), self.temp()
+            loop = self.value(emit.foreach, items)
+            loop += [f"if {items} is not MISSING:",
+                     f"    if not isinstance({items}, list): {items} = [{items}]",
+                     f"    {saved} = s.item, s.index",
+                     f"    for {position}, s.item in enumerate({items}):",
+                     f"        s.index = {position}"]
+            loop += ["        " + line for line in make]
+            loop += [f"    s.item, s.index = {saved}"]
+            make = loop
+        if emit.condition is True:
+            return make
+        if emit.condition is False:
+            return []
+        test, var = self.condition(emit.condition)
+        if var in ("True", "False"):
+            return make if var == "True" else []
+        return test + [f"if {var}:"] + ["    " + line for line in make or ["pass"]]
+
+    def _make(self, emit: Any, rule_ref: str) -> list[str]:
+        if emit.target is None:
+            lines: list[str] = []
+            for child in emit.children:
+                lines += self.emit(child, rule_ref)
+            return lines
+        body = self.temp()
+        lines = [f"{body} = {{}}"]
+        for key, node in emit.fields:
+            lines += self.value(node, "v")
+            lines.append(f"if v is not MISSING: {body}[{key!r}] = v")
+        lines.append(f"built.append(({rule_ref}, {self.const(emit.target)}, {body}))")
+        lines.append("s.seq += 1")
+        return lines
+
+    # ------------------------------------------------------------ values
+
+    def value(self, node: Any, out: str) -> list[str]:
+        """Lines that leave ``node``'s value (or MISSING) in the variable ``out``."""
+        kind = type(node)
+        if kind is n.Const:
+            return [f"{out} = {self.const(node.value)}"]
+        if kind is n.Path:
+            start, keys = self._source(node.source), node.keys
+            if start == "m":
+                start, keys = self._start(keys)
+            lines = [f"{out} = {start}"]
+            for key in keys:
+                lines.append(f"{out} = {out}.get({key!r}) if type({out}) is dict else None")
+            lines.append(f"if {out} is None or {out} == '': {out} = MISSING")
+            return lines
+        if kind is n.Select and node.fast is not None:
+            memo = self.memos.get(node.text) if node.source == "message" else None
+            if memo is not None:
+                computed = self._select(node, memo)
+                return [f"if {memo} is UNSET:"] + ["    " + line for line in computed] + [f"{out} = {memo}"]
+            return self._select(node, out)
+        if kind is n.Object:
+            obj = self.temp()
+            lines = [f"{obj} = {{}}"]
+            for key, child in node.fields:
+                value = self.temp()
+                lines += self.value(child, value)
+                keep = f"{value} is not MISSING"
+                if node.drop_empty:
+                    keep += f" and {value} != {{}} and {value} != []"
+                lines.append(f"if {keep}: {obj}[{key!r}] = {value}")
+            if node.drop_empty:
+                return lines + [f"{out} = {obj} if {obj} else MISSING"]
+            return lines + [f"{out} = {obj}"]
+        if kind is n.First:
+            return self._first(node.options_, out)
+        if kind is n.Cases:
+            lines = []
+            depth = ""
+            for condition, child in node.cases:
+                test, var = self.condition(condition)
+                if var == "False":
+                    continue
+                if var == "True":
+                    lines += [depth + line for line in self.value(child, out)]
+                    return lines
+                lines += [depth + line for line in test]
+                lines.append(f"{depth}if {var}:")
+                lines += [depth + "    " + line for line in self.value(child, out)]
+                lines.append(f"{depth}else:")
+                depth += "    "
+            return lines + [f"{depth}{out} = MISSING"]
+        if kind is n.Guarded:
+            test, var = self.condition(node.condition)
+            if var in ("True", "False"):
+                return self.value(node.node, out) if var == "True" else [f"{out} = MISSING"]
+            return test + [f"if {var}:"] + ["    " + line for line in self.value(node.node, out)] + [
+                "else:", f"    {out} = MISSING"]
+        if kind is n.Mapped:
+            table = self.const(node.table)
+            lines = self.value(node.node, out)
+            return lines + [
+                f"if {out} is not MISSING and isinstance({out}, (str, int, float, bool)):",
+                f"    {out} = {table}.get({out} if isinstance({out}, str) else str({out}), MISSING)",
+                f"    if {out} is None: {out} = MISSING",
+                "else:", f"    {out} = MISSING"]
+        if kind is n.NonEmpty:
+            return self.value(node.node, out) + [f"if {out} == {{}} or {out} == []: {out} = MISSING"]
+        if kind is n.Typed:
+            check = self.const(node.check)
+            return self.value(node.node, out) + [f"if {out} is not MISSING and not {check}({out}): {out} = MISSING"]
+        if kind is n.Template and node.fast is not None:
+            try:
+                return self._template(node, out)
+            except _Unsupported:
+                return self._call(node, out)
+        return self._call(node, out)
+
+    # ------------------------------------------------------------ templates
+
+    def _template(self, node: Any, out: str) -> list[str]:
+        """A simple template (the ones ``textfast`` renders) as string building: the same text,
+        and an exception where the simple renderer would hand the template to Jinja."""
+        text = self.temp()
+        self.template_node = node
+        lines = [f"{text} = ''"]
+        for statement in node.template.seg_tree.body:
+            lines += self._statement(statement, text)
+        if node.collapse:
+            lines.append(f"{text} = ' '.join({text}.split())")
+        return lines + [f"{out} = {text} if {text} else MISSING"]
+
+    def _statement(self, statement: Any, text: str) -> list[str]:
+        if isinstance(statement, jinja_nodes.Output):
+            lines = []
+            for child in statement.nodes:
+                if isinstance(child, jinja_nodes.TemplateData):
+                    lines.append(f"{text} += {child.data!r}")
+                    continue
+                more, value = self._jinja_expression(child)
+                lines += more
+                lines += [f"if {value} is not UNDEFINED and {value} is not None:",
+                          f"    if not isinstance({value}, (str, int, float, bool)): raise TypeError('not text')",
+                          f"    {text} += str({value})"]
+            return lines
+        if isinstance(statement, jinja_nodes.If) and not statement.elif_:
+            lines, value = self._jinja_expression(statement.test)
+            body = [line for child in statement.body for line in self._statement(child, text)]
+            otherwise = [line for child in statement.else_ for line in self._statement(child, text)]
+            lines += [f"if {value} is not UNDEFINED and {value}:"] + ["    " + line for line in body or ["pass"]]
+            if otherwise:
+                lines += ["else:"] + ["    " + line for line in otherwise]
+            return lines
+        raise _Unsupported(type(statement).__name__)
+
+    def _jinja_expression(self, expression: Any) -> tuple[list[str], str]:
+        var = self.temp()
+        if isinstance(expression, jinja_nodes.Name):
+            name = expression.name
+            special = {"message": "m", "item": "s.item", "index": "s.index", "seq": "s.seq", "vars": "s.vars",
+                       "body": "UNDEFINED", "settings": self.const(self.template_node.settings)}
+            found = special.get(name)
+            return [f"{var} = {found or f'm.get({name!r}, UNDEFINED)'}"], var
+        if isinstance(expression, jinja_nodes.Getattr):
+            lines, inner = self._jinja_expression(expression.node)
+            attribute = expression.attr
+            return lines + [f"if {inner} is UNDEFINED or {inner} is None:", f"    {var} = UNDEFINED",
+                            f"elif isinstance({inner}, dict):", f"    {var} = {inner}.get({attribute!r}, UNDEFINED)",
+                            "else:", "    raise TypeError('an attribute of a value that is not an object')"], var
+        raise _Unsupported(type(expression).__name__)
+
+    def _select(self, node: Any, out: str) -> list[str]:
+        try:
+            lines, var = self.selector(node.parsed.parsed, self._source(node.source))
+        except _Unsupported:
+            return self._call(node, out)
+        return lines + [f"{out} = MISSING if {var} is None or {var} == '' else {var}"]
+
+    def _first(self, options: list, out: str) -> list[str]:
+        lines = self.value(options[0], out)
+        if len(options) > 1:
+            lines.append(f"if {out} is MISSING:")
+            lines += ["    " + line for line in self._first(options[1:], out)]
+        return lines
+
+    def _call(self, node: Any, out: str) -> list[str]:
+        """A node the generator leaves as it is: its own ``evaluate``."""
+        return [f"{out} = {self.const(node)}.evaluate(s)"]
+
+    @staticmethod
+    def _source(source: str) -> str:
+        return {"item": "s.item", "vars": "s.vars"}.get(source, "m")
+
+    # ------------------------------------------------------------ conditions
+
+    def condition(self, condition: Any) -> tuple[list[str], str]:
+        """Lines that leave the condition's truth in a variable; the lines and the variable."""
+        var = self.temp()
+        if condition is True or condition is False:
+            return [], repr(condition)
+        kind = type(condition)
+        if kind is n.SettingTest:
+            return [], repr(bool(condition.result))
+        if kind in (n.Truthy, n.Present, n.Equals, n.OneOf) and type(condition.node) is n.Const:
+            return [], repr(bool(condition.test(None)))  # a constant's test is decided now
+        if kind is n.Truthy:
+            value = self.temp()
+            lines = self.value(condition.node, value)
+            return lines + [f"{var} = not ({value} is MISSING or {value} is False or "
+                            f"(isinstance({value}, (list, dict)) and not {value}))"], var
+        if kind is n.Present:
+            value = self.temp()
+            test = "is not" if condition.wanted else "is"
+            return self.value(condition.node, value) + [f"{var} = {value} {test} MISSING"], var
+        if kind is n.Equals:
+            value = self.temp()
+            return self.value(condition.node, value) + [
+                f"{var} = _same({value}, {self.const(condition.expected)})"], var
+        if kind is n.OneOf:
+            value = self.temp()
+            choices = self.const(condition.choices)
+            return self.value(condition.node, value) + [
+                f"{var} = any(_same({value}, choice) for choice in {choices})"], var
+        if kind in (n.All, n.AnyOf):
+            stop = "not " if kind is n.All else ""
+            lines = [f"{var} = {kind is n.All}"]
+            depth = ""
+            for part in condition.parts:
+                test, result = self.condition(part)
+                lines += [depth + line for line in test]
+                lines.append(f"{depth}if {stop}{result}:")
+                lines.append(f"{depth}    {var} = {kind is not n.All}")
+                lines.append(f"{depth}else:")
+                depth += "    "
+            lines.append(f"{depth}pass")
+            return lines, var
+        if kind is n.Not:
+            test, result = self.condition(condition.part)
+            return test + [f"{var} = not {result}"], var
+        if kind is n.Fired:
+            names = " or ".join(f"{name!r} in s.fired" for name in condition.names)
+            return [f"{var} = {names or 'False'}"], var
+        return [f"{var} = {self.const(condition)}.test(s)"], var
+
+    # ------------------------------------------------------------ JMESPath
+
+    def selector(self, ast: dict, source: str) -> tuple[list[str], str]:
+        """Lines computing a JMESPath AST on the variable ``source`` (jmespath's meaning, null for
+        absent); the lines and the variable holding the result."""
+        kind = ast["type"]
+        children = ast.get("children") or []
+        if kind == "field":
+            var = self.temp()
+            return [f"{var} = {source}.get({ast['value']!r}) if isinstance({source}, dict) else None"], var
+        if kind in ("subexpression", "index_expression"):
+            lines: list[str] = []
+            if source == "m" and kind == "subexpression":
+                names = []
+                for child in children:
+                    if child["type"] != "field":
+                        break
+                    names.append(child["value"])
+                start, rest = self._start(tuple(names))
+                if start != "m":
+                    source, children = start, children[len(names) - len(rest):]
+            for child in children:
+                more, source = self.selector(child, source)
+                lines += more
+            return lines, source
+        if kind in ("current", "identity"):
+            return [], source
+        if kind == "literal":
+            return [], self.const(ast["value"])
+        if kind == "index":
+            var, position = self.temp(), ast["value"]
+            return [f"{var} = {source}[{position}] if isinstance({source}, list) and "
+                    f"-len({source}) <= {position} < len({source}) else None"], var
+        if kind == "pipe":
+            left, middle = self.selector(children[0], source)
+            right, var = self.selector(children[1], middle)
+            return left + right, var
+        if kind == "comparator":
+            left, a = self.selector(children[0], source)
+            right, b = self.selector(children[1], source)
+            var = self.temp()
+            op = ast["value"]
+            if op in ("eq", "ne"):
+                return left + right + [f"{var} = _{op}({a}, {b})"], var
+            compare = self.const(TreeInterpreter.COMPARATOR_FUNC[op])
+            return left + right + [f"{var} = _ordered({compare}, {a}, {b})"], var
+        if kind in ("or_expression", "and_expression"):
+            left, a = self.selector(children[0], source)
+            right, b = self.selector(children[1], source)
+            var = self.temp()
+            test = "" if kind == "or_expression" else "not "
+            return left + [f"if {test}_is_false({a}):"] + ["    " + line for line in right] + [
+                f"    {var} = {b}", "else:", f"    {var} = {a}"], var
+        if kind == "not_expression":
+            inner, a = self.selector(children[0], source)
+            var = self.temp()
+            return inner + [f"{var} = _is_false({a})"], var
+        if kind in ("multi_select_dict", "multi_select_list"):
+            var = self.temp()
+            lines = []
+            parts = []
+            for child in children:
+                if kind == "multi_select_dict":
+                    more, value = self.selector(child["children"][0], source)
+                    parts.append(f"{child['value']!r}: {value}")
+                else:
+                    more, value = self.selector(child, source)
+                    parts.append(value)
+                lines += more
+            built = "{" + ", ".join(parts) + "}" if kind == "multi_select_dict" else "[" + ", ".join(parts) + "]"
+            return [f"if {source} is None:", f"    {var} = None", "else:"] + [
+                "    " + line for line in lines] + [f"    {var} = {built}"], var
+        if kind == "function_expression":
+            return self._function(ast, source)
+        raise _Unsupported(kind)
+
+    def _function(self, ast: dict, source: str) -> tuple[list[str], str]:
+        name = ast["value"]
+        entry = self.functions.FUNCTION_TABLE.get(name) if self.functions is not None else None
+        if entry is None:
+            raise _Unsupported(name)
+        signature = entry["signature"]
+        variadic = bool(signature) and signature[-1].get("variadic")
+        lines: list[str] = []
+        args: list[str] = []
+        for child in ast.get("children") or []:
+            more, value = self.selector(child, source)
+            lines += more
+            args.append(value)
+        tests = []
+        for position, arg in enumerate(args):
+            spec = signature[min(position, len(signature) - 1)] if variadic else signature[position]
+            types = spec.get("types") or []
+            if any(t not in _TYPE_TESTS for t in types):
+                raise _Unsupported(f"{name}() argument types {types}")
+            if types:
+                tests.append("(" + " or ".join(_TYPE_TESTS[t].format(v=arg) for t in types) + ")")
+        method = self.const(getattr(self.functions, "_func_" + name))
+        call = f"{method}({', '.join(args)})"
+        var = self.temp()
+        if not tests:
+            return lines + [f"{var} = {call}"], var
+        fallback = f"{self.const(self.functions)}.call_function({name!r}, [{', '.join(args)}])"
+        return lines + [f"{var} = {call} if {' and '.join(tests)} else {fallback}"], var
+
+    # ------------------------------------------------------------ helpers
+
+    def const(self, value: Any) -> str:
+        """A name in the plan's namespace bound to ``value`` (the object itself, never a copy)."""
+        if value is None or isinstance(value, bool) or (type(value) in (int, str) and len(repr(value)) < 60):
+            return repr(value)
+        name = self.constants.get(id(value))
+        if name is None:
+            name = f"K{len(self.constants)}"
+            self.constants[id(value)] = name
+            self.namespace[name] = value
+        return name
+
+    def temp(self) -> str:
+        self.counter += 1
+        return f"t{self.counter}"
