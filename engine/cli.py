@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import IO
 
+from . import jsonio
 from . import translator as api
 from .errors import Rejected, RuleError, SettingsError
 from .reader import BadInput, read_messages
@@ -41,7 +42,7 @@ Examples:
 
 
 def _dumps(record: dict) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return jsonio.dumps(record)  # json.dumps(ensure_ascii=False, compact, allow_nan=False), faster
 
 
 def _write_reject(stream: IO[str], record: dict) -> None:

@@ -1,11 +1,18 @@
 """Reading messages from files or standard input, streamed: memory does not grow with the input.
 
-Accepted forms, told apart by the start of each input:
-- NDJSON: one JSON value a line (blank lines skipped). A line that is not JSON is one bad item.
-- A JSON array of messages: its elements are decoded one at a time.
-- A JSON document (one message, possibly over several lines; or several such documents).
-Files ending in ``.gz`` (or starting with gzip's magic bytes) are decompressed on the fly;
-``-`` means standard input.
+The form of an input is told by its first character that is not whitespace (a leading UTF-8 byte
+order mark is dropped):
+- ``[``: a JSON array of messages; its elements are decoded one at a time. The array must be well
+  formed (commas between elements, none before ``]``, nothing but whitespace after it): the first
+  defect is one bad item, reported after the elements before it, and ends that input.
+- ``{`` on a first line that is not a whole JSON value: JSON documents, each possibly over several
+  lines (pretty-printed). A bad document is one bad item; reading goes on at the next line that
+  starts with ``{``.
+- anything else: NDJSON, one JSON value a line (blank lines skipped). A line that is not JSON is one
+  bad item and the next lines are still read.
+A bad item is a ``BadInput`` naming the input and the line of the defect. Files ending in ``.gz``
+(or starting with gzip's magic bytes) are decompressed on the fly: damaged compressed data is one
+bad item after the messages read before it. ``-`` means standard input.
 """
 
 from __future__ import annotations
@@ -13,13 +20,17 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 import sys
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from .jsonio import loads
+
 _CHUNK = 1 << 16
-_MAX_VALUE = 64 << 20  # a single JSON value larger than this is refused
+_MAX_VALUE = 64 << 20  # a single JSON value (or NDJSON line) larger than this is refused
 
 
 def _no_constant(name: str) -> Any:
@@ -36,7 +47,16 @@ def _finite_float(text: str) -> float:
 # Strict JSON: NaN and Infinity are refused, and so are numbers too large for a double.
 _decoder = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
 _loads = _decoder.decode
+_raw_decode = _decoder.raw_decode
 _DECODE_ERRORS = (ValueError, RecursionError)
+# What reading a damaged gzip stream raises (BadGzipFile also for a bad CRC or length at the end).
+_GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
+
+_SPACE = re.compile(r"[ \t\r\n]*")
+# After a number decoded at the end of the text read so far, what may still be part of it.
+_NUMBER_TAIL = re.compile(r"[0-9.eE+\-]*\Z")
+# A decoding error this close to the end of the text read so far may be the text being cut short.
+_CUT_MARGIN = 12
 
 
 @dataclass
@@ -45,6 +65,28 @@ class BadInput:
 
     reason: str
     source: str
+
+
+class _Damaged(Exception):
+    """The compressed data under a text stream is damaged; ``line`` is the line being read."""
+
+    def __init__(self, line: int, cause: BaseException) -> None:
+        super().__init__(str(cause) or type(cause).__name__)
+        self.line = line
+
+
+class _GzipFileClosingItsFile(gzip.GzipFile):
+    """A gzip reader that also closes the file it reads from (``GzipFile(fileobj=...)`` does not)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        super().__init__(fileobj=raw, mode="rb")
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
 
 
 def open_input(name: str) -> IO[str]:
@@ -56,10 +98,10 @@ def open_input(name: str) -> IO[str]:
     if not hasattr(raw, "peek"):
         raw = io.BufferedReader(raw)
     if raw.peek(2)[:2] == b"\x1f\x8b":
-        raw = gzip.GzipFile(fileobj=raw, mode="rb")
+        raw = gzip.GzipFile(fileobj=raw, mode="rb") if name == "-" else _GzipFileClosingItsFile(raw)
     # Bytes that are not UTF-8 are kept as lone surrogates: a message holding them is rejected
-    # when its output is written, instead of being silently altered.
-    return io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape")
+    # when its output is written, instead of being silently altered. A byte order mark is dropped.
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape")
 
 
 def read_messages(names: Iterable[str]) -> Iterator[Any]:
@@ -75,104 +117,292 @@ def read_messages(names: Iterable[str]) -> Iterator[Any]:
 
 
 def read_stream(stream: IO[str], label: str = "<input>") -> Iterator[Any]:
-    """The messages of one text stream."""
-    first = ""
-    line_no = 0
-    for line in stream:
-        line_no += 1
-        if line.strip():
-            first = line
-            break
-    if not first:
-        return
-    stripped = first.lstrip()
-    if stripped.startswith("["):
-        yield from _array(stream, stripped[1:], label, line_no)
-        return
+    """The messages of one text stream; a bad item is a ``BadInput`` located at ``label:line``."""
     try:
-        value = _loads(first)
-    except RecursionError:
-        value = BadInput("not JSON: nested too deeply", f"{label}:{line_no}")
-    except ValueError:
-        yield from _documents(stream, first, label, line_no)
+        yield from _read(stream, label)
+    except _Damaged as damage:
+        yield BadInput(f"truncated or corrupt gzip: {damage}; the rest of this input is skipped",
+                       f"{label}:{damage.line}")
+
+
+def _read(stream: IO[str], label: str) -> Iterator[Any]:
+    """Tells the form of the input from its start, then reads it in that form."""
+    line_no, column = 1, 0
+    piece = _readline(stream, _CHUNK, line_no)
+    if piece.startswith("\ufeff"):
+        piece = piece[1:] or _readline(stream, _CHUNK, line_no)
+    while piece and not piece.strip():  # blank lines, read a piece at a time (a piece ends a line or not)
+        if piece.endswith("\n"):
+            line_no, column = line_no + 1, 0
+        else:
+            column += len(piece)
+        piece = _readline(stream, _CHUNK, line_no)
+    if not piece:
         return
-    yield value
-    for line in stream:
-        line_no += 1
-        if not line.strip():
-            continue
+    content = piece.lstrip()
+    if content.startswith("["):
+        buffer = _Buffer(stream, piece, line_no, column)
+        buffer.pos = len(piece) - len(content) + 1
+        yield from _array(buffer, label)
+        return
+    line, too_long = _whole_line(stream, piece, line_no)
+    if too_long:
+        yield _too_long(label, line_no)
+    elif content.startswith("{"):
+        try:
+            value = _loads(line)
+        except json.JSONDecodeError as exc:
+            if exc.msg == "Extra data" or exc.pos >= len(line.rstrip(" \t\r\n")):
+                # the line holds a value and more, or the start of a value that goes on below it
+                yield from _documents(_Buffer(stream, line, line_no, column), label)
+                return
+            yield _bad_line(exc, label, line_no)
+        except _DECODE_ERRORS as exc:
+            yield _bad_line(exc, label, line_no)
+        else:
+            yield value
+    else:
         try:
             yield _loads(line)
-        except RecursionError:
-            yield BadInput("not JSON: nested too deeply", f"{label}:{line_no}")
-        except ValueError as exc:
-            yield BadInput(f"not JSON: {exc}", f"{label}:{line_no}")
-
-
-def _array(stream: IO[str], rest: str, label: str, line_no: int) -> Iterator[Any]:
-    """The elements of a JSON array whose opening bracket has been read."""
-    buffer = rest
-    pos = 0
-    eof = False
-    expect_value = True
-    while True:
-        while pos < len(buffer) and buffer[pos] in " \t\r\n":
-            pos += 1
-        if pos >= len(buffer):
-            if eof:
-                yield BadInput("the JSON array is not closed", label)
-                return
-            buffer, pos, eof = _more(stream, buffer, pos)
-            continue
-        char = buffer[pos]
-        if char == "]" :
-            return
-        if char == "," and not expect_value:
-            pos += 1
-            expect_value = True
-            continue
-        try:
-            value, end = _decoder.raw_decode(buffer, pos)
         except _DECODE_ERRORS as exc:
-            if not isinstance(exc, RecursionError) and not eof and len(buffer) - pos < _MAX_VALUE:
-                buffer, pos, eof = _more(stream, buffer, pos)
-                continue
-            yield BadInput(f"not JSON: {exc}; the rest of this input is skipped", label)
+            yield _bad_line(exc, label, line_no)
+    yield from _ndjson(stream, label, line_no + 1)
+
+
+def _readline(stream: IO[str], limit: int, line_no: int) -> str:
+    try:
+        return stream.readline(limit)
+    except _GZIP_ERRORS as exc:
+        raise _Damaged(line_no, exc) from exc
+
+
+def _whole_line(stream: IO[str], piece: str, line_no: int) -> tuple[str, bool]:
+    """The line that ``piece`` starts, and whether it is longer than ``_MAX_VALUE`` (then the rest of it
+    is read and dropped)."""
+    if not piece.endswith("\n") and len(piece) <= _MAX_VALUE:
+        piece += _readline(stream, _MAX_VALUE + 1 - len(piece), line_no)
+    if len(piece) <= _MAX_VALUE or piece.endswith("\n"):
+        return piece, False
+    _skip_line(stream, line_no)
+    return "", True
+
+
+def _skip_line(stream: IO[str], line_no: int) -> None:
+    while True:
+        rest = _readline(stream, _CHUNK, line_no)
+        if not rest or rest.endswith("\n"):
             return
-        if end >= len(buffer) and not eof:
-            # a number at the end of the buffer may go on in the next chunk
-            buffer, pos, eof = _more(stream, buffer, pos)
+
+
+def _too_long(label: str, line_no: int) -> BadInput:
+    return BadInput(f"not JSON: the line is longer than {_MAX_VALUE} characters", f"{label}:{line_no}")
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if isinstance(exc, json.JSONDecodeError):
+        return exc.msg
+    return str(exc)
+
+
+def _bad_line(exc: BaseException, label: str, line_no: int) -> BadInput:
+    where = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+    return BadInput(f"not JSON: {_why(exc)}{where}", f"{label}:{line_no}")
+
+
+def _ndjson(stream: IO[str], label: str, line_no: int) -> Iterator[Any]:
+    """One JSON value a line, from line ``line_no`` on."""
+    readline = stream.readline
+    limit = _MAX_VALUE + 1
+    while True:
+        try:
+            line = readline(limit)
+        except _GZIP_ERRORS as exc:
+            raise _Damaged(line_no, exc) from exc
+        if not line:
+            return
+        if len(line) == limit and not line.endswith("\n"):
+            _skip_line(stream, line_no)
+            yield _too_long(label, line_no)
+        elif line.strip():
+            try:
+                yield loads(line, _loads)
+            except _DECODE_ERRORS as exc:
+                yield _bad_line(exc, label, line_no)
+        line_no += 1
+
+
+class _Buffer:
+    """The text of a stream read in chunks, with a position in it. Reading more drops the text before the
+    position, so what is held is the value being decoded and one chunk; the line and column of the first
+    character held are kept, to locate defects."""
+
+    def __init__(self, stream: IO[str], text: str, line: int, column: int = 0) -> None:
+        self.stream = stream
+        self.text = text
+        self.pos = 0
+        self.eof = False
+        self.line = line  # the line of text[0]
+        self.column = column  # how many characters of that line come before text[0]
+
+    def more(self, size: int = 0) -> bool:
+        """Drop the text before the position and read ``size`` characters, or a chunk if more; False at the
+        end of the stream. Reading as much as is held when a value is cut short keeps decoding linear."""
+        if self.eof:
+            return False
+        self._drop()
+        try:
+            chunk = self.stream.read(max(size, _CHUNK))
+        except _GZIP_ERRORS as exc:
+            raise _Damaged(self.line + self.text.count("\n"), exc) from exc
+        if not chunk:
+            self.eof = True
+            return False
+        self.text += chunk
+        return True
+
+    def _drop(self) -> None:
+        pos, text = self.pos, self.text
+        if not pos:
+            return
+        newline = text.rfind("\n", 0, pos)
+        if newline < 0:
+            self.column += pos
+        else:
+            self.line += text.count("\n", 0, newline + 1)
+            self.column = pos - newline - 1
+        self.text = text[pos:]
+        self.pos = 0
+
+    def where(self, pos: int) -> tuple[int, int]:
+        """The line and column (from 1) of ``text[pos]``."""
+        newline = self.text.rfind("\n", 0, pos)
+        if newline < 0:
+            return self.line, self.column + pos + 1
+        return self.line + self.text.count("\n", 0, newline + 1), pos - newline
+
+    def skip_space(self) -> bool:
+        """Move to the next character that is not whitespace; False when there is none."""
+        while True:
+            text = self.text
+            pos = self.pos = _SPACE.match(text, self.pos).end()
+            if pos < len(text):
+                return True
+            if not self.more():
+                return False
+
+    def value(self) -> Any:
+        """Decode the JSON value at the position and move past it. On a defect, raise the decoder's error
+        and stay at the start of the value."""
+        while True:
+            text, pos = self.text, self.pos
+            try:
+                value, end = _raw_decode(text, pos)
+            except json.JSONDecodeError as exc:
+                if self.eof or not (exc.pos >= len(text) - _CUT_MARGIN or exc.msg.startswith("Unterminated")):
+                    raise
+                if len(text) - pos > _MAX_VALUE:
+                    raise ValueError(f"a value is longer than {_MAX_VALUE} characters") from None
+                self.more(len(text) - pos)
+                continue
+            if not self.eof and text[end - 1] in "0123456789" and _NUMBER_TAIL.match(text, end):
+                self.more(len(text) - pos)  # the number may go on in the next chunk
+                continue
+            self.pos = end
+            return value
+
+    def skip_to_line_starting(self, char: str, pos: int) -> bool:
+        """Move to the next line starting with ``char`` after ``text[pos]``; False when there is none."""
+        while True:
+            found = self.text.find("\n" + char, pos)
+            if found >= 0:
+                self.pos = found + 1
+                return True
+            self.pos = max(pos, len(self.text) - 1)  # the last character may be the newline
+            if not self.more():
+                return False
+            pos = self.pos
+
+
+def _value_error(buffer: _Buffer, exc: BaseException, label: str) -> BadInput:
+    """A value that failed to decode, located at its defect (or at its start if the decoder gives no place)."""
+    pos = exc.pos if isinstance(exc, json.JSONDecodeError) else buffer.pos
+    line, column = buffer.where(pos)
+    if buffer.eof and pos >= len(buffer.text):
+        return BadInput(f"not JSON: the input ends inside a value ({_why(exc)})", f"{label}:{line}")
+    return BadInput(f"not JSON: {_why(exc)} at column {column}", f"{label}:{line}")
+
+
+def _array(buffer: _Buffer, label: str) -> Iterator[Any]:
+    """The elements of a JSON array whose ``[`` is just before the buffer's position."""
+    skipped = "; the rest of this input is skipped"
+
+    def defect(reason: str) -> BadInput:
+        line, column = buffer.where(buffer.pos)
+        return BadInput(f"not JSON: {reason} at column {column}{skipped}", f"{label}:{line}")
+
+    if not buffer.skip_space():
+        yield defect("the JSON array is not closed")
+        return
+    if buffer.text[buffer.pos] == "]":
+        buffer.pos += 1
+    else:
+        while True:
+            try:
+                value = buffer.value()
+            except _DECODE_ERRORS as exc:
+                bad = _value_error(buffer, exc, label)
+                yield BadInput(bad.reason + skipped, bad.source)
+                return
+            yield value
+            if not buffer.skip_space():
+                yield defect("the JSON array is not closed")
+                return
+            char = buffer.text[buffer.pos]
+            if char == "]":
+                buffer.pos += 1
+                break
+            if char != ",":
+                yield defect("expected ',' or ']' after an element of the JSON array")
+                return
+            buffer.pos += 1
+            if not buffer.skip_space():
+                yield defect("the JSON array is not closed")
+                return
+            if buffer.text[buffer.pos] == "]":
+                yield defect("a comma before the closing ']' (trailing comma)")
+                return
+            if buffer.text[buffer.pos] == ",":
+                yield defect("two commas in a row")
+                return
+    if buffer.skip_space():
+        yield defect("text after the end of the JSON array")
+
+
+def _documents(buffer: _Buffer, label: str) -> Iterator[Any]:
+    """JSON documents, each possibly over several lines. After a bad one, reading goes on at the next line
+    starting with ``{``: where pretty-printed documents and NDJSON lines start."""
+    while buffer.skip_space():
+        try:
+            value = buffer.value()
+        except _DECODE_ERRORS as exc:
+            start = buffer.pos  # a failed decoding leaves the position (and the text from it on) as it was
+            start_line = buffer.where(start)[0]
+            at = exc.pos if isinstance(exc, json.JSONDecodeError) else start
+            following = buffer.text.find("\n{", start, at + 1)
+            if following >= 0:
+                # a line starting with '{' comes before the defect: this value was cut short there
+                line, column = buffer.where(at)
+                yield BadInput(f"not JSON: the value is not complete ({_why(exc)} at line {line} "
+                               f"column {column})", f"{label}:{start_line}")
+                buffer.pos = following + 1
+                continue
+            bad = _value_error(buffer, exc, label)
+            if bad.source != f"{label}:{start_line}":
+                bad.reason += f", in the value starting at line {start_line}"
+            yield bad
+            if not buffer.skip_to_line_starting("{", at):
+                return
             continue
         yield value
-        pos = end
-        expect_value = False
-
-
-def _documents(stream: IO[str], first: str, label: str, line_no: int) -> Iterator[Any]:
-    """One or more JSON documents, each possibly over several lines."""
-    buffer = first
-    pos = 0
-    eof = False
-    while True:
-        while pos < len(buffer) and buffer[pos] in " \t\r\n":
-            pos += 1
-        if pos >= len(buffer):
-            if eof:
-                return
-            buffer, pos, eof = _more(stream, buffer, pos)
-            continue
-        try:
-            value, end = _decoder.raw_decode(buffer, pos)
-        except _DECODE_ERRORS as exc:
-            if not isinstance(exc, RecursionError) and not eof and len(buffer) - pos < _MAX_VALUE:
-                buffer, pos, eof = _more(stream, buffer, pos)
-                continue
-            yield BadInput(f"not JSON: {exc}; the rest of this input is skipped", label)
-            return
-        yield value
-        pos = end
-
-
-def _more(stream: IO[str], buffer: str, pos: int) -> tuple[str, int, bool]:
-    chunk = stream.read(_CHUNK)
-    return buffer[pos:] + chunk, 0, not chunk

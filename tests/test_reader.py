@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 
@@ -39,3 +40,177 @@ def test_unclosed_array_and_garbage():
 
 def test_empty_input():
     assert _read("") == [] and _read("\n  \n") == [] and _read("[]") == []
+
+
+# --- the form of an input is decided by its start, and a bad start loses nothing ---------------------------
+
+
+def _sources(items):
+    return [item.source if isinstance(item, BadInput) else item for item in items]
+
+
+def test_a_byte_order_mark_does_not_change_the_form():
+    assert _read('\ufeff{"a":1}\n{"b":2}\n') == [{"a": 1}, {"b": 2}]
+    assert _read('\ufeff[{"a":1}]') == [{"a": 1}]
+
+
+def test_a_byte_order_mark_in_a_file_is_dropped(tmp_path):
+    path = tmp_path / "bom.ndjson"
+    path.write_bytes(b'\xef\xbb\xbf{"a":1}\n{"b":2}\n')
+    assert list(reader.read_messages([str(path)])) == [{"a": 1}, {"b": 2}]
+
+
+def test_a_bad_first_line_is_one_bad_item_and_the_next_lines_are_read():
+    assert _sources(_read('nonsense\n{"a":1}\n{"b":2}\n')) == ["<input>:1", {"a": 1}, {"b": 2}]
+    assert _sources(_read('{"a": nonsense}\n{"b":2}\n\n{"c":3}\n')) == ["<input>:1", {"b": 2}, {"c": 3}]
+    assert _sources(_read('{"a": 1, "b": [1, 2}\n{"c":3}\n')) == ["<input>:1", {"c": 3}]
+
+
+def test_a_cut_first_line_loses_only_itself():
+    assert _sources(_read('{"a":\n{"b":2}\n{"c":3}\n')) == ["<input>:1", {"b": 2}, {"c": 3}]
+    assert _sources(_read('{"a": 1\n{"b":2}\n')) == ["<input>:1", {"b": 2}]
+    assert _sources(_read('{"a": "text\n{"b":2}\n')) == ["<input>:1", {"b": 2}]
+
+
+def test_a_cut_line_later_in_a_file_of_documents_loses_only_itself():
+    text = json.dumps({"a": [1, 2]}, indent=2) + '\n{"b":\n{"c":3}\n' + json.dumps({"d": 4}, indent=2)
+    assert _sources(_read(text)) == [{"a": [1, 2]}, "<input>:7", {"c": 3}, {"d": 4}]
+
+
+def test_first_line_decides_ndjson_even_for_lines_that_are_not_objects():
+    assert _read('"text"\n42\n{"a":1}\n') == ["text", 42, {"a": 1}]
+    assert _read('{"a":1}{"b":2}\n{"c":3}') == [{"a": 1}, {"b": 2}, {"c": 3}]
+
+
+def test_bad_first_line_reads_in_chunks_not_quadratically(monkeypatch):
+    monkeypatch.setattr(reader, "_CHUNK", 16)
+    reads = []
+
+    class Counting(io.StringIO):
+        def read(self, size=-1):
+            reads.append(size)
+            return super().read(size)
+
+        def readline(self, size=-1):
+            reads.append(size)
+            return super().readline(size)
+
+    lines = ["oops"] + [json.dumps({"n": n, "pad": "x" * 50}) for n in range(2000)]
+    items = list(read_stream(Counting("\n".join(lines) + "\n")))
+    assert len(items) == 2001 and items[-1]["n"] == 1999 and isinstance(items[0], BadInput)
+    assert len(reads) < 2100
+    reads.clear()
+    big = {"text": "y" * 200_000}
+    assert list(read_stream(Counting(json.dumps(big, indent=1)))) == [big]
+    assert len(reads) < 40  # the read size grows with the value: no re-decoding per small chunk
+
+
+# --- arrays are strict ------------------------------------------------------------------------------------
+
+
+def test_text_after_the_array_is_reported():
+    assert _sources(_read('[{"a":1}]\n\n{"b":2}\n')) == [{"a": 1}, "<input>:3"]
+    assert _sources(_read('[{"a":1}]  \n\n')) == [{"a": 1}]
+
+
+def test_a_missing_comma_in_an_array_is_reported():
+    assert _sources(_read('[{"a":1} {"b":2}]')) == [{"a": 1}, "<input>:1"]
+    items = _read('[\n  {"a":1},\n  {"b":2}\n  {"c":3}\n]\n')
+    assert _sources(items) == [{"a": 1}, {"b": 2}, "<input>:4"]
+    assert "','" in items[-1].reason
+
+
+def test_a_trailing_comma_in_an_array_is_reported():
+    assert _sources(_read('[{"a":1},]')) == [{"a": 1}, "<input>:1"]
+    assert _sources(_read('[\n{"a":1},\n{"b":2},\n]\n')) == [{"a": 1}, {"b": 2}, "<input>:4"]
+    assert _sources(_read('[,{"a":1}]')) == ["<input>:1"]
+    assert _sources(_read('[{"a":1},,{"b":2}]')) == [{"a": 1}, "<input>:1"]
+
+
+# --- array and document errors are located ----------------------------------------------------------------
+
+
+def test_array_errors_name_the_line():
+    items = _read('[\n{"a":1},\n{"b": nonsense},\n{"c":3}\n]')
+    assert _sources(items) == [{"a": 1}, "<input>:3"]
+    assert _sources(_read('[\n{"a":1},\n{"b":\n')) == [{"a": 1}, "<input>:4"]
+    assert _sources(_read('[\n{"a":1}\n\n')) == [{"a": 1}, "<input>:4"]
+    assert _sources(_read('[\n{"n": 1e400}]')) == ["<input>:2"]
+
+
+def test_document_errors_name_the_line():
+    items = _read('{\n  "a": 1,\n  "b": nonsense\n}\n')
+    assert _sources(items) == ["<input>:3"] and "column 8" in items[0].reason
+    assert _sources(_read('{\n  "a": [1,\n   2,\n')) == ["<input>:4"]
+
+
+def test_errors_name_the_file(tmp_path):
+    path = tmp_path / "in.json"
+    path.write_text('[\n{"a":1}\n{"b":2}]')
+    assert [item.source for item in reader.read_messages([str(path)]) if isinstance(item, BadInput)] == \
+        [f"{path}:3"]
+
+
+def test_values_cut_anywhere_by_chunks(monkeypatch):
+    messages = [{"n": 1.5, "e": -2.5e-3, "big": 12345678901234567890, "t": True, "f": False, "z": None,
+                 "s": "caf\u00e9 \\\" \U0001f600", "l": [[], {}, [1, [2.25]]]}, 7, 0.125, -1e5, "x"]
+    array = json.dumps(messages, ensure_ascii=True)
+    documents = "\n".join(json.dumps(m, ensure_ascii=True, indent=1) for m in messages)
+    for size in range(1, 14):
+        monkeypatch.setattr(reader, "_CHUNK", size)
+        assert _read(array) == messages, size
+        assert _read(documents) == messages, size
+
+
+def test_a_line_longer_than_the_limit_is_one_bad_item(monkeypatch):
+    monkeypatch.setattr(reader, "_MAX_VALUE", 100)
+    items = _read('{"a":1}\n{"b":"' + "x" * 300 + '"}\n{"c":3}\n')
+    assert _sources(items) == [{"a": 1}, "<input>:2", {"c": 3}]
+
+
+# --- gzip -------------------------------------------------------------------------------------------------
+
+
+def _gzipped_lines(count):
+    lines = [json.dumps({"n": n, "pad": f"p{n * 7919 % 1000}"}) for n in range(count)]
+    return lines, gzip.compress(("\n".join(lines) + "\n").encode())
+
+
+def test_a_truncated_gzip_file_is_one_located_bad_item_after_what_was_read(tmp_path):
+    lines, data = _gzipped_lines(3000)
+    path = tmp_path / "cut.ndjson.gz"
+    path.write_bytes(data[: len(data) // 2])
+    items = list(reader.read_messages([str(path)]))
+    assert all(isinstance(item, dict) for item in items[:-1]) and len(items) > 100
+    assert [item["n"] for item in items[:-1]] == list(range(len(items) - 1))
+    assert isinstance(items[-1], BadInput) and "truncated or corrupt gzip" in items[-1].reason
+    assert items[-1].source.startswith(str(path))
+
+
+def test_a_corrupt_gzip_file_is_one_located_bad_item(tmp_path):
+    lines, data = _gzipped_lines(3000)
+    for name, damaged in [("crc", data[:-8] + bytes(8)), ("bytes", data[:200] + b"\xff" * 50 + data[250:]),
+                          ("header", data[:3] + b"\xff" + data[4:]), ("tail", data + b"garbage")]:
+        path = tmp_path / f"{name}.gz"
+        path.write_bytes(damaged)
+        items = list(reader.read_messages([str(path), str(path)]))
+        bad = [item for item in items if isinstance(item, BadInput)]
+        assert bad and all("truncated or corrupt gzip" in item.reason and str(path) in item.source
+                           for item in bad), name
+
+
+def test_translate_reports_a_truncated_gzip_file_as_bad_input(tmp_path, capsys):
+    from engine.cli import main
+    from support import FIXTURES
+
+    samples = FIXTURES / "samples"
+    data = gzip.compress((samples / "messages.ndjson").read_bytes())
+    path = tmp_path / "cut.ndjson.gz"
+    path.write_bytes(data[: len(data) * 2 // 3])
+    code = main(["translate", "--platform", "server", "--settings", str(samples / "settings.json"), str(path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    rejects = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert len(rejects) == 1 and "truncated or corrupt gzip" in rejects[0]["error"]
+    assert str(path) in rejects[0]["error"]
+    assert " 1 rejected, " in err.strip().splitlines()[-1]

@@ -1,0 +1,69 @@
+"""JSON text in and out, fast: orjson where it gives exactly what the standard library gives, the
+standard library (the reference) everywhere else.
+
+- ``loads``: orjson parses strict JSON to the same values, except integers of 19 digits or more
+  (beyond 64 bits it gives a float), so text with such a run of digits, and text orjson refuses
+  (NaN, lone surrogate escapes, errors), is parsed by the reference parser, which accepts it or
+  explains why not.
+- ``dumps``: compact, non-ASCII kept, NaN refused. orjson writes the same text as ``json.dumps``
+  except for floats Python writes with an exponent (1e+16, 1e-05) and non-finite ones, so a value
+  holding such a float, or anything orjson refuses, is written by ``json.dumps``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+_ORJSON_ERRORS = (orjson.JSONDecodeError, orjson.JSONEncodeError)
+
+
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 19
+
+
+def loads(text: str, reference: Callable[[str], Any] = json.loads) -> Any:
+    """The value of a JSON text as ``reference`` (a stricter ``json`` decoder, say) gives it, and
+    its errors."""
+    if _LONG_NUMBER not in text.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO):
+        try:
+            return orjson.loads(text)
+        except _ORJSON_ERRORS:
+            pass
+    return reference(text)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text of ``value``, byte for byte what ``json.dumps(value, ensure_ascii=False,
+    separators=(",", ":"), allow_nan=False)`` gives, and its errors."""
+    if not _has_unusual_float(value):
+        try:
+            return orjson.dumps(value).decode("utf-8")
+        except _ORJSON_ERRORS:
+            pass
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _has_unusual_float(value: Any) -> bool:
+    """True when a float inside is not finite or is one Python writes with an exponent."""
+    kind = type(value)
+    if kind is dict:
+        for item in value.values():
+            if type(item) in _CONTAINERS and _has_unusual_float(item):
+                return True
+        return False
+    if kind is list:
+        for item in value:
+            if type(item) in _CONTAINERS and _has_unusual_float(item):
+                return True
+        return False
+    if kind is float:
+        return not (1e-4 <= abs(value) < 1e16) and value != 0.0
+    return kind not in _PLAIN  # a subclass or another type: the reference decides
+
+
+_CONTAINERS = frozenset({dict, list, float})
+_PLAIN = frozenset({str, int, bool, type(None)})
