@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from . import jsonio
 from . import translator as api
+from .batches import default_jobs, translate_batches
 from .errors import Rejected, RuleError, SettingsError
-from .reader import BadInput, read_messages
+from .reader import BadInput, read_batches, read_messages
 from .settings import read_settings_file
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
@@ -41,33 +41,22 @@ Examples:
 """
 
 
-def _dumps(record: dict) -> str:
-    return jsonio.dumps(record)  # json.dumps(ensure_ascii=False, compact, allow_nan=False), faster
+_BATCH = 1000  # messages a batch: what a worker takes at a time, and what is held in memory per worker
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not {text!r}")
+    return value
 
 
 def _write_reject(stream: IO[str], record: dict) -> None:
     stream.write(json.dumps(record, separators=(",", ":")))  # ASCII: safe whatever the message held
     stream.write("\n")
-
-
-def _output_lines(outputs: list[dict], index: int) -> str:
-    """The NDJSON text of one message's outputs, all or nothing: an output that is not valid JSON
-    text (a lone surrogate from undecodable bytes, NaN) rejects the message."""
-    lines = []
-    for number, output in enumerate(outputs, 1):
-        output["input"] = index
-        try:
-            text = _dumps(output)
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise Rejected(f"output {number} ({output['target']}) would hold text that is not valid Unicode "
-                           "(the input had bytes that are not UTF-8, or a lone surrogate escape)", "$", index,
-                           output=output["target"]) from None
-        except ValueError as exc:
-            raise Rejected(f"output {number} ({output['target']}) is not valid JSON: {exc}", "$", index,
-                           output=output["target"]) from None
-        lines.append(text)
-    return "".join(line + "\n" for line in lines)
 
 
 def _describe_platforms(rules_dir: str | None, schemas_dir: str | None) -> str:
@@ -124,22 +113,18 @@ def _cmd_translate(args: argparse.Namespace) -> int:
         print(f"seg2amp: warning: {warning}", file=sys.stderr)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
     rejects = open(args.rejects, "w", encoding="utf-8") if args.rejects else sys.stderr  # noqa: SIM115
+    jobs = args.jobs if args.jobs is not None else default_jobs()
+    load = (args.platform, settings, args.rules, args.schemas)
     read = translated = rejected = written = 0
     try:
-        for index, message in enumerate(read_messages(args.inputs or ["-"]), 1):
-            read += 1
-            try:
-                if isinstance(message, BadInput):
-                    raise Rejected(f"{message.reason} ({message.source})", "$", index)
-                outputs = translator.translate(message, index)
-                text = _output_lines(outputs, index)
-            except Rejected as exc:
-                rejected += 1
-                _write_reject(rejects, exc.as_record())
-                continue
-            translated += 1
-            out.write(text)
-            written += len(outputs)
+        for result in translate_batches(read_batches(args.inputs or ["-"], _BATCH), translator, jobs, load):
+            read += result.read
+            translated += result.translated
+            written += result.written
+            rejected += len(result.rejects)
+            out.write(result.text)
+            for record in result.rejects:
+                _write_reject(rejects, record)
     finally:
         if args.output:
             out.close()
@@ -304,6 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
     _folders(translate)
     translate.add_argument("--output", "-o", metavar="FILE", help="write outputs here instead of stdout")
     translate.add_argument("--rejects", metavar="FILE", help="write rejected-message records here instead of stderr")
+    translate.add_argument("--jobs", "-j", type=_positive, metavar="N",
+                           help=f"worker processes (default: one per core, here {default_jobs()}); output order "
+                                f"is input order whatever N; inputs up to {_BATCH} messages run in one process")
     translate.set_defaults(run=_cmd_translate)
 
     explain = commands.add_parser(

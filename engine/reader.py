@@ -116,17 +116,99 @@ def read_messages(names: Iterable[str]) -> Iterator[Any]:
                 stream.close()
 
 
+@dataclass
+class _Rest:
+    line: int
+
+
+@dataclass
+class Lines:
+    """NDJSON lines not parsed yet (``parse_line`` parses one): ``(line number, text)`` pairs, one
+    a message, blank lines left out; a line too long to read is a ``BadInput`` already."""
+
+    label: str
+    entries: list
+
+
+def parse_line(text: str, label: str, line_no: int) -> Any:
+    """One NDJSON line's message, or a ``BadInput`` located at ``label:line_no``."""
+    try:
+        return loads(text, _loads)
+    except _DECODE_ERRORS as exc:
+        return _bad_line(exc, label, line_no)
+
+
+def read_batches(names: Iterable[str], size: int = 1000) -> Iterator[list | Lines]:
+    """The messages of ``read_messages`` in order, in batches of about ``size``: a list of parsed
+    messages, or ``Lines`` of an NDJSON input left for the consumer to parse (in another process,
+    say). Each line of ``Lines`` is one message; memory holds one batch at a time."""
+    for name in names:
+        label = "<stdin>" if name == "-" else name
+        stream = open_input(name)
+        try:
+            yield from _batches(stream, label, size)
+        finally:
+            if name != "-":
+                stream.close()
+
+
+def _batches(stream: IO[str], label: str, size: int) -> Iterator[list | Lines]:
+    parsed: list = []
+    rest = None
+    try:
+        for item in _read(stream, label, lines=True):
+            if isinstance(item, _Rest):
+                rest = item.line
+                break
+            parsed.append(item)
+            if len(parsed) >= size:
+                yield parsed
+                parsed = []
+    except _Damaged as damage:
+        yield parsed + [_damaged(damage, label)]
+        return
+    if parsed:
+        yield parsed
+    if rest is None:
+        return
+    line_no, entries = rest, []
+    limit = _MAX_VALUE + 1
+    try:
+        while True:
+            line = _readline(stream, limit, line_no)
+            if not line:
+                break
+            if len(line) == limit and not line.endswith("\n"):
+                _skip_line(stream, line_no)
+                entries.append((line_no, _too_long(label, line_no)))
+            elif line.strip():
+                entries.append((line_no, line))
+            line_no += 1
+            if len(entries) >= size:
+                yield Lines(label, entries)
+                entries = []
+    except _Damaged as damage:
+        entries.append((damage.line, _damaged(damage, label)))
+    if entries:
+        yield Lines(label, entries)
+
+
+def _damaged(damage: _Damaged, label: str) -> BadInput:
+    return BadInput(f"truncated or corrupt gzip: {damage}; the rest of this input is skipped",
+                    f"{label}:{damage.line}")
+
+
 def read_stream(stream: IO[str], label: str = "<input>") -> Iterator[Any]:
     """The messages of one text stream; a bad item is a ``BadInput`` located at ``label:line``."""
     try:
         yield from _read(stream, label)
     except _Damaged as damage:
-        yield BadInput(f"truncated or corrupt gzip: {damage}; the rest of this input is skipped",
-                       f"{label}:{damage.line}")
+        yield _damaged(damage, label)
 
 
-def _read(stream: IO[str], label: str) -> Iterator[Any]:
-    """Tells the form of the input from its start, then reads it in that form."""
+def _read(stream: IO[str], label: str, lines: bool = False) -> Iterator[Any]:
+    """Tells the form of the input from its start, then reads it in that form. With ``lines``, an
+    NDJSON input ends with a ``_Rest`` marker instead of its lines after the first."""
     line_no, column = 1, 0
     piece = _readline(stream, _CHUNK, line_no)
     if piece.startswith("\ufeff"):
@@ -166,6 +248,9 @@ def _read(stream: IO[str], label: str) -> Iterator[Any]:
             yield _loads(line)
         except _DECODE_ERRORS as exc:
             yield _bad_line(exc, label, line_no)
+    if lines:
+        yield _Rest(line_no + 1)
+        return
     yield from _ndjson(stream, label, line_no + 1)
 
 

@@ -1,0 +1,142 @@
+"""Translating input batches to NDJSON text, in this process or in worker processes (``--jobs``),
+with the results handed back in input order and only a few batches in flight, so memory stays
+flat whatever the input size."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import jsonio
+from .errors import Rejected
+from .reader import BadInput, Lines, parse_line
+
+
+@dataclass
+class Result:
+    """What one batch gave: the outputs' NDJSON text, the rejection records, and counts."""
+
+    text: str = ""
+    rejects: list[dict] = field(default_factory=list)
+    read: int = 0
+    translated: int = 0
+    written: int = 0
+
+
+def default_jobs() -> int:
+    """One worker per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on every system
+        return max(1, os.cpu_count() or 1)
+
+
+def output_lines(outputs: list[dict], index: int) -> str:
+    """The NDJSON text of one message's outputs, all or nothing: an output that is not valid JSON
+    text (a lone surrogate from undecodable bytes, NaN) rejects the message."""
+    lines = []
+    for number, output in enumerate(outputs, 1):
+        output["input"] = index
+        try:
+            text = jsonio.dumps(output)
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise Rejected(f"output {number} ({output['target']}) would hold text that is not valid Unicode "
+                           "(the input had bytes that are not UTF-8, or a lone surrogate escape)", "$", index,
+                           output=output["target"]) from None
+        except ValueError as exc:
+            raise Rejected(f"output {number} ({output['target']}) is not valid JSON: {exc}", "$", index,
+                           output=output["target"]) from None
+        lines.append(text)
+    return "".join(line + "\n" for line in lines)
+
+
+def batch_size(batch: list | Lines) -> int:
+    """How many messages a batch holds."""
+    return len(batch.entries) if isinstance(batch, Lines) else len(batch)
+
+
+def translate_batch(translator: Any, batch: list | Lines, first_index: int) -> Result:
+    """Translate the messages of one batch, numbered from ``first_index``."""
+    if isinstance(batch, Lines):
+        label = batch.label
+        messages: Iterable = (entry if isinstance(entry, BadInput) else parse_line(entry, label, line_no)
+                              for line_no, entry in batch.entries)
+    else:
+        messages = batch
+    result = Result()
+    texts = []
+    for index, message in enumerate(messages, first_index):
+        result.read += 1
+        try:
+            if isinstance(message, BadInput):
+                raise Rejected(f"{message.reason} ({message.source})", "$", index)
+            outputs = translator.translate(message, index)
+            texts.append(output_lines(outputs, index))
+        except Rejected as exc:
+            result.rejects.append(exc.as_record())
+            continue
+        result.translated += 1
+        result.written += len(outputs)
+    result.text = "".join(texts)
+    return result
+
+
+def translate_batches(batches: Iterable[list | Lines], translator: Any, jobs: int = 1,
+                      load: tuple | None = None) -> Iterator[Result]:
+    """The results of ``batches`` in order. With ``jobs`` > 1, from the second batch on, batches go
+    to that many worker processes, each with its own translator (``load``: the arguments of
+    ``translator.load`` to build it where processes do not share memory)."""
+    index = 1
+    pool = None
+    pending: deque = deque()
+    try:
+        for batch in batches:
+            size = batch_size(batch)
+            if jobs <= 1 or index == 1:
+                while pending:
+                    yield pending.popleft().get()
+                yield translate_batch(translator, batch, index)
+            else:
+                if pool is None:
+                    pool = _start(jobs, translator, load)
+                pending.append(pool.apply_async(_work, (batch, index)))
+                if len(pending) >= 2 * jobs:
+                    yield pending.popleft().get()
+            index += size
+        while pending:
+            yield pending.popleft().get()
+        if pool is not None:
+            pool.close()
+            pool.join()
+            pool = None
+    finally:
+        if pool is not None:
+            pool.terminate()
+
+
+_translator: Any = None  # a worker process's translator
+
+
+def _start(jobs: int, translator: Any, load: tuple | None):
+    global _translator
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods:  # workers inherit the compiled translator
+        _translator = translator
+        return multiprocessing.get_context("fork").Pool(jobs)
+    return multiprocessing.get_context("spawn").Pool(jobs, initializer=_load_in_worker, initargs=(load,))
+
+
+def _load_in_worker(load: tuple) -> None:
+    global _translator
+    from .translator import load as load_translator
+
+    _translator = load_translator(*load)
+
+
+def _work(batch: list | Lines, first_index: int) -> Result:
+    return translate_batch(_translator, batch, first_index)

@@ -1,0 +1,83 @@
+"""Translating in batches and in worker processes (``translate --jobs N``) gives exactly what one
+process gives: the same output lines in input order, the same rejections, the same summary."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+
+import pytest
+from support import API_KEY, ROOT
+
+from engine.cli import main
+from engine.reader import BadInput, Lines, parse_line, read_batches, read_messages
+
+sys.path.insert(0, str(ROOT / "bench"))
+import corpus  # noqa: E402
+
+INPUTS = {
+    "ndjson": '{"a":1}\n\n  \n{"b":2\n{"c":3}\n' * 5,
+    "bad-first-line": '{"a":\n{"b":2}\n{"c":3}\n',
+    "array": '[{"a":1},\n {"b":2}, {"c":3}]',
+    "document": '{\n  "a": 1\n}\n',
+    "bom": '\ufeff{"a":1}\n{"b":2}\n',
+    "empty": "",
+}
+
+
+def _flatten(batches):
+    for batch in batches:
+        if isinstance(batch, Lines):
+            for line_no, entry in batch.entries:
+                yield entry if isinstance(entry, BadInput) else parse_line(entry, batch.label, line_no)
+        else:
+            yield from batch
+
+
+@pytest.mark.parametrize("name", INPUTS)
+@pytest.mark.parametrize("size", [1, 2, 1000])
+def test_batches_hold_the_messages_read_one_by_one(tmp_path, name, size):
+    path = tmp_path / f"{name}.ndjson"
+    path.write_text(INPUTS[name], encoding="utf-8")
+    assert list(_flatten(read_batches([str(path)], size))) == list(read_messages([str(path)]))
+
+
+def test_batches_of_damaged_gzip_end_with_the_same_located_item(tmp_path):
+    whole = gzip.compress(("".join(json.dumps({"n": i}) + "\n" for i in range(3000))).encode())
+    path = tmp_path / "cut.ndjson.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    batched = list(_flatten(read_batches([str(path)], 100)))
+    assert batched == list(read_messages([str(path)]))
+    assert isinstance(batched[-1], BadInput) and "gzip" in batched[-1].reason
+
+
+def _translate(capsys, tmp_path, jobs, inputs):
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"apiKey": API_KEY, "trackAllPages": True}))
+    code = main(["translate", "--platform", "server", "--settings", str(settings), "--jobs", str(jobs), *inputs])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_jobs_give_the_same_output_in_the_same_order(tmp_path, capsys):
+    lines = [json.dumps(message) for message in corpus.messages(4500, seed=4)]
+    lines[10] = '{"broken": '
+    lines[2500] = json.dumps({"type": "group", "userId": "user-12345"})  # rejected: no groupId
+    lines.insert(3000, "")
+    first = tmp_path / "first.ndjson"
+    first.write_text("\n".join(lines) + "\n")
+    second = tmp_path / "second.ndjson.gz"
+    second.write_bytes(gzip.compress(("\n".join(lines[:1500]) + "\n").encode()))
+    one = _translate(capsys, tmp_path, 1, [str(first), str(second)])
+    assert one[0] == 1 and "6000 messages read" in one[2]
+    for jobs in (2, 3):
+        assert _translate(capsys, tmp_path, jobs, [str(first), str(second)]) == one
+    numbers = [json.loads(line)["input"] for line in one[1].splitlines()]
+    assert numbers == sorted(numbers) and numbers[-1] == 6000
+
+
+def test_jobs_must_be_a_positive_number(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["translate", "--platform", "server", "--jobs", "0"])
+    assert stop.value.code == 2 and "expected a whole number of 1 or more" in capsys.readouterr().err
