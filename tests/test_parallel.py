@@ -8,10 +8,10 @@ import json
 import sys
 
 import pytest
-from support import API_KEY, ROOT
 
 from engine.cli import main
 from engine.reader import BadInput, Lines, parse_line, read_batches, read_messages
+from support import API_KEY, ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
 import corpus  # noqa: E402
