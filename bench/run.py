@@ -1,5 +1,7 @@
 """Throughput benchmark: messages/s and µs per message for each stage of `seg2amp translate`, the
-json.loads + json.dumps floor over the same file, the end-to-end command, and its peak memory.
+json.loads + json.dumps floor over the same file, the hand-written yardstick (bench/handwritten.py,
+cloud mode with the default settings here), the end-to-end command with one process and with
+--jobs, and peak memory.
 
     python bench/run.py                      # 20,000 generated messages, platform server
     python bench/run.py --messages 100000 --platform web
@@ -27,6 +29,8 @@ sys.path.insert(0, str(HERE.parent))
 import corpus  # noqa: E402
 
 import engine  # noqa: E402
+from engine import jsonio  # noqa: E402
+from engine.batches import default_jobs, output_lines  # noqa: E402
 from engine.evaluator import check_input, check_outputs, run_rules  # noqa: E402
 
 DEFAULT_SETTINGS = {"apiKey": "0123456789abcdef0123456789abcdef", "trackNamedPages": True,
@@ -44,6 +48,7 @@ def main() -> int:
     parser.add_argument("--platform", default="server")
     parser.add_argument("--settings", help="settings JSON (default: a few page and identify settings on)")
     parser.add_argument("--skip-end-to-end", action="store_true", help="skip timing the seg2amp command")
+    parser.add_argument("--jobs", type=int, default=default_jobs(), help="worker processes for the --jobs run")
     args = parser.parse_args()
 
     settings = json.loads(Path(args.settings).read_text()) if args.settings else DEFAULT_SETTINGS
@@ -54,23 +59,17 @@ def main() -> int:
                 for message in corpus.messages(args.messages):
                     out.write(json.dumps(message, separators=(",", ":")) + "\n")
         count = sum(1 for _ in path.open())
-        end_to_end = ""
+        end_to_end: list[str] = []
         # First, before this process holds the corpus: a child forked later would report this
         # process's memory as its own peak.
         if not args.skip_end_to_end:
             settings_path = Path(scratch) / "settings.json"
             settings_path.write_text(json.dumps(settings))
-            command = [sys.executable, "-m", "engine.cli", "translate", "--platform", args.platform,
-                       "--settings", str(settings_path), str(path), "--output", os.devnull,
-                       "--rejects", os.devnull]
-            start = time.perf_counter()
-            result = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent)
-            elapsed = time.perf_counter() - start
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-            end_to_end = f"{'end to end (seg2amp translate)':<32}{_rate(count, elapsed)}   peak RSS {peak:.0f} MB"
-            if result.returncode not in (0, 1):
-                print(result.stderr, file=sys.stderr)
-                return 1
+            for jobs in (1, args.jobs) if args.jobs > 1 else (1,):
+                figures = _end_to_end(args.platform, settings_path, path, count, jobs)
+                if figures is None:
+                    return 1
+                end_to_end.append(figures)
         lines = path.read_text().splitlines()
         count = len(lines)
         print(f"corpus: {count:,} messages, {path.stat().st_size / count:.0f} bytes each; "
@@ -84,7 +83,7 @@ def main() -> int:
         translator = engine.load(args.platform, settings)
         ruleset = translator.ruleset
         start = time.perf_counter()
-        parsed = [json.loads(line) for line in lines]
+        parsed = [jsonio.loads(line) for line in lines]
         t_parse = time.perf_counter() - start
 
         start = time.perf_counter()
@@ -118,9 +117,8 @@ def main() -> int:
         start = time.perf_counter()
         written = 0
         for index, items in outputs:
-            for item in items:
-                json.dumps({**item, "input": index}, ensure_ascii=False, separators=(",", ":"))
-                written += 1
+            output_lines(items, index)
+            written += len(items)
         t_write = time.perf_counter() - start
 
         total = t_parse + t_input + t_rules + t_output + t_write
@@ -131,10 +129,51 @@ def main() -> int:
         print(f"{'stage: output validation':<32}{_rate(count, t_output)}")
         print(f"{'stage: serialisation':<32}{_rate(count, t_write)}   ({written:,} outputs)")
         print(f"{'all stages, in process':<32}{_rate(count, total)}")
-        if end_to_end:
-            print(end_to_end)
+        yardstick = _yardstick(args, settings, parsed)
+        if yardstick:
+            print(yardstick)
+        for line in end_to_end:
+            print(line)
 
     return 0
+
+
+def _end_to_end(platform: str, settings_path: Path, path: Path, count: int, jobs: int) -> str | None:
+    """Time the seg2amp command on the corpus file, in a child process (its peak RSS is its own)."""
+    command = [sys.executable, "-m", "engine.cli", "translate", "--platform", platform, "--settings",
+               str(settings_path), str(path), "--output", os.devnull, "--rejects", os.devnull, "--jobs", str(jobs)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent)
+    elapsed = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if result.returncode not in (0, 1):
+        print(result.stderr, file=sys.stderr)
+        return None
+    # ru_maxrss of children is the largest of any child so far: a later, smaller run shows the earlier peak
+    memory = f"peak RSS {peak / 1024:.0f} MB" if peak > before or jobs == 1 else "peak RSS (per process) as above"
+    label = f"end to end, --jobs {jobs}"
+    return f"{label:<32}{_rate(count, elapsed)}   {memory}"
+
+
+def _yardstick(args: argparse.Namespace, settings: dict, parsed: list) -> str:
+    """The hand-written translator over the same messages, parse and write included, when it
+    applies (cloud mode, the default settings)."""
+    if args.platform != "server" or args.settings:
+        return ""
+    import handwritten
+
+    lines = [json.dumps(message, separators=(",", ":")) for message in parsed]
+    start = time.perf_counter()
+    for line in lines:
+        try:
+            outputs = handwritten.translate(jsonio.loads(line))
+        except Exception:  # noqa: BLE001 - a rejected message, as the engine would reject it
+            continue
+        for output in outputs:
+            jsonio.dumps(output)
+    elapsed = time.perf_counter() - start
+    return f"{'hand-written yardstick':<32}{_rate(len(lines), elapsed)}   (parse + translate + write)"
 
 
 if __name__ == "__main__":
