@@ -1,18 +1,24 @@
 """Simple Jinja templates rendered without Jinja: text, variables, `a.b` lookups on objects and
 `{% if %}` on a variable. They render exactly as the sandboxed Jinja environment of the compiler
 would (missing and null are empty text); any other template is left to Jinja, and the rules
-compiled without folding (used to explain) always use Jinja."""
+compiled without folding (used to explain) always use Jinja.
+
+A name the lookup does not find is undefined here, but Jinja may still know it: its globals
+(``range``, ``dict``, ``lipsum``, ``cycler``, ``joiner``, ``namespace``) and ``self`` are always
+there. A template naming one of them is left to Jinja."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from jinja2 import nodes
+from jinja2.defaults import DEFAULT_NAMESPACE
 
 UNDEFINED: Any = object()
 Lookup = Callable[[str], Any]
 Render = Callable[[Lookup], str]
+JINJA_NAMES: frozenset[str] = frozenset(DEFAULT_NAMESPACE) | {"self"}  # what Jinja resolves without the context
 
 
 class _Unsupported(Exception):
@@ -23,8 +29,12 @@ class _NeedJinja(Exception):
     """Raised while rendering a value the simple path does not handle the way Jinja would."""
 
 
-def compile_text(tree: nodes.Template) -> Render | None:
-    """A renderer for the template's AST, or None when it needs Jinja."""
+def compile_text(tree: nodes.Template, jinja_names: Collection[str] = JINJA_NAMES) -> Render | None:
+    """A renderer for the template's AST, or None when it needs Jinja. ``jinja_names`` are the
+    names Jinja resolves by itself (Jinja's default globals and ``self``; add any global the
+    environment has that the lookup does not answer): a template naming one needs Jinja."""
+    if any(node.name in jinja_names for node in tree.find_all(nodes.Name)):
+        return None
     try:
         parts = [_statement(node) for node in tree.body]
     except _Unsupported:

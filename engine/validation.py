@@ -9,39 +9,60 @@ and absent."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urldefrag, urljoin
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+from jsonschema_specifications import REGISTRY as _METASCHEMAS
+from referencing import Registry, Resource, Specification
+from referencing.exceptions import NoSuchAnchor, PointerToNowhere, Unresolvable
+from referencing.jsonschema import DRAFT202012, specification_with
 
-from .fastcheck import FastCheck
+from .errors import RuleError
+from .fastcheck import FastCheck, SchemaProblem
 
 _MAX_REPR = 120
+_DYNAMIC = ("$dynamicAnchor", "$recursiveAnchor")
 
 
 class SchemaStore:
     """Every ``*.json`` schema below ``root``, addressable by its path relative to ``root``
-    (``segment/track.schema.json``). Relative ``$ref`` between them resolve as paths do."""
+    (``segment/track.schema.json``). Relative ``$ref`` between them resolve as paths do: a schema's
+    base URI is its place in the folder (a relative ``$id`` is read from the top of the folder, so
+    ``"$id": "segment/track.schema.json"`` names the file it is in).
+
+    A schema that is not one (``"type": "strnig"``, a bad ``pattern``), or whose references do not
+    resolve, is a ``RuleError`` naming the file (its path in the folder) and the JSON path in it,
+    raised when a validator that uses it is built."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._base = self.root.resolve().as_uri() + "/"
         self._contents: dict[str, dict] = {}
+        self._where: dict[int, tuple[str, str]] = {}  # id of every object in a schema -> (file, JSON path)
+        self._dynamic = False
         resources = []
         for path in sorted(self.root.rglob("*.json")):
             name = path.relative_to(self.root).as_posix()
-            try:
-                contents = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise ValueError(f"{path}: not a readable JSON schema: {exc}") from None
+            contents = _read_schema(path, name)
             if isinstance(contents, dict):
-                contents.setdefault("$id", name)
+                declared = contents.get("$id", name)
+                if not isinstance(declared, str):
+                    raise RuleError(f"$id must be a string, not {declared!r}", file=name, path='$["$id"]')
+                contents = {**contents, "$id": urljoin(self._base, declared)}
                 self._contents[name] = contents
-                resources.append((contents["$id"], Resource.from_contents(contents, DRAFT202012)))
+                self._dynamic = self._locate(contents, name) or self._dynamic
+                resource = Resource.from_contents(contents, DRAFT202012)
+                resources.append((contents["$id"], resource))
+                if self._base + name != contents["$id"]:
+                    resources.append((self._base + name, resource))  # also found where it is
         self.registry = Registry().with_resources(resources)
+        self._resolving = _METASCHEMAS.combine(self.registry)  # what jsonschema's validators resolve in
         self._validators: dict[str, Any] = {}
+        self._checked: set[str] = set()
         self._fast = FastCheck(self._subschema_validator)
 
     def __contains__(self, name: str) -> bool:
@@ -50,24 +71,127 @@ class SchemaStore:
     def schema(self, name: str) -> dict:
         return self._contents[name]
 
-    def validator(self, name: str):
+    def validator(self, name: str) -> Any:
         """The compiled validator of one schema, built once: ``is_valid`` answers fast from
-        closures, ``iter_errors`` (jsonschema) explains a refusal."""
+        closures, ``iter_errors`` (jsonschema) explains a refusal. Raises ``RuleError`` when this
+        schema, or one it references, is not a valid schema or has a reference that resolves to
+        nothing."""
         found = self._validators.get(name)
         if found is None:
+            self._check(name)
             schema = self._contents[name]
             cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-            cls.check_schema(schema)
             slow = cls(schema, registry=self.registry, format_checker=cls.FORMAT_CHECKER)
-            resolver = self.registry.resolver(base_uri=schema.get("$id", ""))
-            found = _Validator(slow, self._fast.compile(schema, resolver))
+            fast = slow.is_valid
+            if not self._dynamic:
+                try:
+                    fast = self._fast.compile(schema, self._resolving.resolver(base_uri=schema["$id"]))
+                except SchemaProblem as problem:
+                    file, path = self._where.get(id(problem.schema), (name, "$"))
+                    raise RuleError(problem.message, file=file,
+                                    path=_join(path, problem.keyword) if problem.keyword else path) from None
+            found = _Validator(slow, fast)
             self._validators[name] = found
         return found
 
-    def _subschema_validator(self, schema: dict, resolver: Any):
-        cls = jsonschema.Draft202012Validator
+    def _subschema_validator(self, schema: dict, resolver: Any) -> Any:
+        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
         return cls(schema, registry=self.registry, format_checker=cls.FORMAT_CHECKER,
                    _resolver=resolver)
+
+    def _locate(self, node: Any, name: str, path: str = "$") -> bool:
+        """Note where every object and list of a schema file is; True when it declares a dynamic
+        anchor."""
+        dynamic = False
+        if isinstance(node, dict):
+            self._where[id(node)] = (name, path)
+            dynamic = any(key in node for key in _DYNAMIC)
+            for key, value in node.items():
+                if isinstance(value, (dict, list)):
+                    dynamic = self._locate(value, name, _join(path, key)) or dynamic
+        elif isinstance(node, list):
+            self._where[id(node)] = (name, path)
+            for index, value in enumerate(node):
+                if isinstance(value, (dict, list)):
+                    dynamic = self._locate(value, name, f"{path}[{index}]") or dynamic
+        return dynamic
+
+    def _check(self, name: str) -> None:
+        """The schema ``name`` and every schema file its references reach are valid schemas, and
+        all their references resolve; else a RuleError saying where."""
+        pending, seen = [name], set()
+        while pending:
+            current = pending.pop()
+            if current in seen or current in self._checked:
+                continue
+            seen.add(current)
+            schema = self._contents[current]
+            cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+            error = best_match(_meta_validator(cls).iter_errors(schema))  # what check_schema would raise
+            if error is not None:
+                while error.context:  # anyOf / oneOf: the alternative that came closest says it best
+                    error = best_match(error.context)
+                raise RuleError(f"not a valid schema: {_shorten(error.message)}", file=current,
+                                path=_path_of(error.absolute_path))
+            specification = specification_with(cls.ID_OF(cls.META_SCHEMA) or "", default=DRAFT202012)
+            root = self._resolving.resolver(base_uri=schema["$id"])
+            for node, keyword, resolver in _references(schema, root, specification):
+                try:
+                    resolved = resolver.lookup(node[keyword])
+                except Unresolvable as exc:
+                    _, path = self._where.get(id(node), (current, "$"))
+                    raise RuleError(self._unresolved(node[keyword], exc), file=current,
+                                    path=_join(path, keyword)) from None
+                target = self._where.get(id(resolved.contents))
+                if target is not None:
+                    pending.append(target[0])
+        self._checked |= seen
+
+    def _unresolved(self, ref: str, exc: Unresolvable) -> str:
+        if isinstance(exc, PointerToNowhere):
+            return f"$ref {ref!r} cannot be resolved: the schema it names has nothing at {urldefrag(ref)[1]!r}"
+        if isinstance(exc, NoSuchAnchor):
+            return f"$ref {ref!r} cannot be resolved: the schema it names has no anchor {exc.anchor!r}"
+        return f"$ref {ref!r} cannot be resolved: it names no schema of {self.root}"
+
+
+def _meta_validator(cls: Any) -> Any:
+    """The validator of schemas of ``cls``'s dialect, as ``cls.check_schema`` builds it."""
+    meta = jsonschema.validators.validator_for(cls.META_SCHEMA, default=cls)
+    return meta(cls.META_SCHEMA, format_checker=meta.FORMAT_CHECKER)
+
+
+def _read_schema(path: Path, name: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RuleError(f"cannot read: {exc.strerror}", file=name) from None
+    except json.JSONDecodeError as exc:
+        raise RuleError(f"not a readable JSON schema: {exc.msg} (column {exc.colno})", file=name,
+                        line=exc.lineno) from None
+    except ValueError as exc:
+        raise RuleError(f"not a readable JSON schema: {exc}", file=name) from None
+
+
+def _references(schema: dict, resolver: Any, specification: Specification) -> Iterator[tuple[dict, str, Any]]:
+    """Every ``$ref`` / ``$dynamicRef`` of a schema and its subschemas, as (the subschema, the
+    keyword, the resolver its base URI gives), a subschema's ``$id`` making a new base."""
+    stack = [(schema, resolver)]
+    while stack:
+        node, current = stack.pop()
+        for keyword in ("$ref", "$dynamicRef"):
+            if isinstance(node.get(keyword), str):
+                yield node, keyword, current
+        for sub in specification.subresources_of(node):
+            if isinstance(sub, dict):
+                stack.append((sub, current.in_subresource(specification.create_resource(sub))))
+
+
+def _path_of(parts: Any) -> str:
+    path = "$"
+    for part in parts:
+        path = f"{path}[{part}]" if isinstance(part, int) else _join(path, str(part))
+    return path
 
 
 class _Validator:

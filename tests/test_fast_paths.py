@@ -60,9 +60,27 @@ TEMPLATES = ["Loaded {{ category }} {{ name }} Page", "{{ a }}", "{{ a.b }}", "{
 
 @pytest.mark.parametrize("text", TEMPLATES)
 def test_simple_templates_render_as_jinja(text):
-    template = ENV.from_string(text)
     fast = compile_text(ENV.parse(text))
     assert fast is not None
+    _assert_renders_as_jinja(text, fast)
+
+
+# Names Jinja knows without the context: its globals, and `self`. The fast path must not take them for
+# undefined variables (it leaves such templates to Jinja).
+GLOBAL_TEMPLATES = [f"x{{{{ {name} }}}}y" for name in sorted(ENV.globals) + ["self"]] + [
+    "{% if range %}yes{% else %}no{% endif %}", "{% if dict %}{{ a }}{% endif %}", "{{ a }}{{ lipsum }}",
+    "{{ namespace.a }}", "{% if cycler.x %}c{% endif %}{{ joiner }}", "{{ self.a }}", "{{ a }} {{ dict }}"]
+
+
+@pytest.mark.parametrize("text", GLOBAL_TEMPLATES)
+def test_templates_naming_jinja_globals_render_as_jinja(text):
+    fast = compile_text(ENV.parse(text))
+    if fast is not None:
+        _assert_renders_as_jinja(text, fast)
+
+
+def _assert_renders_as_jinja(text, fast):
+    template = ENV.from_string(text)
     settings = {"flag": True}
     for a, b in itertools.product(VALUES, VALUES[:8]):
         context = {"a": a, "b": b, "category": a, "name": b}

@@ -4,12 +4,19 @@ output, and on many variants of them that break one thing at a time."""
 from __future__ import annotations
 
 import copy
+import itertools
+import json
 import random
 
 import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 
 from engine.evaluator import run_rules
+from engine.fastcheck import FastCheck
 from engine.translator import schema_store
+from engine.validation import SchemaStore
 from support import FIXTURES, documented_cases, translator
 
 STEMS = sorted(p.stem for p in FIXTURES.glob("*.yaml"))
@@ -66,3 +73,95 @@ def test_fast_check_agrees_with_jsonschema():
                 disagreements += 1
                 pytest.fail(f"{case_id}: fast says {fast}, jsonschema says {slow} for {variant!r}"[:2000])
     assert compared > 5000 and disagreements == 0
+
+
+# Schemas where a subschema's own $id is the base URI of the references inside it (relative to the file,
+# absolute, embedded in $defs, under items / allOf / not / if), and schemas where the dynamic scope or
+# another dialect decides: the fast check must still answer as jsonschema.
+NESTED_ID_SCHEMAS = {
+    "a/common.schema.json": {"$defs": {"s": {"type": "string"}}},
+    "a/b/common.schema.json": {"$defs": {"s": {"type": "integer"}}},
+    "a/root.schema.json": {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": {"s": {"type": "string"},
+                  "e": {"$id": "https://example.com/e.json", "$defs": {"v": {"type": "boolean"}}, "$ref": "#/$defs/v"}},
+        "properties": {
+            "p": {"$id": "b/inner.schema.json", "$ref": "common.schema.json#/$defs/s"},
+            "q": {"$id": "sub/", "$defs": {"s": {"type": "integer"}}, "$ref": "#/$defs/s"},
+            "r": {"$ref": "sub/#/$defs/s"},
+            "s": {"$ref": "https://example.com/e.json"},
+            "t": {"items": {"$id": "b/t.json", "$ref": "common.schema.json#/$defs/s"}},
+            "u": {"allOf": [{"$id": "b/x.json", "$ref": "common.schema.json#/$defs/s"}, {"$ref": "#/$defs/s"}]},
+            "v": {"not": {"$id": "b/v.json", "$ref": "common.schema.json#/$defs/s"}},
+            "w": {"if": {"$id": "b/w.json", "$ref": "common.schema.json#/$defs/s"}, "then": {"minimum": 3},
+                  "else": {"$ref": "common.schema.json#/$defs/s"}},
+            "x": {"$id": "https://example.com/x/", "$defs": {"n": {"type": "null"}}, "$ref": "#/$defs/n"},
+            "o": {"oneOf": [{"$id": "b/o1.json", "$ref": "common.schema.json#/$defs/s"},
+                            {"$id": "b/o2.json", "$ref": "common.schema.json#/$defs/s"}, {"minimum": 4}]},
+        },
+    },
+    "a/mixed.schema.json": {"properties": {
+        "y": {"$ref": "old.schema.json"},
+        "z": {"$schema": "http://json-schema.org/draft-07/schema#", "$ref": "common.schema.json#/$defs/s",
+              "minLength": 3},
+        "n": {"not": {"$schema": "http://json-schema.org/draft-07/schema#", "$ref": "common.schema.json#/$defs/s",
+                      "minLength": 3}}}},
+    "a/declared.schema.json": {"$id": "a/declared.schema.json", "$ref": "root.schema.json",
+                               "properties": {"d": {"$id": "b/d.json", "$ref": "common.schema.json#/$defs/s"}}},
+    "a/elsewhere.schema.json": {"$id": "c/moved.schema.json", "$ref": "../a/b/common.schema.json#/$defs/s"},
+    "a/uses-moved.schema.json": {"$ref": "../c/moved.schema.json"},
+    "a/old.schema.json": {"$schema": "http://json-schema.org/draft-07/schema#",  # $ref siblings ignored
+                          "properties": {"a": {"$ref": "b/common.schema.json#/$defs/s", "maximum": 3}}},
+}
+# Where the dynamic scope decides what a reference means, or another dialect is declared.
+SCOPED_SCHEMAS = {
+    "dyn/tree.schema.json": {"$dynamicAnchor": "node", "type": "object",
+                             "properties": {"children": {"type": "array", "items": {"$dynamicRef": "#node"}}}},
+    "dyn/strict.schema.json": {"$ref": "tree.schema.json",
+                               "$defs": {"n": {"$dynamicAnchor": "node", "$ref": "tree.schema.json",
+                                               "unevaluatedProperties": False}}},
+    "d7/old.schema.json": {"$schema": "http://json-schema.org/draft-07/schema#",
+                           "definitions": {"s": {"type": "string"}},
+                           "properties": {"a": {"$ref": "#/definitions/s", "minLength": 3}}},
+}
+NESTED_ID_VALUES = [None, True, 0, 1, 5, {"a": 7}, {"a": "x"},
+                    "x", "long text", [], [1], ["x"], {}, {"children": [{"extra": 1}]}]
+
+
+def _write_schemas(folder, schemas):
+    for name, schema in schemas.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(schema))
+
+
+@pytest.mark.parametrize("schemas", [NESTED_ID_SCHEMAS, SCOPED_SCHEMAS], ids=["nested-ids", "dynamic-or-draft7"])
+def test_fast_check_agrees_with_jsonschema_under_nested_ids(tmp_path, schemas):
+    _write_schemas(tmp_path, schemas)
+    store = SchemaStore(tmp_path)
+    names = list(schemas)
+    fields = sorted({key for schema in schemas.values() for key in schema.get("properties", {})} | {"children"})
+    compared = 0
+    for name in names + names[::-1]:  # in both orders: what one schema compiled must not change another
+        validator = store.validator(name)
+        if schemas is NESTED_ID_SCHEMAS and name not in ("a/old.schema.json", "a/mixed.schema.json"):
+            assert getattr(validator.is_valid, "__self__", None) is not validator.slow, f"{name}: not compiled"
+        for field, value in itertools.product(fields, NESTED_ID_VALUES):
+            for instance in ({field: value}, value):
+                compared += 1
+                assert validator.is_valid(instance) == validator.slow.is_valid(instance), (name, instance)
+    assert compared > 100
+
+
+def test_one_subschema_reached_under_two_base_uris_is_checked_under_each():
+    shared = {"$ref": "#/$defs/s"}
+    schema = {"$id": "https://example.com/root.json", "$defs": {"s": {"type": "string"}},
+              "properties": {"a": shared,
+                             "b": {"$id": "https://example.com/other/", "$defs": {"s": {"type": "integer"}},
+                                   "items": shared}}}
+    registry = Registry().with_resource(schema["$id"], DRAFT202012.create_resource(schema))
+    slow = Draft202012Validator(schema, registry=registry)
+    fast = FastCheck(lambda sub, resolver: Draft202012Validator(sub, registry=registry, _resolver=resolver))
+    check = fast.compile(schema, registry.resolver(base_uri=schema["$id"]))
+    for instance in ({"a": "x"}, {"a": 1}, {"b": [1]}, {"b": ["x"]}, {"a": "x", "b": [1, 2]}):
+        assert check(instance) == slow.is_valid(instance), instance
