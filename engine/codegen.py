@@ -149,6 +149,7 @@ class _Generator:
         self.ruleset = ruleset
         self.namespace: dict[str, Any] = {
             "MISSING": n.MISSING, "UNDEFINED": UNDEFINED, "UNSET": _UNSET, "Scope": n.Scope, "_same": n.same,
+            "_table_key": n.table_key,
             "_is_false": is_false,
             "_ordered": ordered_compare, "_eq": TreeInterpreter.COMPARATOR_FUNC["eq"],
             "_ne": TreeInterpreter.COMPARATOR_FUNC["ne"],
@@ -377,7 +378,7 @@ class _Generator:
             lines = self.value(node.node, out)
             return lines + [
                 f"if {out} is not MISSING and isinstance({out}, (str, int, float, bool)):",
-                f"    {out} = {table}.get({out} if isinstance({out}, str) else str({out}), MISSING)",
+                f"    {out} = {table}.get({out} if type({out}) is str else _table_key({out}), MISSING)",
                 f"    if {out} is None: {out} = MISSING",
                 "else:", f"    {out} = MISSING"]
         if kind is n.NonEmpty:

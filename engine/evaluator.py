@@ -47,7 +47,12 @@ def run_rules(ruleset: RuleSet, message: dict, index: int | None = None) -> list
 def walk_rules(ruleset: RuleSet, message: dict, index: int | None = None) -> list[tuple[Rule, Target, dict]]:
     """Stage 2 by walking the compiled nodes: the reference the generated plan must agree with."""
     scope = Scope(message)
-    key = ruleset.dispatch.evaluate(scope) if ruleset.dispatch is not None else None
+    try:
+        key = ruleset.dispatch.evaluate(scope) if ruleset.dispatch is not None else None
+    except Exception as exc:  # a message must never stop the run
+        origin = ruleset.dispatch.origin
+        raise Rejected(f"the dispatch selector ({origin.file}) could not be applied: {_reason(exc)}", "$",
+                       index) from None
     built: list[tuple[Rule, Target, dict]] = []
     for rule in ruleset.rules_for(key):
         try:
@@ -160,10 +165,14 @@ def _check_output(ruleset: RuleSet, rule: Rule, target: Target, body: dict, numb
         problem = ("the output is nested too deeply to check", "$")
     if problem is None:
         for check in target.checks:
-            if not _truthy(check.assertion(body)):
+            try:
+                if _truthy(check.assertion(body)):
+                    continue
                 reason = check.error.render({"body": body})
-                problem = (" ".join(reason.split()), check.path)
-                break
+            except Exception as exc:  # a message must never stop the run
+                reason = f"the check {check.text!r} ({check.origin.file}:{check.origin.line}) failed: {_reason(exc)}"
+            problem = (" ".join(reason.split()), check.path)
+            break
     if problem is not None:
         reason, path = problem
         raise Rejected(f"output {number} ({target.name}, from rule {rule.name}) would be invalid: {reason}",

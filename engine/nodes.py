@@ -286,14 +286,23 @@ class Mapped(Node):
         value = self.node.evaluate(scope)
         if value is MISSING or not isinstance(value, (str, int, float, bool)):
             return MISSING
-        found = self.table.get(value if isinstance(value, str) else str(value), MISSING)
+        found = self.table.get(table_key(value), MISSING)
         return MISSING if found is None else found
+
+
+def table_key(value: Any) -> str:
+    """How a value is looked up in a ``map`` table, whose keys are text: 1.0 finds the key 1."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 _JSON_TYPES = {
     "string": lambda v: isinstance(v, str),
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
     "boolean": lambda v: isinstance(v, bool),
     "object": lambda v: isinstance(v, dict),
     "array": lambda v: isinstance(v, list),

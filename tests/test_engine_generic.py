@@ -195,3 +195,33 @@ def test_folded_and_unfolded_rules_give_the_same_outputs_on_every_documented_exa
         assert results[0] == results[1], case.id
         checked += 1
     assert checked > 100
+
+
+def test_json_meanings_of_types_tables_and_equality(shop):
+    rules, _ = shop
+    (rules / "json.yaml").write_text(
+        "platform: json\nextends: _base.yaml\n"
+        "rules:\n  - name: note.plain\n    on: note\n    emit:\n      target: log\n      body:\n"
+        "        whole: {select: n, type: integer}\n"
+        "        size: {select: n, map: {1: one, 2.5: two and a half}}\n"
+        "        flags: \"keys_with_value(flags, `true`)\"\n")
+    translator = _load(shop, "json")
+    body = translator.translate({"kind": "note", "n": 1.0, "flags": {"a": True, "b": 1, "c": "true"}})[0]["body"]
+    assert body == {"whole": 1.0, "size": "one", "flags": ["a"]}
+    body = translator.translate({"kind": "note", "n": 2.5, "flags": {}})[0]["body"]
+    assert body == {"size": "two and a half", "flags": []}
+
+
+def test_a_dispatch_or_check_that_fails_rejects_the_message_instead_of_stopping_the_run(shop):
+    rules, schemas = shop
+    (rules / "odd.yaml").write_text(
+        "platform: odd\nextends: _base.yaml\ninput: {schema: shop/input.schema.json, dispatch: \"abs(kind)\"}\n")
+    with pytest.raises(engine.Rejected) as info:
+        _load(shop, "odd").translate({"kind": "note", "text": "x"}, 3)
+    assert "dispatch selector" in info.value.message and info.value.index == 3
+    (rules / "checked.yaml").write_text(
+        "platform: checked\nextends: _base.yaml\ntargets:\n"
+        "  log: {schema: shop/out.schema.json, checks: [{assert: \"abs(text)\", error: bad, path: $.text}]}\n")
+    with pytest.raises(engine.Rejected) as info:
+        _load(shop, "checked").translate({"kind": "note", "text": "x"}, 5)
+    assert "the check 'abs(text)'" in info.value.message and info.value.path == "$.text"
