@@ -1,4 +1,4 @@
-"""A fast yes/no JSON Schema check: a schema compiled once into plain Python closures.
+"""A fast yes/no JSON Schema check: a schema compiled once into generated Python code.
 
 Valid messages are the common case, so they are checked here; only an instance this check
 refuses goes through jsonschema, which finds the located error. The keywords of draft 2020-12
@@ -40,15 +40,6 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-_TYPES: dict[str, Check] = {
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "string": lambda v: isinstance(v, str),
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
-    "number": _is_number,
-    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
-}
 
 
 def json_equal(a: Any, b: Any) -> bool:
@@ -85,202 +76,267 @@ def _base_uri(resolver: Any) -> str:
 
 
 class FastCheck:
-    """Compiles schemas (and the ones they reference) into closures, once per base URI."""
+    """Compiles schemas (and the ones they reference) into generated Python functions, once per
+    base URI: a schema's checks are straight-line code, its literal subschemas (properties, items,
+    allOf, then/else) written inline, and a ``$ref`` a call of the referenced schema's function."""
 
     def __init__(self, validator_for: Callable[[dict, Any], Any]) -> None:
         # validator_for(schema, resolver) -> an object with is_valid(), for subschemas not compiled here
         self._fallback = validator_for
-        self._cache: dict[tuple[int, str], Check] = {}
+        self._cache: dict[tuple[int, str], str] = {}  # (schema, base URI) -> its function's name
+        self._namespace: dict[str, Any] = {"_ABSENT": _ABSENT, "_json_equal": json_equal, "_one_of": _one_of,
+                                           "_always": _always, "_never": _never}
+        self._constants: dict[int, str] = {}
+        self._source: list[str] = []  # functions generated and not yet made
+        self._counter = 0
 
     def compile(self, schema: Any, resolver: Any) -> Check:
         """The check of a root schema; ``resolver`` (a ``referencing`` resolver) has the schema's
         own base URI, as jsonschema's validator of that schema has."""
-        before = dict(self._cache)
+        cache, source = dict(self._cache), list(self._source)
         try:
-            return self._compile(schema, resolver)
+            name = self._function(schema, resolver)
+            if self._source:
+                text = "\n".join(self._source) + "\n"
+                exec(compile(text, "<schema checks>", "exec"), self._namespace)  # noqa: S102 - generated above
+                self._source = []
+            return self._namespace[name]
         except _OtherDialect:
-            self._cache = before
+            self._cache, self._source = cache, source
             return self._fallback(schema, resolver).is_valid  # jsonschema mixes the dialects its own way
         except BaseException:
-            self._cache = before  # nothing half-built stays cached
+            self._cache, self._source = cache, source  # nothing half-built stays
             raise
 
-    def _descend(self, schema: Any, resolver: Any) -> Check:
-        """The check of a subschema met in place: its own ``$id``, if any, is the new base URI."""
-        if isinstance(schema, dict) and "$id" in schema:
-            resolver = resolver.in_subresource(DRAFT202012.create_resource(schema))
-        return self._compile(schema, resolver)
+    # ------------------------------------------------------------ functions
 
-    def _compile(self, schema: Any, resolver: Any) -> Check:
-        if schema is True or schema == {}:
-            return lambda value: True
+    def _function(self, schema: Any, resolver: Any) -> str:
+        """The name of the function checking ``schema`` under ``resolver``'s base URI."""
+        if schema is True or (isinstance(schema, dict) and not schema):
+            return "_always"
         if schema is False:
-            return lambda value: False
+            return "_never"
         key = (id(schema), _base_uri(resolver))
-        if key in self._cache:
-            return self._cache[key]
-        cell: list[Check] = []
-        self._cache[key] = lambda value: cell[0](value)  # for schemas that reference themselves
-        check = self._build(schema, resolver)
-        cell.append(check)
-        self._cache[key] = check
-        return check
+        name = self._cache.get(key)
+        if name is None:
+            name = f"c{len(self._cache)}"
+            self._cache[key] = name  # before the body: a schema may reference itself
+            body = self._body(schema, resolver, "v", 0)
+            self._source.append("\n".join([f"def {name}(v):", *_indent(body), "    return True", ""]))
+        return name
 
-    def _build(self, schema: Any, resolver: Any) -> Check:
+    def _descend_function(self, schema: Any, resolver: Any) -> str:
+        """A subschema met in place: its own ``$id``, if any, is the new base URI."""
+        return self._function(schema, _entered(schema, resolver))
+
+    def _descend(self, schema: Any, resolver: Any, var: str, depth: int) -> list[str]:
+        """A subschema met in place, written inline (or called, when deep)."""
+        resolver = _entered(schema, resolver)
+        if depth >= _MAX_INLINE:
+            return [f"if not {self._function(schema, resolver)}({var}): return False"]
+        return self._body(schema, resolver, var, depth + 1)
+
+    # ------------------------------------------------------------ one schema
+
+    def _body(self, schema: Any, resolver: Any, var: str, depth: int) -> list[str]:
+        """Lines that ``return False`` when ``var`` fails ``schema`` and fall through when it holds."""
+        if schema is True:
+            return []
+        if schema is False:
+            return ["return False"]
         if not isinstance(schema, dict):
             raise SchemaProblem(f"a schema is an object or a boolean, not {type(schema).__name__}", schema, "")
         if "$schema" in schema and _dialect(schema) is not jsonschema.Draft202012Validator:
             raise _OtherDialect
         if set(schema) - _COMPILED - _ANNOTATIONS:
-            validator = self._fallback(schema, resolver)
-            return validator.is_valid
-        checks: list[Check] = []
+            check = self._const(self._fallback(schema, resolver).is_valid)
+            return [f"if not {check}({var}): return False"]
+        lines: list[str] = []
+        known = None  # the Python type ``var`` is known to have once the type check passed
         if "type" in schema:
             names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-            unknown = [name for name in names if not isinstance(name, str) or name not in _TYPES]
+            unknown = [name for name in names if not isinstance(name, str) or name not in _TYPE_TESTS]
             if unknown:
-                raise SchemaProblem(f"unknown type {unknown[0]!r} (types: {', '.join(sorted(_TYPES))})", schema,
+                raise SchemaProblem(f"unknown type {unknown[0]!r} (types: {', '.join(sorted(_TYPE_TESTS))})", schema,
                                     "type")
-            tests = [_TYPES[name] for name in names]
-            checks.append(tests[0] if len(tests) == 1 else (lambda v, ts=tuple(tests): any(t(v) for t in ts)))
+            tests = " or ".join(_TYPE_TESTS[name].format(v=var) for name in names)
+            lines.append(f"if not ({tests}): return False")
+            if names in (["object"], ["array"], ["string"]):
+                known = names[0]
         if "enum" in schema:
             choices = list(schema["enum"])
             if all(isinstance(c, str) for c in choices):
-                texts = frozenset(choices)
-                checks.append(lambda v: isinstance(v, str) and v in texts)
+                lines.append(f"if type({var}) is not str or {var} not in {self._const(frozenset(choices))}: "
+                             "return False")
             else:
-                checks.append(lambda v: any(json_equal(v, c) for c in choices))
+                lines.append(f"if not any(_json_equal({var}, c) for c in {self._const(choices)}): return False")
         if "const" in schema:
-            constant = schema["const"]
-            checks.append(lambda v: json_equal(v, constant))
-        checks += self._object_checks(schema, resolver)
-        checks += self._other_checks(schema, resolver)
+            lines.append(f"if not _json_equal({var}, {self._const(schema['const'])}): return False")
+        lines += self._object(schema, resolver, var, depth, known == "object")
+        lines += self._array(schema, resolver, var, depth, known == "array")
+        lines += self._string(schema, var, known == "string")
+        if "minimum" in schema or "maximum" in schema:
+            tests = []
+            if schema.get("minimum") is not None:
+                tests.append(f"{var} < {self._const(schema['minimum'])}")
+            if schema.get("maximum") is not None:
+                tests.append(f"{var} > {self._const(schema['maximum'])}")
+            if tests:
+                lines.append(f"if (type({var}) is int or type({var}) is float or (isinstance({var}, (int, float)) "
+                             f"and not isinstance({var}, bool))) and ({' or '.join(tests)}): return False")
         if "$ref" in schema:
             try:
                 resolved = resolver.lookup(schema["$ref"])
             except Unresolvable as exc:
                 raise SchemaProblem(f"$ref {schema['$ref']!r} cannot be resolved ({type(exc).__name__})", schema,
                                     "$ref") from None
-            checks.append(self._compile(resolved.contents, resolved.resolver))
-        for keyword in ("allOf", "anyOf"):
-            if keyword in schema:
-                parts = [self._descend(part, resolver) for part in schema[keyword]]
-                if keyword == "allOf":
-                    checks.extend(parts)
-                else:
-                    checks.append(lambda v, ps=parts: any(p(v) for p in ps))
+            lines.append(f"if not {self._function(resolved.contents, resolved.resolver)}({var}): return False")
+        for part in schema.get("allOf") or ():
+            lines += self._descend(part, resolver, var, depth)
+        if "anyOf" in schema:
+            calls = " or ".join(f"{self._descend_function(part, resolver)}({var})" for part in schema["anyOf"])
+            lines.append(f"if not ({calls or 'False'}): return False")
         if "oneOf" in schema:
-            checks.append(self._one_of(schema["oneOf"], resolver))
-        # jsonschema checks the subschemas of `not` and `if` (and the later branches of oneOf) in the base
-        # URI of the schema holding them, without their own $id: so does this, to answer as it does
+            # the first branch that holds is found with each branch's own base URI; the later ones are
+            # tried in the base URI of the schema holding them (as jsonschema does)
+            found = ", ".join(self._descend_function(part, resolver) for part in schema["oneOf"])
+            others = ", ".join(self._function(part, resolver) for part in schema["oneOf"])
+            lines.append(f"if not _one_of({var}, ({found},), ({others},)): return False")
+        # jsonschema checks the subschemas of `not` and `if` in the base URI of the schema holding them,
+        # without their own $id: so does this, to answer as it does
         if "not" in schema:
-            negated = self._compile(schema["not"], resolver)
-            checks.append(lambda v: not negated(v))
+            lines.append(f"if {self._function(schema['not'], resolver)}({var}): return False")
         if "if" in schema:
-            condition = self._compile(schema["if"], resolver)
-            then = self._descend(schema.get("then", True), resolver)
-            otherwise = self._descend(schema.get("else", True), resolver)
-            checks.append(lambda v: then(v) if condition(v) else otherwise(v))
-        if not checks:
-            return lambda value: True
-        if len(checks) == 1:
-            return checks[0]
-        checks_tuple = tuple(checks)
+            condition = self._function(schema["if"], resolver)
+            then = self._descend(schema.get("then", True), resolver, var, depth)
+            otherwise = self._descend(schema.get("else", True), resolver, var, depth)
+            if then or otherwise:
+                lines.append(f"if {condition}({var}):")
+                lines += _indent(then or ["pass"])
+                if otherwise:
+                    lines.append("else:")
+                    lines += _indent(otherwise)
+        return lines
 
-        def all_hold(value: Any) -> bool:
-            for check in checks_tuple:
-                if not check(value):
-                    return False
-            return True
-
-        return all_hold
-
-    def _one_of(self, branches: list, resolver: Any) -> Check:
-        """Valid when one branch holds and none after it: the first that holds is found with each
-        branch's own base URI, the others are tried in the base URI of the schema holding them."""
-        found = [self._descend(branch, resolver) for branch in branches]
-        others = [self._compile(branch, resolver) for branch in branches]
-
-        def one_of(value: Any) -> bool:
-            for index, check in enumerate(found):
-                if check(value):
-                    return not any(other(value) for other in others[index + 1:])
-            return False
-
-        return one_of
-
-    def _object_checks(self, schema: dict, resolver: Any) -> list[Check]:
-        checks: list[Check] = []
-        properties = {name: self._descend(sub, resolver) for name, sub in (schema.get("properties") or {}).items()}
-        required = tuple(schema.get("required") or ())
+    def _object(self, schema: dict, resolver: Any, var: str, depth: int, is_dict: bool) -> list[str]:
+        properties = schema.get("properties") or {}
+        required = list(schema.get("required") or ())
         extra = schema.get("additionalProperties", True)
-        extra_check = None if extra is True else self._descend(extra, resolver)
-        names = self._descend(schema["propertyNames"], resolver) if "propertyNames" in schema else None
         low, high = schema.get("minProperties"), schema.get("maxProperties")
-        if not (properties or required or extra_check or names or low is not None or high is not None):
-            return checks
-        property_items = tuple(properties.items())
+        lines: list[str] = []
+        if required:
+            lines.append(f"if {' or '.join(f'{name!r} not in {var}' for name in required)}: return False")
+        for name, sub in properties.items():
+            value = self._temp()
+            body = self._descend(sub, resolver, value, depth)
+            if body:
+                lines.append(f"{value} = {var}.get({name!r}, _ABSENT)")
+                lines.append(f"if {value} is not _ABSENT:")
+                lines += _indent(body)
+        if extra is not True:
+            key, value = self._temp(), self._temp()
+            body = self._descend(extra, resolver, value, depth)
+            if body:
+                lines.append(f"for {key}, {value} in {var}.items():")
+                lines.append(f"    if {key} not in {self._const(frozenset(properties))}:")
+                lines += _indent(_indent(body))
+        if "propertyNames" in schema:
+            key = self._temp()
+            body = self._descend(schema["propertyNames"], resolver, key, depth)
+            if body:
+                lines.append(f"for {key} in {var}:")
+                lines += _indent(body)
+        if low is not None:
+            lines.append(f"if len({var}) < {self._const(low)}: return False")
+        if high is not None:
+            lines.append(f"if len({var}) > {self._const(high)}: return False")
+        if not lines or is_dict:
+            return lines
+        return [f"if isinstance({var}, dict):", *_indent(lines)]
 
-        def object_check(value: Any) -> bool:
-            if type(value) is not dict and not isinstance(value, dict):
-                return True
-            for name in required:
-                if name not in value:
-                    return False
-            for name, check in property_items:
-                if name in value and not check(value[name]):
-                    return False
-            if extra_check is not None:
-                for name, item in value.items():
-                    if name not in properties and not extra_check(item):
-                        return False
-            if names is not None:
-                for name in value:
-                    if not names(name):
-                        return False
-            if low is not None and len(value) < low:
-                return False
-            return not (high is not None and len(value) > high)
+    def _array(self, schema: dict, resolver: Any, var: str, depth: int, is_list: bool) -> list[str]:
+        lines: list[str] = []
+        if schema.get("minItems") is not None:
+            lines.append(f"if len({var}) < {self._const(schema['minItems'])}: return False")
+        if schema.get("maxItems") is not None:
+            lines.append(f"if len({var}) > {self._const(schema['maxItems'])}: return False")
+        if "items" in schema:
+            item = self._temp()
+            body = self._descend(schema["items"], resolver, item, depth)
+            if body:
+                lines.append(f"for {item} in {var}:")
+                lines += _indent(body)
+        if not lines or is_list:
+            return lines
+        return [f"if isinstance({var}, list):", *_indent(lines)]
 
-        checks.append(object_check)
-        return checks
+    def _string(self, schema: dict, var: str, is_str: bool) -> list[str]:
+        lines: list[str] = []
+        if schema.get("minLength") is not None:
+            lines.append(f"if len({var}) < {self._const(schema['minLength'])}: return False")
+        if schema.get("maxLength") is not None:
+            lines.append(f"if len({var}) > {self._const(schema['maxLength'])}: return False")
+        if "pattern" in schema:
+            lines.append(f"if {self._const(_pattern(schema))}.search({var}) is None: return False")
+        if not lines or is_str:
+            return lines
+        return [f"if isinstance({var}, str):", *_indent(lines)]
 
-    def _other_checks(self, schema: dict, resolver: Any) -> list[Check]:
-        checks: list[Check] = []
-        if "items" in schema or "minItems" in schema or "maxItems" in schema:
-            items = self._descend(schema["items"], resolver) if "items" in schema else None
-            low, high = schema.get("minItems"), schema.get("maxItems")
+    # ------------------------------------------------------------ helpers
 
-            def array_check(value: Any) -> bool:
-                if not isinstance(value, list):
-                    return True
-                if low is not None and len(value) < low or high is not None and len(value) > high:
-                    return False
-                return items is None or all(items(item) for item in value)
+    def _const(self, value: Any) -> str:
+        """A name in the generated code's namespace bound to ``value`` itself."""
+        if value is None or isinstance(value, bool) or (type(value) in (int, str) and len(repr(value)) < 60):
+            return repr(value)
+        name = self._constants.get(id(value))
+        if name is None:
+            name = f"K{len(self._constants)}"
+            self._constants[id(value)] = name
+            self._namespace[name] = value
+        return name
 
-            checks.append(array_check)
-        if "minLength" in schema or "maxLength" in schema or "pattern" in schema:
-            low, high = schema.get("minLength"), schema.get("maxLength")
-            pattern = _pattern(schema) if "pattern" in schema else None
+    def _temp(self) -> str:
+        self._counter += 1
+        return f"x{self._counter}"
 
-            def string_check(value: Any) -> bool:
-                if not isinstance(value, str):
-                    return True
-                if low is not None and len(value) < low or high is not None and len(value) > high:
-                    return False
-                return pattern is None or pattern.search(value) is not None
 
-            checks.append(string_check)
-        if "minimum" in schema or "maximum" in schema:
-            low, high = schema.get("minimum"), schema.get("maximum")
+_MAX_INLINE = 8  # subschemas nested deeper than this are called, not written inline
+_ABSENT: Any = object()
+# JSON Schema types as Python tests (exact JSON types; anything else is left to jsonschema).
+_TYPE_TESTS = {
+    "object": "isinstance({v}, dict)",
+    "array": "isinstance({v}, list)",
+    "string": "isinstance({v}, str)",
+    "boolean": "({v} is True or {v} is False)",
+    "null": "{v} is None",
+    "number": "(type({v}) is int or type({v}) is float)",
+    "integer": "(type({v}) is int or (type({v}) is float and {v}.is_integer()))",
+}
 
-            def number_check(value: Any) -> bool:
-                if not _is_number(value):
-                    return True
-                return not (low is not None and value < low or high is not None and value > high)
 
-            checks.append(number_check)
-        return checks
+def _always(value: Any) -> bool:
+    return True
+
+
+def _never(value: Any) -> bool:
+    return False
+
+
+def _one_of(value: Any, found: tuple, others: tuple) -> bool:
+    for index, check in enumerate(found):
+        if check(value):
+            return not any(other(value) for other in others[index + 1:])
+    return False
+
+
+def _entered(schema: Any, resolver: Any) -> Any:
+    if isinstance(schema, dict) and "$id" in schema:
+        return resolver.in_subresource(DRAFT202012.create_resource(schema))
+    return resolver
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return ["    " + line for line in lines]
 
 
 def _dialect(schema: dict) -> Any:
