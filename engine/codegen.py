@@ -144,8 +144,21 @@ def compile_plan(ruleset: Any) -> Plan:
     return _Generator(ruleset).build()
 
 
+def compile_expression(ast: dict, functions: Any, label: str = "selector") -> Callable[[Any], Any] | None:
+    """One JMESPath AST as a generated function of the data it applies to (jmespath's value), or
+    None when the expression needs jmespath's own interpreter."""
+    generator = _Generator(None, functions)
+    try:
+        lines, var = generator.selector(ast, "m")
+    except _Unsupported:
+        return None
+    source = "\n".join(["def expression(m):", *("    " + line for line in lines), f"    return {var}", ""])
+    exec(compile(source, f"<{label}>", "exec"), generator.namespace)  # noqa: S102 - generated above
+    return generator.namespace["expression"]
+
+
 class _Generator:
-    def __init__(self, ruleset: Any) -> None:
+    def __init__(self, ruleset: Any, functions: Any = None) -> None:
         self.ruleset = ruleset
         self.namespace: dict[str, Any] = {
             "MISSING": n.MISSING, "UNDEFINED": UNDEFINED, "UNSET": _UNSET, "Scope": n.Scope, "_same": n.same,
@@ -156,7 +169,9 @@ class _Generator:
         }
         self.constants: dict[int, str] = {}
         self.counter = 0
-        self.functions = ruleset.options.custom_functions if ruleset.options is not None else None
+        if functions is None and ruleset is not None and ruleset.options is not None:
+            functions = ruleset.options.custom_functions
+        self.functions = functions
         self.prefixes: dict[tuple[str, ...], str] = {}  # hoisted message objects of the current rule
         self.memos: dict[str, str] = {}  # selector text -> variable, for selectors a rule repeats
 

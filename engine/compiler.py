@@ -18,7 +18,7 @@ from jmespath.parser import ParsedResult
 from jmespath.visitor import TreeInterpreter
 
 from . import nodes as n
-from .codegen import compile_plan
+from .codegen import compile_expression, compile_plan
 from .errors import RuleError
 from .functions import FUNCTION_NAMES, TEMPLATE_FILTERS, RuleFunctions
 from .loader import RawRuleSet
@@ -189,7 +189,7 @@ class _Compiler:
         for check in spec.get("checks") or []:
             corigin = n.Origin(check.file, check.line, field=f"targets.{name}.checks")
             assertion = self._parse(check["assert"], corigin)
-            fast = compile_selector(assertion.parsed, self.options.custom_functions)
+            fast = compile_expression(assertion.parsed, self.options.custom_functions, f"check of {name}")
             checks.append(Check(assertion=fast or (lambda body, a=assertion, o=self.options: a.search(body, o)),
                                 parsed=assertion, text=check["assert"],
                                 error=self._template(check["error"], corigin),

@@ -89,6 +89,8 @@ class FastCheck:
         self._constants: dict[int, str] = {}
         self._source: list[str] = []  # functions generated and not yet made
         self._counter = 0
+        self.source = ""  # every function generated so far, for reading
+        self._inlining: set[tuple[int, str]] = set()  # referenced schemas being written inline
 
     def compile(self, schema: Any, resolver: Any) -> Check:
         """The check of a root schema; ``resolver`` (a ``referencing`` resolver) has the schema's
@@ -99,6 +101,7 @@ class FastCheck:
             if self._source:
                 text = "\n".join(self._source) + "\n"
                 exec(compile(text, "<schema checks>", "exec"), self._namespace)  # noqa: S102 - generated above
+                self.source += text
                 self._source = []
             return self._namespace[name]
         except _OtherDialect:
@@ -190,7 +193,16 @@ class FastCheck:
             except Unresolvable as exc:
                 raise SchemaProblem(f"$ref {schema['$ref']!r} cannot be resolved ({type(exc).__name__})", schema,
                                     "$ref") from None
-            lines.append(f"if not {self._function(resolved.contents, resolved.resolver)}({var}): return False")
+            target, target_resolver = resolved.contents, resolved.resolver
+            key = (id(target), _base_uri(target_resolver))
+            if depth < _MAX_INLINE and key not in self._inlining and isinstance(target, dict) and len(target) <= 4:
+                self._inlining.add(key)  # a small target written in place, unless it is being written already
+                try:
+                    lines += self._body(target, target_resolver, var, depth + 1)
+                finally:
+                    self._inlining.discard(key)
+            else:
+                lines.append(f"if not {self._function(target, target_resolver)}({var}): return False")
         for part in schema.get("allOf") or ():
             lines += self._descend(part, resolver, var, depth)
         if "anyOf" in schema:
@@ -233,7 +245,9 @@ class FastCheck:
                 lines.append(f"{value} = {var}.get({name!r}, _ABSENT)")
                 lines.append(f"if {value} is not _ABSENT:")
                 lines += _indent(body)
-        if extra is not True:
+        if extra is False:
+            lines.append(f"if not {self._const(frozenset(properties))}.issuperset({var}): return False")
+        elif extra is not True:
             key, value = self._temp(), self._temp()
             body = self._descend(extra, resolver, value, depth)
             if body:

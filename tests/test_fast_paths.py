@@ -10,6 +10,7 @@ import pytest
 from jinja2 import ChainableUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from engine.codegen import compile_expression
 from engine.functions import RuleFunctions
 from engine.selectors import compile_selector
 from engine.textfast import UNDEFINED, _NeedJinja, compile_text
@@ -37,10 +38,11 @@ def _outcome(function, data):
         return ("error", type(exc).__name__, str(exc))
 
 
+@pytest.mark.parametrize("compiler", [compile_selector, compile_expression], ids=["closures", "generated"])
 @pytest.mark.parametrize("expression", EXPRESSIONS)
-def test_compiled_selector_matches_jmespath(expression):
+def test_compiled_selector_matches_jmespath(expression, compiler):
     parsed = jmespath.compile(expression)
-    fast = compile_selector(parsed.parsed, FUNCTIONS)
+    fast = compiler(parsed.parsed, FUNCTIONS)
     assert fast is not None, f"{expression} should compile"
     for a, b in itertools.product(VALUES, VALUES[:8]):
         data = {"a": a, "b": b}
