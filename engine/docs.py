@@ -64,8 +64,10 @@ def _conformance(examples: list[Example], rules_dir: Path, base: dict, schemas_d
             if key not in translators:
                 try:
                     translators[key] = load(case.platform, {**base, **case.settings}, rules_dir, schemas_dir)
-                except RuleError as error:
-                    raise RuleError(f"case {case.name!r}: {error.message}", file=f"{case.file}.yaml") from None
+                except RuleError as error:  # where the fault is (a rule or schema file), and the case that met it
+                    raise RuleError(f"{error.message} (loading the rules for case {case.name!r} of {case.file}.yaml)",
+                                    file=error.file or f"{case.file}.yaml", line=error.line, rule=error.rule,
+                                    path=error.path) from None
             translator = translators[key]
             result = outcome(lambda message, t=translator: t.translate(message, 1), case.message)
             found = problems(case, result)

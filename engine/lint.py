@@ -2,7 +2,8 @@
 cannot hold, templates using names no message has, settings read but not in the catalog (and
 catalog settings nothing reads), and rules that can emit the same target for one message.
 
-Every finding names the file, line and rule."""
+Every finding names the file (its path in the rule set folder, or, for a schema, in the schemas
+folder), line and rule, and the JSON path in the file when the fault has one."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import nodes as jinja_nodes
+from referencing.jsonschema import DRAFT202012
 
 from . import nodes as n
 from .compiler import Emit, Rule, RuleSet, compile_rule_set
@@ -28,16 +30,19 @@ class Finding:
     rule: str
     level: str  # error | warning
     message: str
+    path: str = ""  # JSON path of the fault in the file, when it has one
 
     def __str__(self) -> str:
         rule = f" rule {self.rule!r}:" if self.rule else ""
-        return f"{self.file}:{self.line}:{rule} {self.level}: {self.message}"
+        path = f" {self.path}:" if self.path else ""
+        return f"{self.file}:{self.line}:{rule} {self.level}:{path} {self.message}"
 
 
 def lint(folder: Path, schemas: SchemaStore) -> list[Finding]:
     """Every finding for the rule set folder, sorted by file and line."""
     findings: set[Finding] = set()
-    if not Path(folder).is_dir() or not list_platforms(folder):
+    folder = Path(folder)
+    if not folder.is_dir() or not list_platforms(folder):
         return [Finding(str(folder), 1, "", "error", "not a rule set folder: no YAML file declares `platform:`")]
     for path in sorted(Path(folder).glob("*.yaml")):
         try:
@@ -45,7 +50,7 @@ def lint(folder: Path, schemas: SchemaStore) -> list[Finding]:
             if not (isinstance(document, dict) and isinstance(document.get("settings"), dict)):  # not a catalog
                 validate_rule_document(document, str(path), schemas)
         except RuleError as error:
-            findings.add(_from_error(error))
+            findings.add(_from_error(error, folder))
     read_settings: set[str] = set()
     catalog = None
     all_compiled = True
@@ -56,31 +61,44 @@ def lint(folder: Path, schemas: SchemaStore) -> list[Finding]:
             settings = {key: entry.default for key, entry in catalog.settings.items()}
             ruleset = compile_rule_set(raw, catalog, settings, schemas, fold=False)
         except RuleError as error:
-            findings.add(_from_error(error))
+            findings.add(_from_error(error, folder))
             all_compiled = False
             continue
-        checker = _Checker(ruleset, schemas, findings, read_settings)
+        checker = _Checker(ruleset, schemas, findings, read_settings, folder)
         checker.run()
     if catalog is not None and all_compiled:  # with a broken variant, what it reads is unknown
         for key, entry in catalog.settings.items():
             if key not in read_settings and not entry.effect:
-                findings.add(Finding(_short(catalog.file), entry.line or 1, "", "warning",
+                findings.add(Finding(_relative(catalog.file, folder), entry.line or 1, "", "warning",
                                      f"setting {key!r} is read by no rule (mark it with `effect:` if it only "
                                      "configures start-up or delivery)"))
     return sorted(findings)
 
 
-def _from_error(error: RuleError) -> Finding:
-    return Finding(_short(error.file or ""), error.line or 1, error.rule or "", "error", error.message)
+def _from_error(error: RuleError, folder: Path) -> Finding:
+    return Finding(_relative(error.file or "", folder), error.line or 1, error.rule or "", "error", error.message,
+                   error.path or "")
 
 
-def _short(file: str) -> str:
-    return file.rsplit("/", 1)[-1]
+def _relative(file: str, folder: Path) -> str:
+    """A rule set file as its path in the rule set folder; any other name (a schema file, which the
+    schemas folder already names by its path in it) as it is."""
+    if not file:
+        return ""
+    path = Path(file)
+    for base in (folder, folder.resolve()):
+        if path.is_relative_to(base):
+            return path.relative_to(base).as_posix()
+    if path.is_absolute() and path.resolve().is_relative_to(folder.resolve()):
+        return path.resolve().relative_to(folder.resolve()).as_posix()
+    return file
 
 
 class _Checker:
-    def __init__(self, ruleset: RuleSet, schemas: SchemaStore, findings: set, read_settings: set) -> None:
+    def __init__(self, ruleset: RuleSet, schemas: SchemaStore, findings: set, read_settings: set,
+                 folder: Path) -> None:
         self.ruleset = ruleset
+        self.folder = folder
         self.schemas = schemas
         self.findings = findings
         self.read = read_settings
@@ -90,7 +108,7 @@ class _Checker:
     def add(self, origin: n.Origin, rule: str, level: str, message: str) -> None:
         # a fragment's node is reported once, under the fragment, not under every rule including it
         where = origin.rule if origin.rule and origin.rule.startswith("fragment:") else rule
-        self.findings.add(Finding(_short(origin.file), origin.line or 1, where, level, message))
+        self.findings.add(Finding(_relative(origin.file, self.folder), origin.line or 1, where, level, message))
 
     def run(self) -> None:
         for target in self.ruleset.targets.values():
@@ -328,27 +346,36 @@ def _chain(ast: dict) -> list[str] | None:
     return None
 
 
+def _in_place(schema: Any, resolver: Any) -> Any:
+    """The resolver of a subschema met in place inside the schema ``resolver`` resolves in: its own
+    ``$id``, if any, is the new base URI for the references inside it."""
+    if isinstance(schema, dict) and "$id" in schema:
+        return resolver.in_subresource(DRAFT202012.create_resource(schema))
+    return resolver
+
+
 def _expand(schema: Any, resolver: Any, seen: set) -> list[tuple[dict, Any]]:
     """A schema with its $ref, allOf, anyOf, oneOf, then and else taken in: the schemas an
-    instance may have to satisfy."""
+    instance may have to satisfy, each with the resolver of its base URI. ``resolver`` is already
+    the schema's own (``_in_place`` for a subschema, the lookup's for a reference's target)."""
     if not isinstance(schema, dict) or id(schema) in seen:
         return []
     seen = seen | {id(schema)}
     out = [(schema, resolver)]
     if "$ref" in schema:
-        resolved = resolver.lookup(schema["$ref"])
+        resolved = resolver.lookup(schema["$ref"])  # its resolver has the target's base URI already
         out += _expand(resolved.contents, resolved.resolver, seen)
     for key in ("allOf", "anyOf", "oneOf"):
         for part in schema.get(key) or []:
-            out += _expand(part, resolver, seen)
+            out += _expand(part, _in_place(part, resolver), seen)
     for key in ("then", "else"):
         if key in schema:
-            out += _expand(schema[key], resolver, seen)
+            out += _expand(schema[key], _in_place(schema[key], resolver), seen)
     return out
 
 
 def _declared_top_level(root: dict, schemas: SchemaStore) -> set[str]:
-    resolver = schemas.registry.resolver(base_uri=root.get("$id", ""))
+    resolver = _in_place(root, schemas.registry.resolver(base_uri=root.get("$id", "")))
     names: set[str] = set()
     for schema, _resolver in _expand(root, resolver, set()):
         names.update((schema.get("properties") or {}).keys())
@@ -357,14 +384,14 @@ def _declared_top_level(root: dict, schemas: SchemaStore) -> set[str]:
 
 
 def _check_path(root: dict, keys: list[str], schemas: SchemaStore) -> tuple[str, str] | None:
-    resolver = schemas.registry.resolver(base_uri=root.get("$id", ""))
+    resolver = _in_place(root, schemas.registry.resolver(base_uri=root.get("$id", "")))
     current = [(root, resolver)]
     for depth, key in enumerate(keys):
         expanded = [pair for schema, res in current for pair in _expand(schema, res, set())]
         types = [s.get("type") for s, _ in expanded if "type" in s]
         if types and all("object" not in (t if isinstance(t, list) else [t]) for t in types):
             return "error", f"{'.'.join(keys[:depth]) or 'the message'} cannot hold a field {key!r} ({types[0]})"
-        following = [(s["properties"][key], res) for s, res in expanded
+        following = [(s["properties"][key], _in_place(s["properties"][key], res)) for s, res in expanded
                      if isinstance(s.get("properties"), dict) and key in s["properties"]]
         if not following:
             if depth == 0:

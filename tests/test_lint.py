@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
 
 from engine.cli import main
 from engine.lint import lint
-from engine.resources import default_rules_dir
+from engine.resources import bundled_dir, default_rules_dir
 from engine.translator import schema_store
+from engine.validation import SchemaStore
 
 
 @pytest.fixture
@@ -104,3 +106,43 @@ def test_one_broken_variant_does_not_make_unread_setting_warnings(rules):
     findings = _findings(rules)
     assert [f for f in findings if "read by no rule" in f.message] == []
     assert any("trackEveryPage" in f.message for f in findings)
+
+
+def test_a_finding_in_a_file_of_a_subfolder_names_its_path_in_the_rule_set(rules):
+    (rules / "parts").mkdir()
+    (rules / "_pages.yaml").rename(rules / "parts" / "_pages.yaml")
+    _replace(rules / "parts" / "_pages.yaml", "extends: _common.yaml", "extends: ../_common.yaml")
+    _replace(rules / "server.yaml", "extends: _pages.yaml", "extends: parts/_pages.yaml")
+    _replace(rules / "web.yaml", "_pages.yaml]", "parts/_pages.yaml]")
+    line = _replace(rules / "parts" / "_pages.yaml", '"Loaded {{ category }} Page"', '"Loaded {{ categry }} Page"')
+    [finding] = [f for f in _findings(rules) if "categry" in f.message]
+    assert (finding.file, finding.line) == ("parts/_pages.yaml", line)
+    assert str(finding).startswith(f"parts/_pages.yaml:{line}: ")
+
+
+def test_a_rule_file_the_rule_language_refuses_is_named_with_the_json_path(rules):
+    _replace(rules / "ios.yaml", "    on: screen\n", "    on: screen\n    fires: always\n")
+    [finding] = [f for f in _findings(rules) if f.file == "ios.yaml" and "fires" in f.message]
+    assert finding.path.startswith("$.rules[") and finding.path.endswith("].fires")
+    assert str(finding) == f"ios.yaml:{finding.line}: rule {finding.rule!r}: error: {finding.path}: {finding.message}"
+
+
+@pytest.mark.parametrize("decoy", [True, False], ids=["a same-named schema beside the file", "none"])
+def test_a_subschema_with_its_own_id_resolves_its_refs_from_its_id(rules, tmp_path, decoy):
+    """`"$id": "parts/"` in a subschema makes its `$ref` read from segment/parts/, not segment/."""
+    schemas = tmp_path / "schemas"
+    shutil.copytree(bundled_dir("schemas"), schemas)
+    common = schemas / "segment" / "common.schema.json"
+    schema = json.loads(common.read_text())
+    context = schema["$defs"].pop("context")
+    schema["properties"]["context"] = {"$id": "parts/", "$ref": "context.schema.json"}
+    common.write_text(json.dumps(schema))
+    (schemas / "segment" / "parts").mkdir()
+    (schemas / "segment" / "parts" / "context.schema.json").write_text(json.dumps(context))
+    if decoy:  # what the $ref would name if the subschema's $id were ignored
+        (schemas / "segment" / "context.schema.json").write_text(json.dumps({"type": "string"}))
+    store = SchemaStore(schemas)
+    assert [f for f in lint(rules, store) if f.level == "error"] == []
+    _replace(rules / "server.yaml", "      ip: context.ip\n", "      ip: context.ip.v4\n")
+    [finding] = [f for f in lint(rules, store) if f.level == "error"]
+    assert "selector path `context.ip.v4`: context.ip cannot hold a field 'v4' (string)" in finding.message

@@ -3,14 +3,17 @@ section that exists in the spec, and every example and table row of the spec has
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 
 import pytest
 
 from engine.cli import main
 from engine.docs import generate
+from engine.errors import RuleError
 from engine.examples import Case, load_examples, problems
-from engine.resources import default_rules_dir
+from engine.resources import bundled_dir, default_rules_dir
 from engine.yamlsource import load_yaml_file
 from support import BASE_SETTINGS, FIXTURES, ROOT
 
@@ -29,6 +32,23 @@ def test_docs_check_reports_a_stale_file(tmp_path, capsys):
     stale.write_text("old\n")
     assert main(["docs", "--fixtures", str(FIXTURES), "--out", str(stale), "--check"]) == 1
     assert "out of date" in capsys.readouterr().err
+
+
+def test_docs_names_a_broken_schema_where_the_fault_is(tmp_path, capsys):
+    schemas = tmp_path / "schemas"
+    shutil.copytree(bundled_dir("schemas"), schemas)
+    common = schemas / "segment" / "common.schema.json"
+    schema = json.loads(common.read_text())
+    schema["properties"]["messageId"]["type"] = "strnig"
+    common.write_text(json.dumps(schema))
+    with pytest.raises(RuleError) as info:
+        generate(default_rules_dir(), load_examples(FIXTURES), BASE_SETTINGS, schemas)
+    assert (info.value.file, info.value.path) == ("segment/common.schema.json", "$.properties.messageId.type")
+    assert "'strnig'" in info.value.message and "case " in info.value.message  # and the case that met it
+    assert main(["docs", "--fixtures", str(FIXTURES), "--schemas", str(schemas), "--out", "-"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("seg2amp: error: segment/common.schema.json: $.properties.messageId.type: ")
 
 
 def test_problems_finds_every_kind_of_difference():

@@ -14,6 +14,7 @@ from referencing import Registry
 import engine
 from engine.cli import main
 from engine.fastcheck import FastCheck, SchemaProblem
+from engine.lint import lint
 from engine.resources import bundled_dir, default_rules_dir
 from engine.validation import SchemaStore
 from support import FIXTURES
@@ -150,3 +151,14 @@ def test_lint_reports_a_broken_schema_as_a_finding(folders, capsys):
     assert code == 1
     assert "common.schema.json" in captured.out + captured.err and "'strnig'" in captured.out + captured.err
     assert "Traceback" not in captured.err
+    # named as the other commands name it: its path in the schemas folder, and the JSON path of the fault
+    [line] = captured.out.splitlines()  # every variant meets the same fault: one finding
+    assert line.startswith(f"{COMMON}:1: error: $.properties.messageId.type: not a valid schema: ")
+
+
+def test_a_lint_finding_for_a_broken_schema_keeps_the_file_and_json_path(folders):
+    rules, schemas = folders
+    _break(schemas, lambda s: s["properties"]["messageId"].update({"$ref": "#/$defs/gone"}))
+    [finding] = lint(rules, SchemaStore(schemas))
+    assert (finding.file, finding.path, finding.level) == (COMMON, '$.properties.messageId["$ref"]', "error")
+    assert "'#/$defs/gone' cannot be resolved" in finding.message
