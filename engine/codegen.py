@@ -178,34 +178,19 @@ class _Generator:
     # ------------------------------------------------------------ whole plan
 
     def build(self) -> Plan:
-        lines: list[str] = []
-        names: dict[int, str] = {}
-        every = list(self.ruleset.undispatched)
-        for rules in self.ruleset.by_dispatch.values():
-            every.extend(rules)
-        for rule in every:
-            if id(rule) not in names:
-                names[id(rule)] = f"rule_{len(names)}"
-                lines += self.rule(rule, names[id(rule)])
-        lines.append("def plan(m):")
-        lines.append("    s = Scope(m)")
-        lines.append("    built = []")
+        lines = ["def plan(m):", "    s = Scope(m)", "    built = []"]
         dispatch = self.ruleset.dispatch
-        if dispatch is None:
-            lines += ["    " + line for line in self._run_list(self.ruleset.undispatched, names)]
-        else:
-            value = self.value(dispatch, "key")
-            lines += ["    " + line for line in value]
-            branches = list(self.ruleset.by_dispatch.items())
+        branches = list(self.ruleset.by_dispatch.items()) if dispatch is not None else []
+        if branches:
+            lines += ["    " + line for line in self.value(dispatch, "key")]
             for position, (key, rules) in enumerate(branches):
                 keyword = "if" if position == 0 else "elif"
                 lines.append(f"    {keyword} key == {self.const(key)}:")
-                lines += ["        " + line for line in self._run_list(rules, names) or ["pass"]]
-            if branches:
-                lines.append("    else:")
-                lines += ["        " + line for line in self._run_list(self.ruleset.undispatched, names) or ["pass"]]
-            else:
-                lines += ["    " + line for line in self._run_list(self.ruleset.undispatched, names)]
+                lines += ["        " + line for line in self._branch(rules) or ["pass"]]
+            lines.append("    else:")
+            lines += ["        " + line for line in self._branch(self.ruleset.undispatched) or ["pass"]]
+        else:
+            lines += ["    " + line for line in self._branch(self.ruleset.undispatched)]
         lines.append("    return built")
         source = "\n".join(lines) + "\n"
         code = compile(source, f"<plan of the {self.ruleset.platform} rules>", "exec")
@@ -214,32 +199,30 @@ class _Generator:
         plan.source = source
         return plan
 
-    @staticmethod
-    def _run_list(rules: list, names: dict[int, str]) -> list[str]:
-        lines = []
+    def _branch(self, rules: list) -> list[str]:
+        """The rules a message of one dispatch value meets, in order, as one block of code that
+        first computes what several of them read."""
+        roots: list = []
         for rule in rules:
-            if rule.stop:
-                lines.append(f"if {names[id(rule)]}(m, s, built): return built")
-            else:
-                lines.append(f"{names[id(rule)]}(m, s, built)")
+            if rule.condition is not True and rule.condition is not False:
+                roots.append(rule.condition)
+            roots += [node for _, node in rule.vars] + list(_emit_nodes(rule.emits))
+        lines = self._hoist(roots) + self._memoise(roots)
+        for rule in rules:
+            lines += self._rule(rule)
+        self.prefixes, self.memos = {}, {}
         return lines
 
-    def rule(self, rule: Any, name: str) -> list[str]:
-        """``def rule_N(m, s, built)``: True when the rule applied and stops the rules after it."""
+    def _rule(self, rule: Any) -> list[str]:
+        """One rule: when its condition holds, its outputs built, and the rules after it skipped
+        when it stops them."""
+        test, var = ([], "True") if rule.condition is True else self.condition(rule.condition)
+        if var == "False":
+            return []
         body: list[str] = []
-        if rule.condition is not True:
-            test, var = self.condition(rule.condition)
-            if var == "False":
-                return [f"def {name}(m, s, built):", "    return False", ""]
-            if var != "True":
-                body += test
-                body.append(f"if not {var}: return False")
         if rule.reject is not None:
             body.append("raise LookupError('a rule rejects the message')")
         else:
-            roots = [node for _, node in rule.vars] + list(_emit_nodes(rule.emits))
-            body += self._hoist(roots)
-            body += self._memoise(roots)
             if rule.vars:
                 body.append("s.vars = {}")
                 for key, node in rule.vars:
@@ -251,12 +234,14 @@ class _Generator:
             if rule.vars:
                 body.append("s.vars = {}")
             body.append(f"s.fired.add({rule.name!r})")
-            body.append(f"return {bool(rule.stop)}")
-        self.prefixes, self.memos = {}, {}
-        return [f"def {name}(m, s, built):"] + ["    " + line for line in body] + [""]
+            if rule.stop:
+                body.append("return built")
+        if var == "True":
+            return test + body
+        return test + [f"if {var}:"] + ["    " + line for line in body]
 
     def _hoist(self, roots: list) -> list[str]:
-        """Lines computing, once per rule, the message's objects that several paths go through
+        """Lines computing, once per message, the message's objects that several paths go through
         (``context``, ``context.device``, ...); later paths start from them. An object that is
         not there (or not an object) is None, where every path through it gives null."""
         counts: dict[tuple[str, ...], int] = {}
@@ -275,8 +260,9 @@ class _Generator:
         return lines
 
     def _memoise(self, roots: list) -> list[str]:
-        """Selectors on the message written more than once in a rule (``number(properties.revenue)``
-        in several ``when``) are computed the first time and reused: selectors have no side effects."""
+        """Selectors on the message written more than once in the rules a message meets
+        (``number(properties.revenue)`` in several ``when``) are computed the first time and reused:
+        selectors have no side effects."""
         counts: dict[str, int] = {}
         for node in roots:
             for select in _selects(node):
