@@ -171,7 +171,7 @@ def _yardstick(args: argparse.Namespace, settings: dict, parsed: list) -> str:
         except Exception:  # noqa: BLE001 - a rejected message, as the engine would reject it
             continue
         for output in outputs:
-            jsonio.dumps(output)
+            jsonio.dumps_bytes(output)
     elapsed = time.perf_counter() - start
     return f"{'hand-written yardstick':<32}{_rate(len(lines), elapsed)}   (parse + translate + write)"
 

@@ -18,9 +18,9 @@ from .reader import BadInput, Lines, parse_line
 
 @dataclass
 class Result:
-    """What one batch gave: the outputs' NDJSON text, the rejection records, and counts."""
+    """What one batch gave: the outputs' NDJSON text (UTF-8), the rejection records, and counts."""
 
-    text: str = ""
+    data: bytes = b""
     rejects: list[dict] = field(default_factory=list)
     read: int = 0
     translated: int = 0
@@ -35,15 +35,14 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def output_lines(outputs: list[dict], index: int) -> str:
-    """The NDJSON text of one message's outputs, all or nothing: an output that is not valid JSON
-    text (a lone surrogate from undecodable bytes, NaN) rejects the message."""
+def output_lines(outputs: list[dict], index: int) -> bytes:
+    """The NDJSON text (UTF-8) of one message's outputs, all or nothing: an output that is not
+    valid JSON text (a lone surrogate from undecodable bytes, NaN) rejects the message."""
     lines = []
     for number, output in enumerate(outputs, 1):
         output["input"] = index
         try:
-            text = jsonio.dumps(output)
-            text.encode("utf-8")
+            text = jsonio.dumps_bytes(output)
         except UnicodeEncodeError:
             raise Rejected(f"output {number} ({output['target']}) would hold text that is not valid Unicode "
                            "(the input had bytes that are not UTF-8, or a lone surrogate escape)", "$", index,
@@ -52,7 +51,7 @@ def output_lines(outputs: list[dict], index: int) -> str:
             raise Rejected(f"output {number} ({output['target']}) is not valid JSON: {exc}", "$", index,
                            output=output["target"]) from None
         lines.append(text)
-    return "".join(line + "\n" for line in lines)
+    return b"".join(line + b"\n" for line in lines)
 
 
 def batch_size(batch: list | Lines) -> int:
@@ -82,7 +81,7 @@ def translate_batch(translator: Any, batch: list | Lines, first_index: int) -> R
             continue
         result.translated += 1
         result.written += len(outputs)
-    result.text = "".join(texts)
+    result.data = b"".join(texts)
     return result
 
 

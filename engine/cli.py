@@ -91,6 +91,37 @@ def _bundled_summary() -> str:
         return "none found"
 
 
+class _TextSink:
+    """Bytes written to a text stream that has no binary buffer under it."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, data: bytes) -> None:
+        self.stream.write(data.decode("utf-8"))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+class _LazyText(str):
+    """Help text computed only when help is shown (reading every platform's rules takes time that
+    a translation should not pay)."""
+
+    def __new__(cls, make) -> _LazyText:
+        text = super().__new__(cls, "")
+        text._make = make
+        return text
+
+    def __str__(self) -> str:
+        return self._make()
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    def _format_text(self, text: str) -> str:
+        return super()._format_text(str(text))
+
+
 def _platforms_epilog() -> str:
     """The bundled platforms and what each emits, from the rule files' own descriptions."""
     from .loader import describe_platforms
@@ -111,7 +142,11 @@ def _cmd_translate(args: argparse.Namespace) -> int:
     translator = api.load(args.platform, settings, args.rules, args.schemas)
     for warning in translator.warnings:
         print(f"seg2amp: warning: {warning}", file=sys.stderr)
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    if args.output:
+        out = open(args.output, "wb")  # noqa: SIM115
+    else:
+        sys.stdout.flush()
+        out = getattr(sys.stdout, "buffer", None) or _TextSink(sys.stdout)
     rejects = open(args.rejects, "w", encoding="utf-8") if args.rejects else sys.stderr  # noqa: SIM115
     jobs = args.jobs if args.jobs is not None else default_jobs()
     load = (args.platform, settings, args.rules, args.schemas)
@@ -122,7 +157,7 @@ def _cmd_translate(args: argparse.Namespace) -> int:
             translated += result.translated
             written += result.written
             rejected += len(result.rejects)
-            out.write(result.text)
+            out.write(result.data)
             for record in result.rejects:
                 _write_reject(rejects, record)
     finally:
@@ -277,8 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     translate = commands.add_parser(
         "translate", help="translate messages (NDJSON or JSON) into outputs (NDJSON)",
-        description=_TRANSLATE_HELP, epilog=_platforms_epilog(),
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=_TRANSLATE_HELP, epilog=_LazyText(_platforms_epilog), formatter_class=_HelpFormatter)
     translate.add_argument("inputs", nargs="*", metavar="INPUT",
                            help="message files (NDJSON, JSON array or JSON document; .gz ok); '-' is stdin")
     translate.add_argument("--platform", "-p", required=True,

@@ -47,6 +47,17 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+def dumps_bytes(value: Any) -> bytes:
+    """``dumps(value)`` as UTF-8 bytes; text that cannot be UTF-8 (a lone surrogate) raises
+    ``UnicodeEncodeError``."""
+    if not _has_unusual_float(value):
+        try:
+            return orjson.dumps(value)
+        except _ORJSON_ERRORS:
+            pass
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
 def _has_unusual_float(value: Any) -> bool:
     """True when a float inside is not finite or is one Python writes with an exponent."""
     kind = type(value)

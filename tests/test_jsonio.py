@@ -37,11 +37,13 @@ def test_written_text_is_the_standard_librarys():
     for number in _numbers(3000, 5):
         value = {"n": number, "list": [number, {"deep": number}], "text": "é \u2028 \x00 \" \\ / 😀"}
         assert _outcome(jsonio.dumps, value) == _outcome(_reference_dumps, value), number
+        assert _outcome(jsonio.dumps_bytes, value) == _outcome(lambda v: _reference_dumps(v).encode(), value)
 
 
 @pytest.mark.parametrize("value", [{"lone": "\ud800"}, {1: "int key"}, {"set": {1}}, [1.5, ("tuple",)]])
 def test_values_orjson_refuses_or_writes_differently_are_written_by_the_reference(value):
     assert _outcome(jsonio.dumps, value) == _outcome(_reference_dumps, value)
+    assert _outcome(jsonio.dumps_bytes, value) == _outcome(lambda v: _reference_dumps(v).encode(), value)
 
 
 def test_read_values_are_the_standard_librarys():
