@@ -174,6 +174,7 @@ class _Generator:
         self.functions = functions
         self.prefixes: dict[tuple[str, ...], str] = {}  # hoisted message objects of the current rule
         self.memos: dict[str, str] = {}  # selector text -> variable, for selectors a rule repeats
+        self.message_is_object = ruleset is not None  # a plan runs on validated messages (objects)
 
     # ------------------------------------------------------------ whole plan
 
@@ -254,7 +255,7 @@ class _Generator:
         for prefix in sorted((p for p, count in counts.items() if count > 1), key=len):
             var = f"P{len(self.prefixes)}"
             parent = self.prefixes.get(prefix[:-1], "m") if len(prefix) > 1 else "m"
-            lines.append(f"{var} = {parent}.get({prefix[-1]!r}) if {parent} is not None else None")
+            lines.append(f"{var} = {self._get(parent, prefix[-1])}")
             lines.append(f"if type({var}) is not dict: {var} = None")
             self.prefixes[prefix] = var
         return lines
@@ -269,6 +270,16 @@ class _Generator:
                 counts[select.text] = counts.get(select.text, 0) + 1
         self.memos = {text: f"M{position}" for position, text in enumerate(t for t, c in counts.items() if c > 1)}
         return [f"{var} = UNSET" for var in self.memos.values()]
+
+    def _get(self, source: str, key: str) -> str:
+        """``source.get(key)`` as jmespath means it (null unless ``source`` is an object), written
+        for what ``source`` is known to hold: the message (an object: anything else makes the plan
+        give the message up), a hoisted object (an object or None), or anything."""
+        if source == "m" and self.message_is_object:
+            return f"m.get({key!r})"
+        if source in self.prefixes.values():
+            return f"{source}.get({key!r}) if {source} is not None else None"
+        return f"{source}.get({key!r}) if isinstance({source}, dict) else None"
 
     def _start(self, keys: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
         """Where a path from the message starts: the longest hoisted prefix, and the keys left."""
@@ -309,8 +320,7 @@ class _Generator:
         body = self.temp()
         lines = [f"{body} = {{}}"]
         for key, node in emit.fields:
-            lines += self.value(node, "v")
-            lines.append(f"if v is not MISSING: {body}[{key!r}] = v")
+            lines += self._field(node, body, key)
         lines.append(f"built.append(({rule_ref}, {self.const(emit.target)}, {body}))")
         lines.append("s.seq += 1")
         return lines
@@ -323,14 +333,7 @@ class _Generator:
         if kind is n.Const:
             return [f"{out} = {self.const(node.value)}"]
         if kind is n.Path:
-            start, keys = self._source(node.source), node.keys
-            if start == "m":
-                start, keys = self._start(keys)
-            lines = [f"{out} = {start}"]
-            for key in keys:
-                lines.append(f"{out} = {out}.get({key!r}) if type({out}) is dict else None")
-            lines.append(f"if {out} is None or {out} == '': {out} = MISSING")
-            return lines
+            return self._path(node, out) + [f"if {out} is None or {out} == '': {out} = MISSING"]
         if kind is n.Select and node.fast is not None:
             memo = self.memos.get(node.text) if node.source == "message" else None
             if memo is not None:
@@ -341,11 +344,12 @@ class _Generator:
             obj = self.temp()
             lines = [f"{obj} = {{}}"]
             for key, child in node.fields:
+                if not node.drop_empty:
+                    lines += self._field(child, obj, key)
+                    continue
                 value = self.temp()
                 lines += self.value(child, value)
-                keep = f"{value} is not MISSING"
-                if node.drop_empty:
-                    keep += f" and {value} != {{}} and {value} != []"
+                keep = f"{value} is not MISSING and {value} != {{}} and {value} != []"
                 lines.append(f"if {keep}: {obj}[{key!r}] = {value}")
             if node.drop_empty:
                 return lines + [f"{out} = {obj} if {obj} else MISSING"]
@@ -447,6 +451,22 @@ class _Generator:
                             "else:", "    raise TypeError('an attribute of a value that is not an object')"], var
         raise _Unsupported(type(expression).__name__)
 
+    def _field(self, node: Any, container: str, key: str) -> list[str]:
+        """Lines setting ``container[key]`` to the node's value when it has one."""
+        if type(node) is n.Path:
+            return self._path(node, "v") + [f"if v is not None and v != '': {container}[{key!r}] = v"]
+        return self.value(node, "v") + [f"if v is not MISSING: {container}[{key!r}] = v"]
+
+    def _path(self, node: Any, out: str) -> list[str]:
+        """A plain path's lookup, leaving null (not MISSING) when a step is absent."""
+        start, keys = self._source(node.source), node.keys
+        if start == "m":
+            start, keys = self._start(keys)
+        lines = [f"{out} = {self._get(start, keys[0])}"]
+        for key in keys[1:]:
+            lines.append(f"{out} = {out}.get({key!r}) if type({out}) is dict else None")
+        return lines
+
     def _select(self, node: Any, out: str) -> list[str]:
         try:
             lines, var = self.selector(node.parsed.parsed, self._source(node.source))
@@ -492,11 +512,23 @@ class _Generator:
             return self.value(condition.node, value) + [f"{var} = {value} {test} MISSING"], var
         if kind is n.Equals:
             value = self.temp()
-            return self.value(condition.node, value) + [
-                f"{var} = _same({value}, {self.const(condition.expected)})"], var
+            expected = condition.expected
+            if isinstance(expected, bool):  # as nodes.same decides each kind of expected value
+                test = f"{value} is {expected!r}"
+            elif expected is None:
+                test = f"{value} is MISSING or {value} is None"
+            elif type(expected) is str:
+                test = f"{value} == {self.const(expected)}"
+            else:
+                test = f"_same({value}, {self.const(expected)})"
+            return self.value(condition.node, value) + [f"{var} = {test}"], var
         if kind is n.OneOf:
             value = self.temp()
             choices = self.const(condition.choices)
+            if all(type(choice) is str for choice in condition.choices):
+                texts = self.const(frozenset(condition.choices))
+                return self.value(condition.node, value) + [
+                    f"{var} = type({value}) is str and {value} in {texts}"], var
             return self.value(condition.node, value) + [
                 f"{var} = any(_same({value}, choice) for choice in {choices})"], var
         if kind in (n.All, n.AnyOf):
@@ -529,7 +561,7 @@ class _Generator:
         children = ast.get("children") or []
         if kind == "field":
             var = self.temp()
-            return [f"{var} = {source}.get({ast['value']!r}) if isinstance({source}, dict) else None"], var
+            return [f"{var} = {self._get(source, ast['value'])}"], var
         if kind in ("subexpression", "index_expression"):
             lines: list[str] = []
             if source == "m" and kind == "subexpression":

@@ -174,7 +174,11 @@ class FastCheck:
             else:
                 lines.append(f"if not any(_json_equal({var}, c) for c in {self._const(choices)}): return False")
         if "const" in schema:
-            lines.append(f"if not _json_equal({var}, {self._const(schema['const'])}): return False")
+            constant = schema["const"]
+            if type(constant) is str:  # the common case, as json_equal decides it
+                lines.append(f"if type({var}) is not str or {var} != {self._const(constant)}: return False")
+            else:
+                lines.append(f"if not _json_equal({var}, {self._const(constant)}): return False")
         lines += self._object(schema, resolver, var, depth, known == "object")
         lines += self._array(schema, resolver, var, depth, known == "array")
         lines += self._string(schema, var, known == "string")

@@ -59,22 +59,26 @@ def dumps_bytes(value: Any) -> bytes:
 
 
 def _has_unusual_float(value: Any) -> bool:
-    """True when a float inside is not finite or is one Python writes with an exponent."""
+    """True when a float inside is not finite or is one Python writes with an exponent, or when
+    something inside is not a plain JSON type (the reference then decides)."""
     kind = type(value)
-    if kind is dict:
-        for item in value.values():
-            if type(item) in _CONTAINERS and _has_unusual_float(item):
+    if kind is not dict and kind is not list:
+        return _unusual_scalar(value, kind)
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        for item in current.values() if type(current) is dict else current:
+            kind = type(item)
+            if kind is str or kind is int or kind is bool or item is None:
+                continue
+            if kind is dict or kind is list:
+                stack.append(item)
+            elif _unusual_scalar(item, kind):
                 return True
-        return False
-    if kind is list:
-        for item in value:
-            if type(item) in _CONTAINERS and _has_unusual_float(item):
-                return True
-        return False
+    return False
+
+
+def _unusual_scalar(value: Any, kind: type) -> bool:
     if kind is float:
         return not (1e-4 <= abs(value) < 1e16) and value != 0.0
-    return kind not in _PLAIN  # a subclass or another type: the reference decides
-
-
-_CONTAINERS = frozenset({dict, list, float})
-_PLAIN = frozenset({str, int, bool, type(None)})
+    return not (kind is str or kind is int or kind is bool or value is None)
