@@ -54,7 +54,8 @@ class Check:
 
 @dataclass
 class Target:
-    """An output kind with the schema (and extra checks) its body must satisfy."""
+    """An output kind with the schema (and extra checks) its body must satisfy. ``accepts(body)``
+    is the fast yes/no of both."""
 
     name: str
     schema: str
@@ -62,6 +63,23 @@ class Target:
     checks: list[Check]
     description: str
     origin: n.Origin
+    accepts: Any = None
+
+
+def _acceptor(target: Target) -> Any:
+    is_valid = target.validator.is_valid
+    assertions = tuple(check.assertion for check in target.checks)
+
+    def accepts(body: dict) -> bool:
+        if not is_valid(body):
+            return False
+        for assertion in assertions:
+            value = assertion(body)
+            if value is None or value is False or value == "" or (isinstance(value, (list, dict)) and not value):
+                return False
+        return True
+
+    return accepts
 
 
 @dataclass
@@ -194,8 +212,10 @@ class _Compiler:
                                 parsed=assertion, text=check["assert"],
                                 error=self._template(check["error"], corigin),
                                 path=check.get("path", "$"), origin=corigin))
-        return Target(name=name, schema=schema, validator=self.schemas.validator(schema), checks=checks,
-                      description=spec.get("description", ""), origin=origin)
+        target = Target(name=name, schema=schema, validator=self.schemas.validator(schema), checks=checks,
+                        description=spec.get("description", ""), origin=origin)
+        target.accepts = _acceptor(target)
+        return target
 
     def compile_rule(self, spec: dict, earlier: set[str]) -> Rule:
         name = spec["name"]

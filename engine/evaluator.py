@@ -13,7 +13,23 @@ from .validation import first_error
 
 
 def translate(ruleset: RuleSet, message: Any, index: int | None = None) -> list[dict]:
-    """The ordered outputs ``[{"target": ..., "body": ...}]`` of one message; raises ``Rejected``."""
+    """The ordered outputs ``[{"target": ..., "body": ...}]`` of one message; raises ``Rejected``.
+
+    A valid message that translates is taken straight through the fast checks and the generated
+    plan; any other goes through the three stages below, which say where and why."""
+    plan = ruleset.plan
+    if plan is not None and type(message) is dict:
+        try:
+            if ruleset.input_validator.is_valid(message):
+                outputs = []
+                for _rule, target, body in plan(message):
+                    if not target.accepts(body):
+                        break
+                    outputs.append({"target": target.name, "body": body})
+                else:
+                    return outputs
+        except Exception:  # noqa: BLE001 - the stages below give the located reason
+            pass
     check_input(ruleset, message, index)
     built = run_rules(ruleset, message, index)
     return check_outputs(ruleset, built, index)
