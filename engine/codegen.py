@@ -18,6 +18,7 @@ from jinja2 import nodes as jinja_nodes
 from jmespath.visitor import TreeInterpreter
 
 from . import nodes as n
+from .functions import PLAIN_FUNCTIONS, RuleFunctions
 from .selectors import is_false, ordered_compare
 from .textfast import UNDEFINED
 
@@ -30,6 +31,15 @@ _TYPE_TESTS = {
     "array": "isinstance({v}, list)",
     "object": "isinstance({v}, dict)",
     "null": "{v} is None",
+    "boolean": "isinstance({v}, bool)",
+}
+
+
+# What nodes.Typed keeps, as expressions (the same tests as its checks).
+_TYPED = {
+    "string": "isinstance({v}, str)",
+    "object": "isinstance({v}, dict)",
+    "array": "isinstance({v}, list)",
     "boolean": "isinstance({v}, bool)",
 }
 
@@ -389,8 +399,8 @@ class _Generator:
         if kind is n.NonEmpty:
             return self.value(node.node, out) + [f"if {out} == {{}} or {out} == []: {out} = MISSING"]
         if kind is n.Typed:
-            check = self.const(node.check)
-            return self.value(node.node, out) + [f"if {out} is not MISSING and not {check}({out}): {out} = MISSING"]
+            test = _TYPED.get(node.type_name, "{check}({v})").format(v=out, check=self.const(node.check))
+            return self.value(node.node, out) + [f"if {out} is not MISSING and not {test}: {out} = MISSING"]
         if kind is n.Template and node.fast is not None:
             try:
                 return self._template(node, out)
@@ -649,7 +659,8 @@ class _Generator:
                 raise _Unsupported(f"{name}() argument types {types}")
             if types:
                 tests.append("(" + " or ".join(_TYPE_TESTS[t].format(v=arg) for t in types) + ")")
-        method = self.const(getattr(self.functions, "_func_" + name))
+        plain = PLAIN_FUNCTIONS.get(name) if isinstance(self.functions, RuleFunctions) else None
+        method = self.const(plain or getattr(self.functions, "_func_" + name))
         call = f"{method}({', '.join(args)})"
         var = self.temp()
         if not tests:

@@ -294,6 +294,11 @@ def _json_equal(a: Any, b: Any) -> bool:
     return a == b
 
 
+# Functions whose value is a plain function of their arguments (no settings), for generated code
+# to call directly once the argument types are checked.
+PLAIN_FUNCTIONS = {"epoch_millis": epoch_millis, "number": to_number, "length": len}
+
+
 def _flat_strings(keys: Any) -> list[str]:
     out: list[str] = []
     for key in keys or ():
