@@ -112,6 +112,8 @@ def validate_rule_document(document: Any, file: str, schemas: SchemaStore) -> No
     if RULE_SCHEMA not in schemas:
         return
     validator = schemas.validator(RULE_SCHEMA)
+    if validator.is_valid(document):  # the fast check; jsonschema says where only when it fails
+        return
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
     if not errors:
         return
