@@ -13,7 +13,7 @@ from typing import Any
 
 from . import jsonio
 from .errors import Rejected
-from .reader import BadInput, Lines, parse_line
+from .reader import BadInput, Lines, Text, parse_line
 
 
 @dataclass
@@ -54,16 +54,20 @@ def output_lines(outputs: list[dict], index: int) -> bytes:
     return b"".join(line + b"\n" for line in lines)
 
 
-def batch_size(batch: list | Lines) -> int:
+def batch_size(batch: list | Lines | Text) -> int:
     """How many messages a batch holds."""
+    if isinstance(batch, Text):
+        return batch.count
     return len(batch.entries) if isinstance(batch, Lines) else len(batch)
 
 
-def translate_batch(translator: Any, batch: list | Lines, first_index: int) -> Result:
+def translate_batch(translator: Any, batch: list | Lines | Text, first_index: int) -> Result:
     """Translate the messages of one batch, numbered from ``first_index``."""
-    if isinstance(batch, Lines):
+    if isinstance(batch, Text):
+        messages: Iterable = batch.messages()
+    elif isinstance(batch, Lines):
         label = batch.label
-        messages: Iterable = (entry if isinstance(entry, BadInput) else parse_line(entry, label, line_no)
+        messages = (entry if isinstance(entry, BadInput) else parse_line(entry, label, line_no)
                               for line_no, entry in batch.entries)
     else:
         messages = batch
@@ -85,7 +89,7 @@ def translate_batch(translator: Any, batch: list | Lines, first_index: int) -> R
     return result
 
 
-def translate_batches(batches: Iterable[list | Lines], translator: Any, jobs: int = 1,
+def translate_batches(batches: Iterable[list | Lines | Text], translator: Any, jobs: int = 1,
                       load: tuple | None = None) -> Iterator[Result]:
     """The results of ``batches`` in order. With ``jobs`` > 1, from the second batch on, batches go
     to that many worker processes, each with its own translator (``load``: the arguments of
@@ -137,5 +141,5 @@ def _load_in_worker(load: tuple) -> None:
     _translator = load_translator(*load)
 
 
-def _work(batch: list | Lines, first_index: int) -> Result:
+def _work(batch: list | Lines | Text, first_index: int) -> Result:
     return translate_batch(_translator, batch, first_index)

@@ -30,6 +30,7 @@ from typing import IO, Any
 from .jsonio import loads
 
 _CHUNK = 1 << 16
+_CHARS_PER_MESSAGE = 1000  # how much text a batch of N messages is read as: N times this
 _MAX_VALUE = 64 << 20  # a single JSON value (or NDJSON line) larger than this is refused
 
 
@@ -130,6 +131,25 @@ class Lines:
     entries: list
 
 
+@dataclass
+class Text:
+    """NDJSON text of whole lines not parsed yet, its first line's number, and how many messages
+    (lines that are not blank) it holds; ``Text.messages()`` parses them."""
+
+    label: str
+    line: int
+    text: str
+    count: int
+
+    def messages(self) -> Iterator[Any]:
+        label, first = self.label, self.line
+        lines = self.text.split("\n")
+        last = len(lines) - 1
+        for offset, line in enumerate(lines):
+            if line.strip():  # each line with its newline, as a line is read (error columns count it)
+                yield parse_line(line + "\n" if offset < last else line, label, first + offset)
+
+
 def parse_line(text: str, label: str, line_no: int) -> Any:
     """One NDJSON line's message, or a ``BadInput`` located at ``label:line_no``."""
     try:
@@ -138,10 +158,10 @@ def parse_line(text: str, label: str, line_no: int) -> Any:
         return _bad_line(exc, label, line_no)
 
 
-def read_batches(names: Iterable[str], size: int = 1000) -> Iterator[list | Lines]:
+def read_batches(names: Iterable[str], size: int = 1000) -> Iterator[list | Lines | Text]:
     """The messages of ``read_messages`` in order, in batches of about ``size``: a list of parsed
-    messages, or ``Lines`` of an NDJSON input left for the consumer to parse (in another process,
-    say). Each line of ``Lines`` is one message; memory holds one batch at a time."""
+    messages, or ``Lines`` or ``Text`` of an NDJSON input left for the consumer to parse (in
+    another process, say). Memory holds one batch at a time."""
     for name in names:
         label = "<stdin>" if name == "-" else name
         stream = open_input(name)
@@ -152,7 +172,7 @@ def read_batches(names: Iterable[str], size: int = 1000) -> Iterator[list | Line
                 stream.close()
 
 
-def _batches(stream: IO[str], label: str, size: int) -> Iterator[list | Lines]:
+def _batches(stream: IO[str], label: str, size: int) -> Iterator[list | Lines | Text]:
     parsed: list = []
     rest = None
     try:
@@ -170,6 +190,11 @@ def _batches(stream: IO[str], label: str, size: int) -> Iterator[list | Lines]:
     if parsed:
         yield parsed
     if rest is None:
+        return
+    if not isinstance(getattr(stream, "buffer", None), gzip.GzipFile):
+        # Plain text: read in large pieces of whole lines. (Gzip is read a line at a time, so that
+        # every line before damage in the stream is still delivered.)
+        yield from _text_batches(stream, label, rest, size)
         return
     line_no, entries = rest, []
     limit = _MAX_VALUE + 1
@@ -191,6 +216,35 @@ def _batches(stream: IO[str], label: str, size: int) -> Iterator[list | Lines]:
         entries.append((damage.line, _damaged(damage, label)))
     if entries:
         yield Lines(label, entries)
+
+
+def _text_batches(stream: IO[str], label: str, line_no: int, size: int) -> Iterator[list | Text]:
+    """NDJSON lines from ``line_no`` on, as ``Text`` batches of about ``size`` messages."""
+    limit = _MAX_VALUE + 1
+    while True:
+        text = stream.read(min(size * _CHARS_PER_MESSAGE, _MAX_VALUE))  # so a line within is never too long
+        if not text:
+            return
+        if not text.endswith("\n"):
+            cut = text.rfind("\n") + 1
+            head, piece = text[:cut], text[cut:]
+            piece_line = line_no + head.count("\n")
+            if len(piece) < limit:
+                piece += stream.readline(limit - len(piece))
+            if len(piece) >= limit and not piece.endswith("\n"):  # a line too long to hold
+                if head:
+                    yield _text(label, line_no, head)
+                _skip_line(stream, piece_line)
+                yield [_too_long(label, piece_line)]
+                line_no = piece_line + 1
+                continue
+            text = head + piece
+        yield _text(label, line_no, text)
+        line_no += text.count("\n")
+
+
+def _text(label: str, line_no: int, text: str) -> Text:
+    return Text(label, line_no, text, sum(1 for line in text.split("\n") if line.strip()))
 
 
 def _damaged(damage: _Damaged, label: str) -> BadInput:

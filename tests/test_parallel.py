@@ -9,8 +9,9 @@ import sys
 
 import pytest
 
+from engine import reader
 from engine.cli import main
-from engine.reader import BadInput, Lines, parse_line, read_batches, read_messages
+from engine.reader import BadInput, Lines, Text, parse_line, read_batches, read_messages
 from support import API_KEY, ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -28,7 +29,11 @@ INPUTS = {
 
 def _flatten(batches):
     for batch in batches:
-        if isinstance(batch, Lines):
+        if isinstance(batch, Text):
+            messages = list(batch.messages())
+            assert len(messages) == batch.count
+            yield from messages
+        elif isinstance(batch, Lines):
             for line_no, entry in batch.entries:
                 yield entry if isinstance(entry, BadInput) else parse_line(entry, batch.label, line_no)
         else:
@@ -41,6 +46,20 @@ def test_batches_hold_the_messages_read_one_by_one(tmp_path, name, size):
     path = tmp_path / f"{name}.ndjson"
     path.write_text(INPUTS[name], encoding="utf-8")
     assert list(_flatten(read_batches([str(path)], size))) == list(read_messages([str(path)]))
+
+
+@pytest.mark.parametrize("chars", [1, 7, 30, 1000])
+def test_text_read_in_pieces_keeps_lines_numbers_and_refusals(tmp_path, monkeypatch, chars):
+    """Pieces of plain text end inside lines, across blank lines and over a line too long."""
+    monkeypatch.setattr(reader, "_CHARS_PER_MESSAGE", chars)
+    monkeypatch.setattr(reader, "_MAX_VALUE", 60)
+    text = ('{"a":1}\n\n   \n{"b":2\r\n{"c":"' + "x" * 100 + '"}\n{"d":4}\n\t\n{"e":5}') * 3
+    path = tmp_path / "pieces.ndjson"
+    path.write_text(text, encoding="utf-8")
+    batched = list(_flatten(read_batches([str(path)], 2)))
+    assert batched == list(read_messages([str(path)]))
+    assert [item.source for item in batched if isinstance(item, BadInput)][:2] == [f"{path}:4", f"{path}:5"]
+    assert sum(isinstance(item, dict) for item in batched) == 5  # {"e":5}{"a":1} is one bad line
 
 
 def test_batches_of_damaged_gzip_end_with_the_same_located_item(tmp_path):
