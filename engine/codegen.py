@@ -184,6 +184,7 @@ class _Generator:
         self.functions = functions
         self.prefixes: dict[tuple[str, ...], str] = {}  # hoisted message objects of the current rule
         self.memos: dict[str, str] = {}  # selector text -> variable, for selectors a rule repeats
+        self.bools: set[str] = set()  # variables known to hold true or false
         self.message_is_object = ruleset is not None  # a plan runs on validated messages (objects)
 
     # ------------------------------------------------------------ whole plan
@@ -607,18 +608,26 @@ class _Generator:
             if op in ("eq", "ne"):
                 return left + right + [f"{var} = _{op}({a}, {b})"], var
             compare = self.const(TreeInterpreter.COMPARATOR_FUNC[op])
+            if b.lstrip("-").isdigit():  # against a whole-number literal: numbers compare directly
+                symbol = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}[op]
+                return left + right + [f"{var} = ({a} {symbol} {b}) if (type({a}) is int or type({a}) is float) "
+                                       f"else _ordered({compare}, {a}, {b})"], var
             return left + right + [f"{var} = _ordered({compare}, {a}, {b})"], var
         if kind in ("or_expression", "and_expression"):
             left, a = self.selector(children[0], source)
             right, b = self.selector(children[1], source)
             var = self.temp()
-            test = "" if kind == "or_expression" else "not "
-            return left + [f"if {test}_is_false({a}):"] + ["    " + line for line in right] + [
+            if a in self.bools:
+                condition = f"not {a}" if kind == "or_expression" else a
+            else:
+                condition = f"_is_false({a})" if kind == "or_expression" else f"not _is_false({a})"
+            return left + [f"if {condition}:"] + ["    " + line for line in right] + [
                 f"    {var} = {b}", "else:", f"    {var} = {a}"], var
         if kind == "not_expression":
             inner, a = self.selector(children[0], source)
             var = self.temp()
-            return inner + [f"{var} = _is_false({a})"], var
+            self.bools.add(var)
+            return inner + [f"{var} = {f'not {a}' if a in self.bools else f'_is_false({a})'}"], var
         if kind in ("multi_select_dict", "multi_select_list"):
             var = self.temp()
             lines = []

@@ -26,6 +26,7 @@ EXPRESSIONS = [
     "number(a) != `0` && number(a) || `null`", "contains(a, 'x')", "starts_with(a, 'x')", "abs(a)",
     "from_items([['k', a]])", "entries(a)", "split(a, '/')[2]", "with_value(keys_with_value(setting('map'), "
     "'event_properties'), a)",
+    "!a || length(a) >= `2`", "!a && b", "!!a", "a < `-1`", "a > `0` || b", "(a == b) && !b",
 ]
 VALUES = [None, "", "x", "32", "2016-10-17T00:30:08Z", 0, 1, 2.5, -3, True, False, [], [1, "x"], {},
           {"b": 1}, {"b": {"c": "deep"}}, {"a": 1, "b": "x"}, "http://h.example/p"]
