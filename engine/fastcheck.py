@@ -246,8 +246,8 @@ class FastCheck:
             value = self._temp()
             body = self._descend(sub, resolver, value, depth)
             if body:
-                lines.append(f"{value} = {var}.get({name!r}, _ABSENT)")
-                lines.append(f"if {value} is not _ABSENT:")
+                lines.append(f"if {name!r} in {var}:")
+                lines.append(f"    {value} = {var}[{name!r}]")
                 lines += _indent(body)
         if extra is False:
             lines.append(f"if not {self._const(frozenset(properties))}.issuperset({var}): return False")
