@@ -50,6 +50,9 @@ def output_lines(outputs: list[dict], index: int) -> bytes:
         except ValueError as exc:
             raise Rejected(f"output {number} ({output['target']}) is not valid JSON: {exc}", "$", index,
                            output=output["target"]) from None
+        except RecursionError:
+            raise Rejected(f"output {number} ({output['target']}) is nested too deeply to write", "$", index,
+                           output=output["target"]) from None
         lines.append(text)
     return b"".join(line + b"\n" for line in lines)
 

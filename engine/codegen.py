@@ -148,10 +148,14 @@ def _ast_chains(ast: Any):
             yield from _ast_chains(child["children"][0])
 
 
-def compile_plan(ruleset: Any) -> Plan:
+def compile_plan(ruleset: Any) -> Plan | None:
     """A function ``plan(message) -> [(rule, target, body), ...]`` that builds the same outputs as
-    walking ``ruleset``'s nodes, raising on anything but the plain success path."""
-    return _Generator(ruleset).build()
+    walking ``ruleset``'s nodes, raising on anything but the plain success path; None if the
+    generated code would not compile (the nodes then run every message: slower, same outputs)."""
+    try:
+        return _Generator(ruleset).build()
+    except (SyntaxError, RecursionError):
+        return None
 
 
 def compile_expression(ast: dict, functions: Any, label: str = "selector") -> Callable[[Any], Any] | None:
@@ -163,7 +167,10 @@ def compile_expression(ast: dict, functions: Any, label: str = "selector") -> Ca
     except _Unsupported:
         return None
     source = "\n".join(["def expression(m):", *("    " + line for line in lines), f"    return {var}", ""])
-    exec(compile(source, f"<{label}>", "exec"), generator.namespace)  # noqa: S102 - generated above
+    try:
+        exec(compile(source, f"<{label}>", "exec"), generator.namespace)  # noqa: S102 - generated above
+    except (SyntaxError, RecursionError):
+        return None
     return generator.namespace["expression"]
 
 
@@ -190,7 +197,10 @@ class _Generator:
     # ------------------------------------------------------------ whole plan
 
     def build(self) -> Plan:
-        lines = ["def plan(m):", "    s = Scope(m)", "    built = []"]
+        # Plain JSON objects only: a mapping of another type (the Python API can pass one) is
+        # left to the nodes, whose plain paths and selectors tell dict subclasses apart.
+        lines = ["def plan(m):", "    if type(m) is not dict: raise TypeError('not a plain object')",
+                 "    s = Scope(m)", "    built = []"]
         dispatch = self.ruleset.dispatch
         branches = list(self.ruleset.by_dispatch.items()) if dispatch is not None else []
         if branches:
@@ -267,7 +277,9 @@ class _Generator:
             var = f"P{len(self.prefixes)}"
             parent = self.prefixes.get(prefix[:-1], "m") if len(prefix) > 1 else "m"
             lines.append(f"{var} = {self._get(parent, prefix[-1])}")
-            lines.append(f"if type({var}) is not dict: {var} = None")
+            lines.append(f"if type({var}) is not dict:")
+            lines.append(f"    if isinstance({var}, dict): raise TypeError('not a plain object')")
+            lines.append(f"    {var} = None")
             self.prefixes[prefix] = var
         return lines
 
@@ -473,7 +485,10 @@ class _Generator:
         start, keys = self._source(node.source), node.keys
         if start == "m":
             start, keys = self._start(keys)
-        lines = [f"{out} = {self._get(start, keys[0])}"]
+        if start in ("m", *self.prefixes.values()):
+            lines = [f"{out} = {self._get(start, keys[0])}"]
+        else:  # the item or the vars: a plain path steps into plain objects only, as nodes.Path does
+            lines = [f"{out} = {start}.get({keys[0]!r}) if type({start}) is dict else None"]
         for key in keys[1:]:
             lines.append(f"{out} = {out}.get({key!r}) if type({out}) is dict else None")
         return lines
@@ -590,8 +605,9 @@ class _Generator:
             return lines, source
         if kind in ("current", "identity"):
             return [], source
-        if kind == "literal":
-            return [], self.const(ast["value"])
+        if kind == "literal":  # in a variable: what follows may look it up (`1`.a) or test it
+            var = self.temp()
+            return [f"{var} = {self.const(ast['value'])}"], var
         if kind == "index":
             var, position = self.temp(), ast["value"]
             return [f"{var} = {source}[{position}] if isinstance({source}, list) and "

@@ -19,8 +19,9 @@ expression, a ``$ref`` that resolves to nothing) raises ``SchemaProblem``, which
 
 from __future__ import annotations
 
+import numbers
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jsonschema.validators
@@ -36,23 +37,37 @@ _COMPILED = {"type", "enum", "const", "properties", "required", "additionalPrope
              "minProperties", "maxProperties", "allOf", "anyOf", "oneOf", "not", "if", "then", "else", "$ref"}
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def json_equal(one: Any, two: Any) -> bool:
+    """Equality as jsonschema decides it for ``enum`` and ``const``: true is not 1, 1 equals 1.0,
+    text compares as text, lists and objects item by item."""
+    if one is two:
+        return True
+    if isinstance(one, str) or isinstance(two, str):
+        return one == two
+    if isinstance(one, Sequence) and isinstance(two, Sequence):
+        return len(one) == len(two) and all(json_equal(x, y) for x, y in zip(one, two))  # noqa: B905
+    if isinstance(one, Mapping) and isinstance(two, Mapping):
+        return len(one) == len(two) and all(key in two and json_equal(value, two[key]) for key, value in one.items())
+    return _unbool(one) == _unbool(two)
 
 
-def json_equal(a: Any, b: Any) -> bool:
-    """Equality as JSON means it: true is not 1, and 1 equals 1.0."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
-    if _is_number(a) and _is_number(b):
-        return a == b
-    return type(a) is type(b) and a == b
+_TRUE, _FALSE = object(), object()
+
+
+def _unbool(value: Any) -> Any:
+    return _TRUE if value is True else _FALSE if value is False else value
+
+
+def _number(value: Any) -> bool:
+    """jsonschema's number: any number but a boolean."""
+    return isinstance(value, numbers.Number) and not isinstance(value, bool)
+
+
+def _integer(value: Any) -> bool:
+    """jsonschema's integer (draft 4 on): an int but a boolean, or a float with no fraction."""
+    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
 
 
 class SchemaProblem(Exception):
@@ -85,7 +100,8 @@ class FastCheck:
         self._fallback = validator_for
         self._cache: dict[tuple[int, str], str] = {}  # (schema, base URI) -> its function's name
         self._namespace: dict[str, Any] = {"_ABSENT": _ABSENT, "_json_equal": json_equal, "_one_of": _one_of,
-                                           "_always": _always, "_never": _never}
+                                           "_always": _always, "_never": _never,
+                                           "_number": _number, "_integer": _integer}
         self._constants: dict[int, str] = {}
         self._source: list[str] = []  # functions generated and not yet made
         self._counter = 0
@@ -169,14 +185,14 @@ class FastCheck:
         if "enum" in schema:
             choices = list(schema["enum"])
             if all(isinstance(c, str) for c in choices):
-                lines.append(f"if type({var}) is not str or {var} not in {self._const(frozenset(choices))}: "
+                lines.append(f"if not isinstance({var}, str) or {var} not in {self._const(frozenset(choices))}: "
                              "return False")
             else:
                 lines.append(f"if not any(_json_equal({var}, c) for c in {self._const(choices)}): return False")
         if "const" in schema:
             constant = schema["const"]
-            if type(constant) is str:  # the common case, as json_equal decides it
-                lines.append(f"if type({var}) is not str or {var} != {self._const(constant)}: return False")
+            if type(constant) is str:  # the common case: text equals text only, as json_equal decides
+                lines.append(f"if {var} != {self._const(constant)}: return False")
             else:
                 lines.append(f"if not _json_equal({var}, {self._const(constant)}): return False")
         lines += self._object(schema, resolver, var, depth, known == "object")
@@ -189,8 +205,8 @@ class FastCheck:
             if schema.get("maximum") is not None:
                 tests.append(f"{var} > {self._const(schema['maximum'])}")
             if tests:
-                lines.append(f"if (type({var}) is int or type({var}) is float or (isinstance({var}, (int, float)) "
-                             f"and not isinstance({var}, bool))) and ({' or '.join(tests)}): return False")
+                lines.append(f"if (type({var}) is int or type({var}) is float or _number({var})) "
+                             f"and ({' or '.join(tests)}): return False")
         if "$ref" in schema:
             try:
                 resolved = resolver.lookup(schema["$ref"])
@@ -327,8 +343,9 @@ _TYPE_TESTS = {
     "string": "isinstance({v}, str)",
     "boolean": "({v} is True or {v} is False)",
     "null": "{v} is None",
-    "number": "(type({v}) is int or type({v}) is float)",
-    "integer": "(type({v}) is int or (type({v}) is float and {v}.is_integer()))",
+    # the exact JSON types first (fast), then jsonschema's own test for anything else
+    "number": "(type({v}) is int or type({v}) is float or _number({v}))",
+    "integer": "(type({v}) is int or (type({v}) is float and {v}.is_integer()) or _integer({v}))",
 }
 
 

@@ -2,6 +2,7 @@
 standard library (the reference) everywhere else.
 
 - ``loads``: orjson parses strict JSON to the same values, except integers of 19 digits or more
+  and nesting deeper than the standard library reads
   (beyond 64 bits it gives a float), so text with such a run of digits, and text orjson refuses
   (NaN, lone surrogate escapes, errors), is parsed by the reference parser, which accepts it or
   explains why not.
@@ -21,6 +22,11 @@ import orjson
 _ORJSON_ERRORS = (orjson.JSONDecodeError, orjson.JSONEncodeError)
 
 
+# orjson reads 1024 levels of nesting, the standard library fewer (its recursion limit): text that
+# could be nested that deep (it has that many brackets, so it is at least twice that long) is read
+# by the reference.
+_MAX_FAST_DEPTH = 500
+_DEEP_TEXT = 2 * _MAX_FAST_DEPTH
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_NUMBER = b"0" * 19
 
@@ -28,6 +34,8 @@ _LONG_NUMBER = b"0" * 19
 def loads(text: str, reference: Callable[[str], Any] = json.loads) -> Any:
     """The value of a JSON text as ``reference`` (a stricter ``json`` decoder, say) gives it, and
     its errors."""
+    if len(text) >= _DEEP_TEXT and text.count("[") + text.count("{") > _MAX_FAST_DEPTH:
+        return reference(text)  # possibly nested deeper than the reference reads: it decides
     if _LONG_NUMBER not in text.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO):
         try:
             return orjson.loads(text)

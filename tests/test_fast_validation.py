@@ -165,3 +165,29 @@ def test_one_subschema_reached_under_two_base_uris_is_checked_under_each():
     check = fast.compile(schema, registry.resolver(base_uri=schema["$id"]))
     for instance in ({"a": "x"}, {"a": 1}, {"b": [1]}, {"b": ["x"]}, {"a": "x", "b": [1, 2]}):
         assert check(instance) == slow.is_valid(instance), instance
+
+
+class _Text(str):
+    pass
+
+
+def test_values_of_other_python_types_are_never_accepted_where_jsonschema_refuses_them(tmp_path):
+    """Subclasses of str and numbers that are not int or float (the Python API can pass them):
+    the fast check may send them to jsonschema, but never says yes where it says no."""
+    from decimal import Decimal
+    from fractions import Fraction
+
+    schemas = {"odd/s.schema.json": {"properties": {
+        "placeholder": {"not": {"enum": ["null", "anonymous"]}},
+        "exact": {"not": {"const": "x"}},
+        "count": {"minimum": 0, "maximum": 10},
+        "whole": {"if": {"type": "integer"}, "then": {"minimum": 5}, "else": {"type": "string"}},
+        "one": {"oneOf": [{"type": "number"}, {"type": "string"}]}}}}
+    _write_schemas(tmp_path, schemas)
+    validator = SchemaStore(tmp_path).validator("odd/s.schema.json")
+    values = [_Text("null"), _Text("anonymous"), _Text("x"), _Text("ok"), Decimal(-5), Decimal(3), Fraction(-1, 2),
+              Fraction(21, 2), Decimal("7.5"), 3, 7, -1, 11.0, "text"]
+    for field, value in itertools.product(["placeholder", "exact", "count", "whole", "one"], values):
+        instance = {field: value}
+        slow = validator.slow.is_valid(instance)
+        assert not validator.is_valid(instance) or slow, (field, value)

@@ -74,3 +74,61 @@ def test_plan_agrees_with_the_nodes_on_a_generated_corpus(platform, settings):
     finished = sum(_check(ruleset, message, f"{platform} message {number}")
                    for number, message in enumerate(messages, 1))
     assert finished >= len(messages) * 0.9  # the plan itself takes nearly every message
+
+
+GENERIC_RULES = """
+platform: g
+input: {schema: g/any.schema.json}
+settings: settings.yaml
+targets: {out: {schema: g/any.schema.json}}
+rules:
+  - name: r
+    emit:
+      - target: out
+        body:
+          literal: {select: "`1`.a || 'none'"}
+          piped: {select: "`1` | [@, a]"}
+          x: {select: "context.x || 'none'"}
+          y: {select: "context.y || 'none'"}
+          plain: context.x
+      - target: out
+        foreach: lines
+        body:
+          sku: {select: sku, from: item}
+          plain_sku: {select: sku, from: item, type: string}
+"""
+
+
+@pytest.fixture
+def generic(tmp_path):
+    from collections import OrderedDict
+
+    rules, schemas = tmp_path / "rules", tmp_path / "schemas" / "g"
+    rules.mkdir()
+    schemas.mkdir(parents=True)
+    (schemas / "any.schema.json").write_text('{"type": "object"}')
+    (rules / "settings.yaml").write_text("settings: {}\n")
+    (rules / "g.yaml").write_text(GENERIC_RULES)
+    without_literals = "\n".join(line for line in GENERIC_RULES.splitlines() if "`1`" not in line)
+    (rules / "h.yaml").write_text(without_literals.replace("platform: g", "platform: h"))
+    return (lambda platform: engine.load(platform, {}, rules_dir=rules, schemas_dir=tmp_path / "schemas")), OrderedDict
+
+
+def test_literals_in_selectors_compile_and_agree(generic):
+    load, _ = generic
+    translator = load("g")
+    message = {"context": {"x": 1}, "lines": [{"sku": "A"}]}
+    assert [o["body"] for o in translator.translate(message)] == [
+        b for _, _, b in walk_rules(translator.ruleset, message)]
+    assert translator.translate(message)[0]["body"]["literal"] == "none"
+
+
+def test_mappings_that_are_not_plain_dicts_are_translated_as_the_nodes_do(generic):
+    """The Python API may pass OrderedDicts and other dict subclasses: plain paths do not step into
+    them, selectors do; the plan leaves such messages to the nodes."""
+    load, ordered = generic
+    translator = load("h")
+    for message in ({"context": ordered(x=1, y=2)}, ordered(context={"x": 1, "y": 2}),
+                    {"lines": [ordered(sku="A")]}, {"context": {"x": 1}, "lines": [{"sku": "B"}]}):
+        walked = [b for _, _, b in walk_rules(translator.ruleset, message)]
+        assert [o["body"] for o in translator.translate(message)] == walked, message

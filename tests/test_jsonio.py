@@ -55,3 +55,23 @@ def test_read_values_are_the_standard_librarys():
         fast = _outcome(jsonio.loads, text)
         reference = _outcome(json.loads, text)
         assert fast == reference and repr(fast) == repr(reference), text
+
+
+def test_deep_nesting_is_read_as_the_reference_reads_it():
+    from engine.reader import _loads
+
+    for depth in (400, 600, 980, 990, 1000, 1024, 1030):
+        text = "[" * depth + "]" * depth
+        assert _outcome(lambda t: jsonio.loads(t, _loads), text) == _outcome(_loads, text), depth
+
+
+def test_an_output_too_deep_to_write_rejects_its_message_instead_of_stopping_the_run():
+    from engine.batches import output_lines
+    from engine.errors import Rejected
+
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(Rejected) as info:
+        output_lines([{"target": "t", "body": {"deep": deep}}], 7)
+    assert "nested too deeply" in info.value.message and info.value.index == 7
