@@ -4,8 +4,11 @@ flat whatever the input size."""
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
+import shutil
+import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -13,18 +16,55 @@ from typing import Any
 
 from . import jsonio
 from .errors import Rejected
-from .reader import BadInput, Lines, Text, parse_line
+from .reader import BadInput, Lines, Span, Text, parse_line
 
 
 @dataclass
 class Result:
-    """What one batch gave: the outputs' NDJSON text (UTF-8), the rejection records, and counts."""
+    """What one batch gave: the outputs' NDJSON text (UTF-8: ``data``, or in the file ``spooled``
+    when a worker wrote it there), the rejection records, and counts. ``write_result`` writes it."""
 
     data: bytes = b""
     rejects: list[dict] = field(default_factory=list)
     read: int = 0
     translated: int = 0
     written: int = 0
+    spooled: str | None = None
+
+
+def write_result(out: Any, result: Result) -> None:
+    """Write a batch's outputs to ``out`` (a binary stream): a spooled file is copied by the
+    kernel where it can be, then removed."""
+    if result.spooled is None:
+        out.write(result.data)
+        return
+    try:
+        with open(result.spooled, "rb") as spooled:
+            if not _send(out, spooled):
+                out.write(spooled.read())  # one batch: a few MB
+    finally:
+        os.unlink(result.spooled)
+
+
+def _send(out: Any, spooled: Any) -> bool:
+    """Copy a whole file to ``out`` with sendfile; False (nothing written) where it cannot."""
+    try:
+        target = out.fileno()
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return False
+    out.flush()
+    size, offset = os.fstat(spooled.fileno()).st_size, 0
+    while offset < size:
+        try:
+            sent = os.sendfile(target, spooled.fileno(), offset, size - offset)
+        except OSError:
+            if offset == 0:
+                return False  # this kind of output takes no sendfile
+            raise
+        if sent == 0:
+            raise OSError(f"could not write the outputs of {spooled.name}")
+        offset += sent
+    return True
 
 
 def default_jobs() -> int:
@@ -57,16 +97,16 @@ def output_lines(outputs: list[dict], index: int) -> bytes:
     return b"".join(line + b"\n" for line in lines)
 
 
-def batch_size(batch: list | Lines | Text) -> int:
+def batch_size(batch: list | Lines | Text | Span) -> int:
     """How many messages a batch holds."""
-    if isinstance(batch, Text):
+    if isinstance(batch, (Text, Span)):
         return batch.count
     return len(batch.entries) if isinstance(batch, Lines) else len(batch)
 
 
-def translate_batch(translator: Any, batch: list | Lines | Text, first_index: int) -> Result:
+def translate_batch(translator: Any, batch: list | Lines | Text | Span, first_index: int) -> Result:
     """Translate the messages of one batch, numbered from ``first_index``."""
-    if isinstance(batch, Text):
+    if isinstance(batch, (Text, Span)):
         messages: Iterable = batch.messages()
     elif isinstance(batch, Lines):
         label = batch.label
@@ -92,13 +132,14 @@ def translate_batch(translator: Any, batch: list | Lines | Text, first_index: in
     return result
 
 
-def translate_batches(batches: Iterable[list | Lines | Text], translator: Any, jobs: int = 1,
+def translate_batches(batches: Iterable[list | Lines | Text | Span], translator: Any, jobs: int = 1,
                       load: tuple | None = None) -> Iterator[Result]:
     """The results of ``batches`` in order. With ``jobs`` > 1, from the second batch on, batches go
     to that many worker processes, each with its own translator (``load``: the arguments of
     ``translator.load`` to build it where processes do not share memory)."""
     index = 1
     pool = None
+    spool = None  # where workers leave their outputs: handed over as files, not through pipes
     pending: deque = deque()
     try:
         for batch in batches:
@@ -109,7 +150,9 @@ def translate_batches(batches: Iterable[list | Lines | Text], translator: Any, j
                 yield translate_batch(translator, batch, index)
             else:
                 if pool is None:
-                    pool = _start(jobs, translator, load)
+                    shared = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+                    spool = tempfile.mkdtemp(prefix="seg2amp-", dir=shared)
+                    pool = _start(jobs, translator, load, spool)
                 pending.append(pool.apply_async(_work, (batch, index)))
                 if len(pending) >= 2 * jobs:
                     yield pending.popleft().get()
@@ -123,26 +166,35 @@ def translate_batches(batches: Iterable[list | Lines | Text], translator: Any, j
     finally:
         if pool is not None:
             pool.terminate()
+        if spool is not None:
+            shutil.rmtree(spool, ignore_errors=True)
 
 
 _translator: Any = None  # a worker process's translator
+_spool: str | None = None  # and the folder it leaves its outputs in
 
 
-def _start(jobs: int, translator: Any, load: tuple | None):
-    global _translator
+def _start(jobs: int, translator: Any, load: tuple | None, spool: str):
+    global _translator, _spool
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods:  # workers inherit the compiled translator
-        _translator = translator
+        _translator, _spool = translator, spool
         return multiprocessing.get_context("fork").Pool(jobs)
-    return multiprocessing.get_context("spawn").Pool(jobs, initializer=_load_in_worker, initargs=(load,))
+    return multiprocessing.get_context("spawn").Pool(jobs, initializer=_load_in_worker, initargs=(load, spool))
 
 
-def _load_in_worker(load: tuple) -> None:
-    global _translator
+def _load_in_worker(load: tuple, spool: str) -> None:
+    global _translator, _spool
     from .translator import load as load_translator
 
-    _translator = load_translator(*load)
+    _translator, _spool = load_translator(*load), spool
 
 
-def _work(batch: list | Lines | Text, first_index: int) -> Result:
-    return translate_batch(_translator, batch, first_index)
+def _work(batch: list | Lines | Text | Span, first_index: int) -> Result:
+    result = translate_batch(_translator, batch, first_index)
+    if _spool is not None and result.data:
+        path = os.path.join(_spool, f"{first_index}.ndjson")
+        with open(path, "wb") as spooled:
+            spooled.write(result.data)
+        result.data, result.spooled = b"", path
+    return result

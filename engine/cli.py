@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO
 
 from . import translator as api
-from .batches import default_jobs, translate_batches
+from .batches import default_jobs, translate_batches, write_result
 from .errors import Rejected, RuleError, SettingsError
 from .reader import BadInput, read_batches, read_messages
 from .settings import read_settings_file
@@ -157,7 +157,7 @@ def _cmd_translate(args: argparse.Namespace) -> int:
             translated += result.translated
             written += result.written
             rejected += len(result.rejects)
-            out.write(result.data)
+            write_result(out, result)
             for record in result.rejects:
                 _write_reject(rejects, record)
     finally:

@@ -158,21 +158,21 @@ def parse_line(text: str, label: str, line_no: int) -> Any:
         return _bad_line(exc, label, line_no)
 
 
-def read_batches(names: Iterable[str], size: int = 1000) -> Iterator[list | Lines | Text]:
+def read_batches(names: Iterable[str], size: int = 1000) -> Iterator[list | Lines | Text | Span]:
     """The messages of ``read_messages`` in order, in batches of about ``size``: a list of parsed
-    messages, or ``Lines`` or ``Text`` of an NDJSON input left for the consumer to parse (in
-    another process, say). Memory holds one batch at a time."""
+    messages, or ``Lines``, ``Text`` or ``Span`` of an NDJSON input left for the consumer to read
+    and parse (in another process, say). Memory holds one batch at a time."""
     for name in names:
         label = "<stdin>" if name == "-" else name
         stream = open_input(name)
         try:
-            yield from _batches(stream, label, size)
+            yield from _batches(stream, label, size, None if name == "-" else name)
         finally:
             if name != "-":
                 stream.close()
 
 
-def _batches(stream: IO[str], label: str, size: int) -> Iterator[list | Lines | Text]:
+def _batches(stream: IO[str], label: str, size: int, path: str | None = None) -> Iterator[list | Lines | Text]:
     parsed: list = []
     rest = None
     try:
@@ -192,9 +192,14 @@ def _batches(stream: IO[str], label: str, size: int) -> Iterator[list | Lines | 
     if rest is None:
         return
     if not isinstance(getattr(stream, "buffer", None), gzip.GzipFile):
-        # Plain text: read in large pieces of whole lines. (Gzip is read a line at a time, so that
-        # every line before damage in the stream is still delivered.)
-        yield from _text_batches(stream, label, rest, size)
+        # Plain text: read in large pieces of whole lines; a file, where its lines are plain, in
+        # spans its consumer reads itself. (Gzip is read a line at a time, so that every line
+        # before damage in the stream is still delivered.)
+        start = _offset_of_line(path, rest) if path is not None else None
+        if start is not None:
+            yield from _span_batches(path, label, rest, start, size)
+        else:
+            yield from _text_batches(stream, label, rest, size)
         return
     line_no, entries = rest, []
     limit = _MAX_VALUE + 1
@@ -241,6 +246,76 @@ def _text_batches(stream: IO[str], label: str, line_no: int, size: int) -> Itera
             text = head + piece
         yield _text(label, line_no, text)
         line_no += text.count("\n")
+
+
+@dataclass
+class Span:
+    """Lines of a plain NDJSON file not read yet: its bytes ``start`` to ``end``, from line
+    ``line`` on, holding ``count`` messages; ``Span.messages()`` reads and parses them."""
+
+    label: str
+    path: str
+    start: int
+    end: int
+    line: int
+    count: int
+
+    def messages(self) -> Iterator[Any]:
+        with open(self.path, "rb") as file:
+            file.seek(self.start)
+            data = file.read(self.end - self.start)
+        text = data.decode("utf-8", "surrogateescape")
+        return Text(self.label, self.line, text, self.count).messages()
+
+
+_SPAN_BYTES = 1 << 20  # a span holds about this much
+_SPAN_LINE = 1 << 20  # a line longer than this (bytes) ends the spans: text is read from there
+
+
+def _offset_of_line(path: str, line_no: int) -> int | None:
+    """Where line ``line_no`` of a plain file starts (bytes), when the lines before it end in
+    newlines only (no carriage returns, which the text reading also takes as line ends)."""
+    try:
+        with open(path, "rb") as file:
+            if file.read(3) != b"\xef\xbb\xbf":
+                file.seek(0)
+            for _ in range(line_no - 1):
+                line = file.readline(_SPAN_LINE)
+                if not line.endswith(b"\n") or b"\r" in line:
+                    return None
+            return file.tell()
+    except OSError:
+        return None
+
+
+def _span_batches(path: str, label: str, line_no: int, start: int, size: int) -> Iterator[list | Text | Span]:
+    """The file's NDJSON lines from ``line_no`` (at byte ``start``) on, as ``Span`` batches while
+    the lines are plain: each starts an object, ends in a newline (no carriage return) and is not
+    very long. From the first piece where they are not, the rest is read as text."""
+    with open(path, "rb") as file:
+        file.seek(start)
+        while True:
+            data = file.read(_SPAN_BYTES)
+            if not data:
+                return
+            if not data.endswith(b"\n"):
+                tail = file.readline(_SPAN_LINE)
+                data += tail
+                if not data.endswith(b"\n") and len(tail) == _SPAN_LINE:
+                    break  # a very long line: left to the text reading, which knows its limits
+            lines = data.count(b"\n") + (not data.endswith(b"\n"))
+            if b"\r" in data or not data.startswith(b"{") or data.count(b"\n{") != lines - 1:
+                break
+            yield Span(label, path, start, start + len(data), line_no, lines)
+            start += len(data)
+            line_no += lines
+    raw = open(path, "rb")  # noqa: SIM115 - closed below
+    try:
+        raw.seek(start)
+        stream = io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape")
+        yield from _text_batches(stream, label, line_no, size)
+    finally:
+        raw.close()
 
 
 def _text(label: str, line_no: int, text: str) -> Text:

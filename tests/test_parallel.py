@@ -11,7 +11,7 @@ import pytest
 
 from engine import reader
 from engine.cli import main
-from engine.reader import BadInput, Lines, Text, parse_line, read_batches, read_messages
+from engine.reader import BadInput, Lines, Span, Text, parse_line, read_batches, read_messages
 from support import API_KEY, ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -29,7 +29,7 @@ INPUTS = {
 
 def _flatten(batches):
     for batch in batches:
-        if isinstance(batch, Text):
+        if isinstance(batch, (Text, Span)):
             messages = list(batch.messages())
             assert len(messages) == batch.count
             yield from messages
