@@ -65,10 +65,15 @@ def main() -> int:
         if not args.skip_end_to_end:
             settings_path = Path(scratch) / "settings.json"
             settings_path.write_text(json.dumps(settings))
+            single = None
             for jobs in (1, args.jobs) if args.jobs > 1 else (1,):
-                figures = _end_to_end(args.platform, settings_path, path, count, jobs)
-                if figures is None:
+                timed = _end_to_end(args.platform, settings_path, path, count, jobs)
+                if timed is None:
                     return 1
+                figures, elapsed = timed
+                single = single or elapsed
+                if jobs > 1:
+                    figures += f"   ({single / elapsed:.2f}x one process)"
                 end_to_end.append(figures)
         lines = path.read_text().splitlines()
         count = len(lines)
@@ -130,7 +135,7 @@ def main() -> int:
     return 0
 
 
-def _end_to_end(platform: str, settings_path: Path, path: Path, count: int, jobs: int) -> str | None:
+def _end_to_end(platform: str, settings_path: Path, path: Path, count: int, jobs: int) -> tuple[str, float] | None:
     """Time the seg2amp command on the corpus file, in a child process (its peak RSS is its own)."""
     command = [sys.executable, "-m", "engine.cli", "translate", "--platform", platform, "--settings",
                str(settings_path), str(path), "--output", os.devnull, "--rejects", os.devnull, "--jobs", str(jobs)]
@@ -143,9 +148,9 @@ def _end_to_end(platform: str, settings_path: Path, path: Path, count: int, jobs
         print(result.stderr, file=sys.stderr)
         return None
     # ru_maxrss of children is the largest of any child so far: a later, smaller run shows the earlier peak
-    memory = f"peak RSS {peak / 1024:.0f} MB" if peak > before or jobs == 1 else "peak RSS (per process) as above"
+    memory = f"peak RSS {peak / 1024:.0f} MB" if peak > before or jobs == 1 else "peak RSS as above"
     label = f"end to end, --jobs {jobs}"
-    return f"{label:<32}{_rate(count, elapsed)}   {memory}"
+    return f"{label:<32}{_rate(count, elapsed)}   {memory}", elapsed
 
 
 def _yardstick(args: argparse.Namespace, settings: dict, lines: list[str]) -> str:
