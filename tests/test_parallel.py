@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import sys
 
 import pytest
@@ -100,3 +101,29 @@ def test_jobs_must_be_a_positive_number(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         main(["translate", "--platform", "server", "--jobs", "0"])
     assert stop.value.code == 2 and "expected a whole number of 1 or more" in capsys.readouterr().err
+
+
+def test_workers_outputs_reach_an_output_file_in_order_and_leave_no_spool_behind(tmp_path, capsys, monkeypatch):
+    import tempfile
+
+    spools = []
+    real_mkdtemp = tempfile.mkdtemp
+
+    def mkdtemp(**kwargs):
+        spools.append(real_mkdtemp(prefix="spool-", dir=tmp_path))
+        return spools[-1]
+
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    source = tmp_path / "in.ndjson"
+    source.write_text("".join(json.dumps(m) + "\n" for m in corpus.messages(5000, seed=9)))
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"apiKey": API_KEY}))
+    written = {}
+    for jobs in (1, 2):
+        target = tmp_path / f"out{jobs}.ndjson"
+        code = main(["translate", "--platform", "server", "--settings", str(settings), "--jobs", str(jobs),
+                     "--output", str(target), str(source)])
+        assert code == 0 and "5000 messages read" in capsys.readouterr().err
+        written[jobs] = target.read_bytes()
+    assert written[1] == written[2] and written[1].count(b"\n") > 4000
+    assert len(spools) == 1 and not os.path.exists(spools[0])
