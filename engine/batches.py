@@ -4,6 +4,7 @@ flat whatever the input size."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import multiprocessing
 import os
@@ -194,7 +195,12 @@ def _work(batch: list | Lines | Text | Span, first_index: int) -> Result:
     result = translate_batch(_translator, batch, first_index)
     if _spool is not None and result.data:
         path = os.path.join(_spool, f"{first_index}.ndjson")
-        with open(path, "wb") as spooled:
-            spooled.write(result.data)
+        try:
+            with open(path, "wb") as spooled:
+                spooled.write(result.data)
+        except OSError:  # a full or missing spool: the outputs go back through the pipe instead
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            return result
         result.data, result.spooled = b"", path
     return result

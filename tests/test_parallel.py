@@ -127,3 +127,13 @@ def test_workers_outputs_reach_an_output_file_in_order_and_leave_no_spool_behind
         written[jobs] = target.read_bytes()
     assert written[1] == written[2] and written[1].count(b"\n") > 4000
     assert len(spools) == 1 and not os.path.exists(spools[0])
+
+
+def test_a_spool_that_cannot_be_written_sends_the_outputs_back_through_the_pipe(tmp_path, capsys, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "mkdtemp", lambda **kwargs: str(tmp_path / "missing" / "spool"))
+    source = tmp_path / "in.ndjson"
+    source.write_text("".join(json.dumps(m) + "\n" for m in corpus.messages(3000, seed=5)))
+    one = _translate(capsys, tmp_path, 1, [str(source)])
+    assert _translate(capsys, tmp_path, 2, [str(source)]) == one and one[0] == 0
