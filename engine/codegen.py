@@ -624,10 +624,11 @@ class _Generator:
             if op in ("eq", "ne"):
                 return left + right + [f"{var} = _{op}({a}, {b})"], var
             compare = self.const(TreeInterpreter.COMPARATOR_FUNC[op])
-            if b.lstrip("-").isdigit():  # against a whole-number literal: numbers compare directly
+            literal = children[1].get("value") if children[1]["type"] == "literal" else None
+            if type(literal) is int:  # against a whole-number literal: numbers compare directly
                 symbol = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}[op]
-                return left + right + [f"{var} = ({a} {symbol} {b}) if (type({a}) is int or type({a}) is float) "
-                                       f"else _ordered({compare}, {a}, {b})"], var
+                return left + right + [f"{var} = ({a} {symbol} {literal!r}) if (type({a}) is int or "
+                                       f"type({a}) is float) else _ordered({compare}, {a}, {b})"], var
             return left + right + [f"{var} = _ordered({compare}, {a}, {b})"], var
         if kind in ("or_expression", "and_expression"):
             left, a = self.selector(children[0], source)
