@@ -19,6 +19,7 @@ from jmespath.visitor import TreeInterpreter
 
 from . import nodes as n
 from .functions import PLAIN_FUNCTIONS, RuleFunctions
+from .pysource import Namespace
 from .selectors import is_false, ordered_compare
 from .textfast import UNDEFINED
 
@@ -168,7 +169,7 @@ def compile_expression(ast: dict, functions: Any, label: str = "selector") -> Ca
         return None
     source = "\n".join(["def expression(m):", *("    " + line for line in lines), f"    return {var}", ""])
     try:
-        exec(compile(source, f"<{label}>", "exec"), generator.namespace)  # noqa: S102 - generated above
+        generator.run(source, f"<{label}>")
     except (SyntaxError, RecursionError):
         return None
     return generator.namespace["expression"]
@@ -177,15 +178,15 @@ def compile_expression(ast: dict, functions: Any, label: str = "selector") -> Ca
 class _Generator:
     def __init__(self, ruleset: Any, functions: Any = None) -> None:
         self.ruleset = ruleset
-        self.namespace: dict[str, Any] = {
+        space = Namespace({
             "MISSING": n.MISSING, "UNDEFINED": UNDEFINED, "UNSET": _UNSET, "Scope": n.Scope, "_same": n.same,
             "_table_key": n.table_key,
             "_is_false": is_false,
             "_ordered": ordered_compare, "_eq": TreeInterpreter.COMPARATOR_FUNC["eq"],
             "_ne": TreeInterpreter.COMPARATOR_FUNC["ne"],
-        }
-        self.constants: dict[int, str] = {}
-        self.counter = 0
+        }, "t")
+        self.namespace, self.const, self.temp = space.names, space.const, space.temp
+        self.run = space.run
         if functions is None and ruleset is not None and ruleset.options is not None:
             functions = ruleset.options.custom_functions
         self.functions = functions
@@ -215,8 +216,7 @@ class _Generator:
             lines += ["    " + line for line in self._branch(self.ruleset.undispatched)]
         lines.append("    return built")
         source = "\n".join(lines) + "\n"
-        code = compile(source, f"<plan of the {self.ruleset.platform} rules>", "exec")
-        exec(code, self.namespace)  # noqa: S102 - source generated above from compiled rules
+        self.run(source, f"<plan of the {self.ruleset.platform} rules>")
         plan = self.namespace["plan"]
         plan.source = source
         return plan
@@ -695,18 +695,3 @@ class _Generator:
         return lines + [f"{var} = {call} if {' and '.join(tests)} else {fallback}"], var
 
     # ------------------------------------------------------------ helpers
-
-    def const(self, value: Any) -> str:
-        """A name in the plan's namespace bound to ``value`` (the object itself, never a copy)."""
-        if value is None or isinstance(value, bool) or (type(value) in (int, str) and len(repr(value)) < 60):
-            return repr(value)
-        name = self.constants.get(id(value))
-        if name is None:
-            name = f"K{len(self.constants)}"
-            self.constants[id(value)] = name
-            self.namespace[name] = value
-        return name
-
-    def temp(self) -> str:
-        self.counter += 1
-        return f"t{self.counter}"

@@ -28,6 +28,8 @@ import jsonschema.validators
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
+from .pysource import Namespace
+
 Check = Callable[[Any], bool]
 
 _ANNOTATIONS = {"$schema", "$id", "$defs", "definitions", "title", "description", "examples", "default",
@@ -99,12 +101,11 @@ class FastCheck:
         # validator_for(schema, resolver) -> an object with is_valid(), for subschemas not compiled here
         self._fallback = validator_for
         self._cache: dict[tuple[int, str], str] = {}  # (schema, base URI) -> its function's name
-        self._namespace: dict[str, Any] = {"_ABSENT": _ABSENT, "_json_equal": json_equal, "_one_of": _one_of,
-                                           "_always": _always, "_never": _never,
-                                           "_number": _number, "_integer": _integer}
-        self._constants: dict[int, str] = {}
+        space = Namespace({"_ABSENT": _ABSENT, "_json_equal": json_equal, "_one_of": _one_of, "_always": _always,
+                           "_never": _never, "_number": _number, "_integer": _integer}, "x")
+        self._namespace, self._const, self._temp = space.names, space.const, space.temp
+        self._run = space.run
         self._source: list[str] = []  # functions generated and not yet made
-        self._counter = 0
         self.source = ""  # every function generated so far, for reading
         self._inlining: set[tuple[int, str]] = set()  # referenced schemas being written inline
 
@@ -116,7 +117,7 @@ class FastCheck:
             name = self._function(schema, resolver)
             if self._source:
                 text = "\n".join(self._source) + "\n"
-                exec(compile(text, "<schema checks>", "exec"), self._namespace)  # noqa: S102 - generated above
+                self._run(text, "<schema checks>")
                 self.source += text
                 self._source = []
             return self._namespace[name]
@@ -275,63 +276,38 @@ class FastCheck:
                 lines.append(f"    if {key} not in {self._const(frozenset(properties))}:")
                 lines += _indent(_indent(body))
         if "propertyNames" in schema:
-            key = self._temp()
-            body = self._descend(schema["propertyNames"], resolver, key, depth)
-            if body:
-                lines.append(f"for {key} in {var}:")
-                lines += _indent(body)
+            lines += self._each(var, schema["propertyNames"], resolver, depth)
+        lines += self._sizes(var, low, high)
+        return _guarded(lines, var, "dict", is_dict)
+
+    def _array(self, schema: dict, resolver: Any, var: str, depth: int, is_list: bool) -> list[str]:
+        lines = self._sizes(var, schema.get("minItems"), schema.get("maxItems"))
+        if "items" in schema:
+            lines += self._each(var, schema["items"], resolver, depth)
+        return _guarded(lines, var, "list", is_list)
+
+    def _each(self, var: str, schema: Any, resolver: Any, depth: int) -> list[str]:
+        """``schema`` checked on every element of ``var`` (the items of a list, the keys of an object)."""
+        element = self._temp()
+        body = self._descend(schema, resolver, element, depth)
+        return [f"for {element} in {var}:", *_indent(body)] if body else []
+
+    def _sizes(self, var: str, low: Any, high: Any) -> list[str]:
+        """Bounds on ``len(var)`` (properties of an object, items of an array, characters of text)."""
+        lines = []
         if low is not None:
             lines.append(f"if len({var}) < {self._const(low)}: return False")
         if high is not None:
             lines.append(f"if len({var}) > {self._const(high)}: return False")
-        if not lines or is_dict:
-            return lines
-        return [f"if isinstance({var}, dict):", *_indent(lines)]
-
-    def _array(self, schema: dict, resolver: Any, var: str, depth: int, is_list: bool) -> list[str]:
-        lines: list[str] = []
-        if schema.get("minItems") is not None:
-            lines.append(f"if len({var}) < {self._const(schema['minItems'])}: return False")
-        if schema.get("maxItems") is not None:
-            lines.append(f"if len({var}) > {self._const(schema['maxItems'])}: return False")
-        if "items" in schema:
-            item = self._temp()
-            body = self._descend(schema["items"], resolver, item, depth)
-            if body:
-                lines.append(f"for {item} in {var}:")
-                lines += _indent(body)
-        if not lines or is_list:
-            return lines
-        return [f"if isinstance({var}, list):", *_indent(lines)]
+        return lines
 
     def _string(self, schema: dict, var: str, is_str: bool) -> list[str]:
-        lines: list[str] = []
-        if schema.get("minLength") is not None:
-            lines.append(f"if len({var}) < {self._const(schema['minLength'])}: return False")
-        if schema.get("maxLength") is not None:
-            lines.append(f"if len({var}) > {self._const(schema['maxLength'])}: return False")
+        lines = self._sizes(var, schema.get("minLength"), schema.get("maxLength"))
         if "pattern" in schema:
             lines.append(f"if {self._const(_pattern(schema))}.search({var}) is None: return False")
-        if not lines or is_str:
-            return lines
-        return [f"if isinstance({var}, str):", *_indent(lines)]
+        return _guarded(lines, var, "str", is_str)
 
     # ------------------------------------------------------------ helpers
-
-    def _const(self, value: Any) -> str:
-        """A name in the generated code's namespace bound to ``value`` itself."""
-        if value is None or isinstance(value, bool) or (type(value) in (int, str) and len(repr(value)) < 60):
-            return repr(value)
-        name = self._constants.get(id(value))
-        if name is None:
-            name = f"K{len(self._constants)}"
-            self._constants[id(value)] = name
-            self._namespace[name] = value
-        return name
-
-    def _temp(self) -> str:
-        self._counter += 1
-        return f"x{self._counter}"
 
 
 _MAX_INLINE = 8  # subschemas nested deeper than this are called, not written inline
@@ -368,6 +344,13 @@ def _entered(schema: Any, resolver: Any) -> Any:
     if isinstance(schema, dict) and "$id" in schema:
         return resolver.in_subresource(DRAFT202012.create_resource(schema))
     return resolver
+
+
+def _guarded(lines: list[str], var: str, kind: str, known: bool) -> list[str]:
+    """Checks that apply to one kind of value only: run when ``var`` is of that kind."""
+    if not lines or known:
+        return lines
+    return [f"if isinstance({var}, {kind}):", *_indent(lines)]
 
 
 def _indent(lines: list[str]) -> list[str]:
