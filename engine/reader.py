@@ -155,7 +155,7 @@ def parse_line(text: str, label: str, line_no: int) -> Any:
     try:
         return loads(text, _loads)
     except _DECODE_ERRORS as exc:
-        return _bad_line(exc, label, line_no)
+        return _bad_line(exc, label, line_no, text)
 
 
 def read_batches(names: Iterable[str], size: int = 1000) -> Iterator[list | Lines | Text | Span]:
@@ -368,20 +368,21 @@ def _read(stream: IO[str], label: str, lines: bool = False) -> Iterator[Any]:
         try:
             value = _loads(line)
         except json.JSONDecodeError as exc:
-            if exc.msg == "Extra data" or exc.pos >= len(line.rstrip(" \t\r\n")):
-                # the line holds a value and more, or the start of a value that goes on below it
+            if exc.msg != "Extra data" and exc.pos >= len(line.rstrip(" \t\r\n")):
+                # the start of a value that goes on below it: a pretty-printed document. (A value
+                # with more after it on the line is a bad NDJSON line, as on any later line.)
                 yield from _documents(_Buffer(stream, line, line_no, column), label)
                 return
-            yield _bad_line(exc, label, line_no)
+            yield _bad_line(exc, label, line_no, line)
         except _DECODE_ERRORS as exc:
-            yield _bad_line(exc, label, line_no)
+            yield _bad_line(exc, label, line_no, line)
         else:
             yield value
     else:
         try:
             yield _loads(line)
         except _DECODE_ERRORS as exc:
-            yield _bad_line(exc, label, line_no)
+            yield _bad_line(exc, label, line_no, line)
     if lines:
         yield _Rest(line_no + 1)
         return
@@ -421,12 +422,14 @@ def _why(exc: BaseException) -> str:
     if isinstance(exc, RecursionError):
         return "nested too deeply"
     if isinstance(exc, json.JSONDecodeError):
-        return exc.msg
+        return exc.msg.removesuffix(" at")  # "Invalid control character at": the column follows
     return str(exc)
 
 
-def _bad_line(exc: BaseException, label: str, line_no: int) -> BadInput:
-    where = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+def _bad_line(exc: BaseException, label: str, line_no: int, line: str) -> BadInput:
+    where = ""
+    if isinstance(exc, json.JSONDecodeError):  # the column on this line (a value cut short: its end)
+        where = f" at column {min(exc.pos, len(line.rstrip(chr(13) + chr(10)))) + 1}"
     return BadInput(f"not JSON: {_why(exc)}{where}", f"{label}:{line_no}")
 
 
@@ -448,7 +451,7 @@ def _ndjson(stream: IO[str], label: str, line_no: int) -> Iterator[Any]:
             try:
                 yield loads(line, _loads)
             except _DECODE_ERRORS as exc:
-                yield _bad_line(exc, label, line_no)
+                yield _bad_line(exc, label, line_no, line)
         line_no += 1
 
 

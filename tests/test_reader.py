@@ -79,7 +79,13 @@ def test_a_cut_line_later_in_a_file_of_documents_loses_only_itself():
 
 def test_first_line_decides_ndjson_even_for_lines_that_are_not_objects():
     assert _read('"text"\n42\n{"a":1}\n') == ["text", 42, {"a": 1}]
-    assert _read('{"a":1}{"b":2}\n{"c":3}') == [{"a": 1}, {"b": 2}, {"c": 3}]
+    # a first line holding a value and more is a bad NDJSON line, as any later line would be: the
+    # numbering of the lines after it does not change, and nothing after the value is translated
+    items = _read('{"a":1}{"b":2}\n{"c":3}')
+    assert isinstance(items[0], BadInput) and "Extra data at column 8" in items[0].reason and items[1:] == [{"c": 3}]
+    assert _sources(_read('{"a":1} trailing\n{"c":3}\n{"d":"cut short\n')) == ["<input>:1", {"c": 3}, "<input>:3"]
+    assert _read('{"c":3}\n{"d":"cut short\n')[1].reason == "not JSON: Invalid control character at column 16"
+    assert _read('{"c":3}\n{"e": "unterminated"\n')[1].reason == "not JSON: Expecting ',' delimiter at column 21"
 
 
 def test_bad_first_line_reads_in_chunks_not_quadratically(monkeypatch):
