@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import IO
@@ -91,6 +92,35 @@ def _bundled_summary() -> str:
         return "none found"
 
 
+class _UsageError(Exception):
+    """A command line that cannot be run as given (exit 2, nothing done)."""
+
+
+def _check_inputs(inputs: list[str], writes: tuple[str | None, ...] = ()) -> list[str]:
+    """The inputs to read (stdin when none), once each is known to be readable: a missing file,
+    stdin twice, or an output file that is also an input stops the run before anything is done."""
+    inputs = inputs or ["-"]
+    if inputs.count("-") > 1:
+        raise _UsageError("standard input ('-') can be read only once")
+    for name in inputs:
+        if name == "-":
+            continue
+        if not os.path.exists(name):
+            raise _UsageError(f"input {name}: no such file")
+        if os.path.isdir(name) or not os.access(name, os.R_OK):
+            raise _UsageError(f"input {name}: not a readable file")
+    # regular files (or files to be made) only: devices such as /dev/null can take both
+    written = [name for name in writes if name and (not os.path.exists(name) or os.path.isfile(name))]
+    for position, target in enumerate(written):
+        for other in written[position + 1:]:
+            if os.path.abspath(other) == os.path.abspath(target):
+                raise _UsageError(f"{target}: outputs and rejects cannot go to the same file")
+        for name in inputs:
+            if name != "-" and os.path.exists(target) and os.path.samefile(target, name):
+                raise _UsageError(f"{target} is also an input: writing to it would destroy it")
+    return inputs
+
+
 class _TextSink:
     """Bytes written to a text stream that has no binary buffer under it."""
 
@@ -138,6 +168,7 @@ def _platforms_epilog() -> str:
 
 
 def _cmd_translate(args: argparse.Namespace) -> int:
+    inputs = _check_inputs(args.inputs, (args.output, args.rejects))
     settings = read_settings_file(args.settings) if args.settings else {}
     translator = api.load(args.platform, settings, args.rules, args.schemas)
     for warning in translator.warnings:
@@ -152,7 +183,7 @@ def _cmd_translate(args: argparse.Namespace) -> int:
     load = (args.platform, settings, args.rules, args.schemas)
     read = translated = rejected = written = 0
     try:
-        for result in translate_batches(read_batches(args.inputs or ["-"], _BATCH), translator, jobs, load):
+        for result in translate_batches(read_batches(inputs, _BATCH), translator, jobs, load):
             read += result.read
             translated += result.translated
             written += result.written
@@ -185,7 +216,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     for warning in translator.warnings:
         print(f"seg2amp: warning: {warning}", file=sys.stderr)
     rejected = False
-    for index, message in enumerate(read_messages(args.inputs or ["-"]), 1):
+    for index, message in enumerate(read_messages(_check_inputs(args.inputs)), 1):
         if isinstance(message, BadInput):
             record = {"input": index, "error": f"{message.reason} ({message.source})", "path": "$"}
             print(json.dumps({"index": index, "rejected": record}) if args.json else
@@ -215,7 +246,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     for warning in next(iter(translators.values())).warnings if translators else []:
         print(f"seg2amp: warning: {warning}", file=sys.stderr)
     rejected = False
-    for index, message in enumerate(read_messages(args.inputs or ["-"]), 1):
+    for index, message in enumerate(read_messages(_check_inputs(args.inputs)), 1):
         results = {}
         for name, translator in translators.items():
             try:
@@ -319,7 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="platform variant, e.g. 'server' (cloud mode); see 'seg2amp platforms'")
     translate.add_argument("--settings", "-s", metavar="FILE",
                            help="destination settings, as exported (JSON or YAML); missing keys take the "
-                                "defaults of the rule set's settings catalog")
+                                "defaults of the rule set's settings catalog, and the keys it marks required "
+                                "(the bundled rules: the API key) must be given, so in practice this is needed")
     _folders(translate)
     translate.add_argument("--output", "-o", metavar="FILE", help="write outputs here instead of stdout")
     translate.add_argument("--rejects", metavar="FILE", help="write rejected-message records here instead of stderr")
@@ -338,7 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("inputs", nargs="*", metavar="MESSAGE",
                          help="message files (a JSON message, an array, or NDJSON); '-' is stdin")
     explain.add_argument("--platform", "-p", required=True, help="platform variant; see 'seg2amp platforms'")
-    explain.add_argument("--settings", "-s", metavar="FILE", help="destination settings (JSON or YAML)")
+    explain.add_argument("--settings", "-s", metavar="FILE",
+                         help="destination settings (JSON or YAML), as for translate (required keys included)")
     explain.add_argument("--json", action="store_true", help="one JSON object per message, for tools")
     _folders(explain)
     explain.set_defaults(run=_cmd_explain)
@@ -349,7 +382,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "show the outputs together, to see how the platforms differ.",
         epilog="Example: seg2amp diff --settings settings.json screen.json")
     diff.add_argument("inputs", nargs="*", metavar="MESSAGE", help="message files; '-' is stdin")
-    diff.add_argument("--settings", "-s", metavar="FILE", help="destination settings (JSON or YAML)")
+    diff.add_argument("--settings", "-s", metavar="FILE",
+                      help="destination settings (JSON or YAML), as for translate (required keys included)")
     diff.add_argument("--platforms", metavar="LIST", help="comma-separated platforms (default: all)")
     diff.add_argument("--json", action="store_true", help="one JSON object per message, for tools")
     _folders(diff)
@@ -396,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.run(args)
-    except (RuleError, SettingsError) as exc:
+    except (RuleError, SettingsError, _UsageError) as exc:
         print(f"seg2amp: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:

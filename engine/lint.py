@@ -26,7 +26,7 @@ from .yamlsource import load_yaml_file
 @dataclass(frozen=True, order=True)
 class Finding:
     file: str
-    line: int
+    line: int  # 0: the file or folder as a whole
     rule: str
     level: str  # error | warning
     message: str
@@ -35,15 +35,18 @@ class Finding:
     def __str__(self) -> str:
         rule = f" rule {self.rule!r}:" if self.rule else ""
         path = f" {self.path}:" if self.path else ""
-        return f"{self.file}:{self.line}:{rule} {self.level}:{path} {self.message}"
+        where = f"{self.file}:{self.line}:" if self.line else f"{self.file}:"
+        return f"{where}{rule} {self.level}:{path} {self.message}"
 
 
 def lint(folder: Path, schemas: SchemaStore) -> list[Finding]:
     """Every finding for the rule set folder, sorted by file and line."""
     findings: set[Finding] = set()
     folder = Path(folder)
-    if not folder.is_dir() or not list_platforms(folder):
-        return [Finding(str(folder), 1, "", "error", "not a rule set folder: no YAML file declares `platform:`")]
+    if not folder.is_dir():
+        return [Finding(str(folder), 0, "", "error", "not a rule set folder: there is no such folder")]
+    if not list_platforms(folder):
+        return [Finding(str(folder), 0, "", "error", "not a rule set folder: no YAML file declares `platform:`")]
     for path in sorted(Path(folder).glob("*.yaml")):
         try:
             document = load_yaml_file(path)

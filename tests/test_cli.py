@@ -165,3 +165,26 @@ def test_benchmark_runs_on_a_small_corpus():
     for stage in ("json.loads + json.dumps floor", "stage: input validation", "stage: rule evaluation",
                   "stage: output validation", "hand-written yardstick", "end to end, --jobs 1", "peak RSS"):
         assert stage in result.stdout
+
+
+def test_inputs_are_checked_before_anything_is_translated(tmp_path, settings, capsys):
+    sample = str(FIXTURES / "samples" / "messages.ndjson")
+    assert main(["translate", "-p", "server", "-s", str(settings), sample, str(tmp_path / "nope.ndjson")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "nope.ndjson: no such file" in err
+    assert main(["translate", "-p", "server", "-s", str(settings), "-", "-"]) == 2
+    assert "standard input ('-') can be read only once" in capsys.readouterr().err
+    assert main(["explain", "-p", "server", "-s", str(settings), "-", "-"]) == 2
+    capsys.readouterr()
+
+
+def test_an_output_that_is_also_an_input_is_refused(tmp_path, settings, capsys):
+    source = tmp_path / "self.ndjson"
+    source.write_bytes((FIXTURES / "samples" / "messages.ndjson").read_bytes())
+    before = source.read_bytes()
+    assert main(["translate", "-p", "server", "-s", str(settings), "-o", str(source), str(source)]) == 2
+    assert "is also an input" in capsys.readouterr().err and source.read_bytes() == before
+    same = str(tmp_path / "both.ndjson")
+    assert main(["translate", "-p", "server", "-s", str(settings), "-o", same, "--rejects", same, str(source)]) == 2
+    assert "cannot go to the same file" in capsys.readouterr().err
+

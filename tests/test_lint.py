@@ -99,6 +99,10 @@ def test_vars_item_and_alongside_mistakes(rules):
 def test_a_folder_that_is_not_a_rule_set(tmp_path, capsys):
     assert main(["lint", str(tmp_path / "missing")]) == 1
     assert "not a rule set folder" in capsys.readouterr().out
+    (tmp_path / "empty").mkdir()
+    assert main(["lint", str(tmp_path / "empty")]) == 1
+    out = capsys.readouterr().out
+    assert "not a rule set folder: no YAML file declares" in out and f"{tmp_path / 'empty'}: error:" in out
 
 
 def test_one_broken_variant_does_not_make_unread_setting_warnings(rules):
