@@ -1,5 +1,5 @@
 """A deterministic corpus of Segment messages for the benchmark: 60% track with full context, 15%
-page, 10% screen, 10% identify, 5% Order Completed with 2 to 4 products (about 760 bytes each).
+page, 10% screen, 10% identify, 5% Order Completed with 2 to 4 products (about 780 bytes each).
 
     python bench/corpus.py 100000 > corpus.ndjson        (seed 7 unless --seed N)
 """

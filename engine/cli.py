@@ -305,7 +305,8 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     if args.check:
         current = Path(args.out).read_text(encoding="utf-8") if Path(args.out).is_file() else ""
         if current != text:
-            print(f"seg2amp docs: {args.out} is out of date; run: seg2amp docs --fixtures {args.fixtures} "
+            state = "is out of date" if Path(args.out).is_file() else "does not exist"
+            print(f"seg2amp docs: {args.out} {state}; run: seg2amp docs --fixtures {args.fixtures} "
                   f"--out {args.out}", file=sys.stderr)
             return EXIT_REJECTED
         print(f"seg2amp docs: {args.out} is up to date", file=sys.stderr)
