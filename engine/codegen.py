@@ -1,6 +1,9 @@
-"""A compiled rule set turned into Python source, once, for speed: one function per rule, in which
-every plain path, selector, fallback, case and object of the rule's outputs is straight-line code
-instead of a walk over node objects.
+"""A compiled rule set turned into Python source, once, for speed: one function ``plan(message)``
+with a block per dispatch value (message type) holding the rules such a message meets, in order.
+Every plain path, selector, fallback, case, object and simple template of a rule's outputs is
+straight-line code instead of a walk over node objects; the message objects several rules read
+(``context``, ``context.device``) and the selectors written more than once are computed once per
+message.
 
 The generated code is a faster rendering of ``nodes``, never a second definition of the rule
 language: a node it does not know (a Jinja template, a selector that needs jmespath's own
