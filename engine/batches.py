@@ -49,6 +49,8 @@ def write_result(out: Any, result: Result) -> None:
 
 def _send(out: Any, spooled: Any) -> bool:
     """Copy a whole file to ``out`` with sendfile; False (nothing written) where it cannot."""
+    if not hasattr(os, "sendfile"):  # not on every system
+        return False
     try:
         target = out.fileno()
     except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
