@@ -9,7 +9,9 @@ import io
 import multiprocessing
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -142,6 +144,7 @@ def translate_batches(batches: Iterable[list | Lines | Text | Span], translator:
     ``translator.load`` to build it where processes do not share memory)."""
     index = 1
     pool = None
+    restore: dict = {}
     spool = None  # where workers leave their outputs: handed over as files, not through pipes
     pending: deque = deque()
     try:
@@ -156,6 +159,7 @@ def translate_batches(batches: Iterable[list | Lines | Text | Span], translator:
                     shared = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
                     spool = tempfile.mkdtemp(prefix="seg2amp-", dir=shared)
                     pool = _start(jobs, translator, load, spool)
+                    restore = _exit_cleanly_on_signals()
                 pending.append(pool.apply_async(_work, (batch, index)))
                 if len(pending) >= 2 * jobs:
                     yield pending.popleft().get()
@@ -171,6 +175,24 @@ def translate_batches(batches: Iterable[list | Lines | Text | Span], translator:
             pool.terminate()
         if spool is not None:
             shutil.rmtree(spool, ignore_errors=True)
+        for signum, handler in restore.items():
+            signal.signal(signum, handler)
+
+
+def _exit_cleanly_on_signals() -> dict:
+    """While workers run, SIGTERM and SIGHUP end this process through its cleanup (workers
+    stopped, spool removed) instead of at once. The handlers to restore after."""
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            signum = getattr(signal, name, None)
+            if signum is not None:
+                previous[signum] = signal.signal(signum, _exit_on_signal)
+    return previous
+
+
+def _exit_on_signal(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 _translator: Any = None  # a worker process's translator
@@ -182,14 +204,20 @@ def _start(jobs: int, translator: Any, load: tuple | None, spool: str):
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods:  # workers inherit the compiled translator
         _translator, _spool = translator, spool
-        return multiprocessing.get_context("fork").Pool(jobs)
+        return multiprocessing.get_context("fork").Pool(jobs, initializer=_ignore_interrupts)
     return multiprocessing.get_context("spawn").Pool(jobs, initializer=_load_in_worker, initargs=(load, spool))
+
+
+def _ignore_interrupts() -> None:
+    """Ctrl-C is for the process that feeds the workers: it stops them and cleans up."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _load_in_worker(load: tuple, spool: str) -> None:
     global _translator, _spool
     from .translator import load as load_translator
 
+    _ignore_interrupts()
     _translator, _spool = load_translator(*load), spool
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import IO
@@ -16,6 +17,7 @@ from .reader import BadInput, read_batches, read_messages
 from .settings import read_settings_file
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
 
 _TRANSLATE_HELP = """\
 Translate messages into what the destination receives, by the rules of one platform variant.
@@ -96,29 +98,52 @@ class _UsageError(Exception):
     """A command line that cannot be run as given (exit 2, nothing done)."""
 
 
-def _check_inputs(inputs: list[str], writes: tuple[str | None, ...] = ()) -> list[str]:
-    """The inputs to read (stdin when none), once each is known to be readable: a missing file,
-    stdin twice, or an output file that is also an input stops the run before anything is done."""
+def _check_inputs(inputs: list[str], output: str | None = None, rejects: str | None = None) -> list[str]:
+    """The inputs to read (stdin when none), once each is known to be readable. A missing file,
+    stdin twice, a folder to write into that does not exist, a file written (``output``,
+    ``rejects``, or stdout and stderr where they are not given) that is also an input, or
+    ``output`` and ``rejects`` in one file stop the run before anything is done."""
     inputs = inputs or ["-"]
     if inputs.count("-") > 1:
         raise _UsageError("standard input ('-') can be read only once")
+    read: dict[tuple[int, int], str] = {}
     for name in inputs:
-        if name == "-":
-            continue
-        if not os.path.exists(name):
+        if name != "-" and not os.path.exists(name):
             raise _UsageError(f"input {name}: no such file")
-        if os.path.isdir(name) or not os.access(name, os.R_OK):
+        if name != "-" and (os.path.isdir(name) or not os.access(name, os.R_OK)):
             raise _UsageError(f"input {name}: not a readable file")
-    # regular files (or files to be made) only: devices such as /dev/null can take both
-    written = [name for name in writes if name and (not os.path.exists(name) or os.path.isfile(name))]
-    for position, target in enumerate(written):
-        for other in written[position + 1:]:
-            if os.path.abspath(other) == os.path.abspath(target):
-                raise _UsageError(f"{target}: outputs and rejects cannot go to the same file")
-        for name in inputs:
-            if name != "-" and os.path.exists(target) and os.path.samefile(target, name):
-                raise _UsageError(f"{target} is also an input: writing to it would destroy it")
+        identity = _file_identity(0 if name == "-" else name)
+        if identity is not None:
+            read[identity] = "standard input" if name == "-" else name
+    written: dict[tuple[int, int], str] = {}
+    for name, fallback in ((output, 1), (rejects, 2)):
+        if name and not os.path.exists(name):
+            folder = os.path.dirname(os.path.abspath(name))
+            if not os.path.isdir(folder):
+                raise _UsageError(f"{name}: the folder {folder} does not exist")
+            continue
+        identity = _file_identity(name or fallback)
+        if identity is None:
+            continue
+        where = name or ("standard output" if fallback == 1 else "standard error")
+        if identity in read:
+            raise _UsageError(f"{where} is the input {read[identity]}: writing to it would destroy it")
+        if identity in written and name and output and rejects:
+            raise _UsageError(f"{rejects} and {output} are one file: outputs and rejects would overwrite each other")
+        written[identity] = where
+    if output and rejects and not os.path.exists(output) and os.path.abspath(output) == os.path.abspath(rejects):
+        raise _UsageError(f"{rejects}: outputs and rejects cannot go to the same file")
     return inputs
+
+
+def _file_identity(target: str | int) -> tuple[int, int] | None:
+    """Device and inode of a regular file (a path, or a descriptor such as stdout); None for
+    anything else (a terminal, a pipe, /dev/null), which reading and writing cannot destroy."""
+    try:
+        status = os.fstat(target) if isinstance(target, int) else os.stat(target)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino) if stat.S_ISREG(status.st_mode) else None
 
 
 class _TextSink:
@@ -168,7 +193,7 @@ def _platforms_epilog() -> str:
 
 
 def _cmd_translate(args: argparse.Namespace) -> int:
-    inputs = _check_inputs(args.inputs, (args.output, args.rejects))
+    inputs = _check_inputs(args.inputs, args.output, args.rejects)
     settings = read_settings_file(args.settings) if args.settings else {}
     translator = api.load(args.platform, settings, args.rules, args.schemas)
     for warning in translator.warnings:
@@ -182,8 +207,10 @@ def _cmd_translate(args: argparse.Namespace) -> int:
     jobs = args.jobs if args.jobs is not None else default_jobs()
     load = (args.platform, settings, args.rules, args.schemas)
     read = translated = rejected = written = 0
+    interrupted = False
+    results = translate_batches(read_batches(inputs, _BATCH), translator, jobs, load)
     try:
-        for result in translate_batches(read_batches(inputs, _BATCH), translator, jobs, load):
+        for result in results:
             read += result.read
             translated += result.translated
             written += result.written
@@ -191,7 +218,10 @@ def _cmd_translate(args: argparse.Namespace) -> int:
             write_result(out, result)
             for record in result.rejects:
                 _write_reject(rejects, record)
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
+        results.close()  # workers stopped and their spool removed, whatever ended the loop
         if args.output:
             out.close()
         else:
@@ -199,7 +229,9 @@ def _cmd_translate(args: argparse.Namespace) -> int:
         if args.rejects:
             rejects.close()
     print(f"seg2amp: {read} messages read, {translated} translated, {rejected} rejected, "
-          f"{written} outputs written", file=sys.stderr)
+          f"{written} outputs written{' (interrupted)' if interrupted else ''}", file=sys.stderr)
+    if interrupted:
+        return EXIT_INTERRUPTED
     return EXIT_REJECTED if rejected else EXIT_OK
 
 

@@ -20,7 +20,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import re
+import stat
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
@@ -195,9 +197,10 @@ def _batches(stream: IO[str], label: str, size: int, path: str | None = None) ->
         # Plain text: read in large pieces of whole lines; a file, where its lines are plain, in
         # spans its consumer reads itself. (Gzip is read a line at a time, so that every line
         # before damage in the stream is still delivered.)
-        start = _offset_of_line(path, rest) if path is not None else None
+        fd = _regular_file(stream) if path is not None else None
+        start = _offset_of_line(fd, rest) if fd is not None else None
         if start is not None:
-            yield from _span_batches(path, label, rest, start, size)
+            yield from _span_batches(fd, path, label, rest, start, size)
         else:
             yield from _text_batches(stream, label, rest, size)
         return
@@ -251,65 +254,98 @@ def _text_batches(stream: IO[str], label: str, line_no: int, size: int) -> Itera
 @dataclass
 class Span:
     """Lines of a plain NDJSON file not read yet: its bytes ``start`` to ``end``, from line
-    ``line`` on, holding ``count`` messages; ``Span.messages()`` reads and parses them."""
+    ``line`` on, holding ``count`` messages; ``Span.messages()`` reads and parses them, through the
+    reader's open descriptor ``fd`` where the process shares it, else by the file's name, checking
+    it is still the same file (``identity``: device and inode) with the same lines."""
 
     label: str
     path: str
+    fd: int
+    identity: tuple[int, int]
     start: int
     end: int
     line: int
     count: int
 
     def messages(self) -> Iterator[Any]:
-        with open(self.path, "rb") as file:
-            file.seek(self.start)
-            data = file.read(self.end - self.start)
-        text = data.decode("utf-8", "surrogateescape")
-        return Text(self.label, self.line, text, self.count).messages()
+        size = self.end - self.start
+        data = _pread_if_same(self.fd, self.identity, size, self.start)
+        if data is None:  # another process, which does not share the reader's descriptor
+            with open(self.path, "rb") as file:
+                data = _pread_if_same(file.fileno(), self.identity, size, self.start)
+        if data is None or len(data) != size:
+            raise OSError(f"{self.label}: the file changed while it was being read")
+        count = 0
+        for message in Text(self.label, self.line, data.decode("utf-8", "surrogateescape"), self.count).messages():
+            count += 1
+            yield message
+        if count != self.count:
+            raise OSError(f"{self.label}: the file changed while it was being read")
 
 
-_SPAN_BYTES = 1 << 20  # a span holds about this much
-_SPAN_LINE = 1 << 20  # a line longer than this (bytes) ends the spans: text is read from there
-
-
-def _offset_of_line(path: str, line_no: int) -> int | None:
-    """Where line ``line_no`` of a plain file starts (bytes), when the lines before it end in
-    newlines only (no carriage returns, which the text reading also takes as line ends)."""
+def _pread_if_same(fd: int, identity: tuple[int, int], size: int, offset: int) -> bytes | None:
     try:
-        with open(path, "rb") as file:
-            if file.read(3) != b"\xef\xbb\xbf":
-                file.seek(0)
-            for _ in range(line_no - 1):
-                line = file.readline(_SPAN_LINE)
-                if not line.endswith(b"\n") or b"\r" in line:
-                    return None
-            return file.tell()
+        status = os.fstat(fd)
+        if (status.st_dev, status.st_ino) != identity:
+            return None
+        return os.pread(fd, size, offset)
     except OSError:
         return None
 
 
-def _span_batches(path: str, label: str, line_no: int, start: int, size: int) -> Iterator[list | Text | Span]:
+_SPAN_BYTES = 1 << 20  # a span holds about this much
+_SPAN_LINE = 1 << 20  # a line longer than this (bytes) ends the spans: text is read from there
+_BOM = b"\xef\xbb\xbf"
+
+
+def _regular_file(stream: IO[str]) -> int | None:
+    """The descriptor under a text stream when it reads a regular file (not a pipe, a FIFO or a
+    terminal, which can be read once only), else None."""
+    try:
+        fd = stream.buffer.fileno()
+        return fd if stat.S_ISREG(os.fstat(fd).st_mode) and hasattr(os, "pread") else None
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+
+def _offset_of_line(fd: int, line_no: int) -> int | None:
+    """Where line ``line_no`` of a regular file starts (bytes), when the lines before it end in
+    newlines only (no carriage returns, which the text reading also takes as line ends)."""
+    offset = 3 if os.pread(fd, 3, 0) == _BOM else 0
+    for _ in range(line_no - 1):
+        piece = os.pread(fd, _SPAN_LINE, offset)
+        end = piece.find(b"\n")
+        if end < 0 or b"\r" in piece[:end]:
+            return None
+        offset += end + 1
+    return offset
+
+
+def _span_batches(fd: int, path: str, label: str, line_no: int, start: int, size: int
+                  ) -> Iterator[list | Text | Span]:
     """The file's NDJSON lines from ``line_no`` (at byte ``start``) on, as ``Span`` batches while
     the lines are plain: each starts an object, ends in a newline (no carriage return) and is not
     very long. From the first piece where they are not, the rest is read as text."""
-    with open(path, "rb") as file:
-        file.seek(start)
+    status = os.fstat(fd)
+    identity = (status.st_dev, status.st_ino)
+    if _SPAN_BYTES + _SPAN_LINE <= _MAX_VALUE:  # a line in a span is never too long to hold
         while True:
-            data = file.read(_SPAN_BYTES)
+            data = os.pread(fd, _SPAN_BYTES, start)
             if not data:
                 return
             if not data.endswith(b"\n"):
-                tail = file.readline(_SPAN_LINE)
-                data += tail
-                if not data.endswith(b"\n") and len(tail) == _SPAN_LINE:
+                tail = os.pread(fd, _SPAN_LINE, start + len(data))
+                cut = tail.find(b"\n")
+                if cut < 0 and len(tail) == _SPAN_LINE:
                     break  # a very long line: left to the text reading, which knows its limits
+                data += tail if cut < 0 else tail[:cut + 1]
             lines = data.count(b"\n") + (not data.endswith(b"\n"))
             if b"\r" in data or not data.startswith(b"{") or data.count(b"\n{") != lines - 1:
                 break
-            yield Span(label, path, start, start + len(data), line_no, lines)
+            yield Span(label, path, fd, identity, start, start + len(data), line_no, lines)
             start += len(data)
             line_no += lines
-    raw = open(path, "rb")  # noqa: SIM115 - closed below
+    raw = os.fdopen(os.dup(fd), "rb")  # the same open file, read on as text from ``start``
     try:
         raw.seek(start)
         stream = io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape")

@@ -183,8 +183,30 @@ def test_an_output_that_is_also_an_input_is_refused(tmp_path, settings, capsys):
     source.write_bytes((FIXTURES / "samples" / "messages.ndjson").read_bytes())
     before = source.read_bytes()
     assert main(["translate", "-p", "server", "-s", str(settings), "-o", str(source), str(source)]) == 2
-    assert "is also an input" in capsys.readouterr().err and source.read_bytes() == before
-    same = str(tmp_path / "both.ndjson")
-    assert main(["translate", "-p", "server", "-s", str(settings), "-o", same, "--rejects", same, str(source)]) == 2
-    assert "cannot go to the same file" in capsys.readouterr().err
+    assert "writing to it would destroy it" in capsys.readouterr().err and source.read_bytes() == before
+    link = tmp_path / "link.ndjson"
+    link.symlink_to(source)
+    assert main(["translate", "-p", "server", "-s", str(settings), "--rejects", str(link), str(source)]) == 2
+    assert "writing to it would destroy it" in capsys.readouterr().err and source.read_bytes() == before
+    # stdin read from the file that -o would empty
+    with source.open("rb") as stdin:
+        result = subprocess.run([sys.executable, "-m", "engine.cli", "translate", "-p", "server", "-s", str(settings),
+                                 "-o", str(source)], stdin=stdin, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "is the input standard input" in result.stderr
+    assert source.read_bytes() == before
 
+
+def test_outputs_and_rejects_in_one_file_or_a_missing_folder_are_refused(tmp_path, settings, capsys):
+    source = str(FIXTURES / "samples" / "messages.ndjson")
+    same = str(tmp_path / "both.ndjson")
+    assert main(["translate", "-p", "server", "-s", str(settings), "-o", same, "--rejects", same, source]) == 2
+    assert "cannot go to the same file" in capsys.readouterr().err
+    real, link = tmp_path / "out.real", tmp_path / "out.link"
+    real.write_text("keep\n")
+    link.symlink_to(real)
+    command = ["translate", "-p", "server", "-s", str(settings), "-o", str(real)]
+    assert main([*command, "--rejects", str(link), source]) == 2
+    assert "are one file" in capsys.readouterr().err and real.read_text() == "keep\n"
+    missing = str(tmp_path / "nofolder" / "rejects.ndjson")
+    assert main([*command, "--rejects", missing, source]) == 2
+    assert "does not exist" in capsys.readouterr().err and real.read_text() == "keep\n"

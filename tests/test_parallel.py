@@ -137,3 +137,37 @@ def test_a_spool_that_cannot_be_written_sends_the_outputs_back_through_the_pipe(
     source.write_text("".join(json.dumps(m) + "\n" for m in corpus.messages(3000, seed=5)))
     one = _translate(capsys, tmp_path, 1, [str(source)])
     assert _translate(capsys, tmp_path, 2, [str(source)]) == one and one[0] == 0
+
+
+@pytest.mark.parametrize("signame, status", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_run_stopped_by_a_signal_stops_its_workers_and_removes_its_spool(tmp_path, signame, status):
+    import signal
+    import subprocess
+    import time
+
+    source = tmp_path / "in.ndjson"
+    with source.open("w") as out:
+        for message in corpus.messages(80000, seed=3):
+            out.write(json.dumps(message) + "\n")
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"apiKey": API_KEY}))
+    target = tmp_path / "out.ndjson"
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    shared_before = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+    process = subprocess.Popen([sys.executable, "-m", "engine.cli", "translate", "-p", "server", "-s", str(settings),
+                                "--jobs", "2", "-o", str(target), str(source)], cwd=ROOT, env=env,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while (not target.exists() or target.stat().st_size < 2_000_000) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the workers' outputs are arriving
+    process.send_signal(getattr(signal, signame))
+    err = process.communicate(timeout=60)[1]
+    assert process.returncode == status, err
+    if signame == "SIGINT":
+        assert "(interrupted)" in err and "Traceback" not in err
+    time.sleep(0.5)
+    leftovers = {name for name in (set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set())
+                 - shared_before if name.startswith("seg2amp-")}
+    assert leftovers == set() and not [p for p in tmp_path.iterdir() if p.name.startswith("seg2amp-")]
+    workers = subprocess.run(["pgrep", "-f", str(source)], capture_output=True, text=True).stdout.split()
+    assert workers == []
