@@ -35,7 +35,8 @@ A message that cannot be translated is rejected: one JSON line on stderr (or --r
 and the run goes on. A summary line ends stderr: messages read, translated, rejected, outputs.
 
 Exit status: 0 every message translated, 1 some were rejected, 2 a usage, settings or rule error
-(nothing translated).
+(nothing translated: inputs, outputs, settings and rules are checked first) or an input that
+cannot be read to its end, 130 stopped by Ctrl-C.
 
 Examples:
   seg2amp translate --platform server --settings settings.json messages.ndjson
