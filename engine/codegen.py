@@ -21,7 +21,7 @@ from jinja2 import nodes as jinja_nodes
 from jmespath.visitor import TreeInterpreter
 
 from . import nodes as n
-from .functions import PLAIN_FUNCTIONS, RuleFunctions
+from .functions import PLAIN_FUNCTIONS, PREPARED_FUNCTIONS, RuleFunctions
 from .pysource import Namespace
 from .selectors import is_false, ordered_compare
 from .textfast import UNDEFINED
@@ -688,6 +688,15 @@ class _Generator:
                 raise _Unsupported(f"{name}() argument types {types}")
             if types:
                 tests.append("(" + " or ".join(_TYPE_TESTS[t].format(v=arg) for t in types) + ")")
+        children = ast.get("children") or []
+        prepare = PREPARED_FUNCTIONS.get(name) if isinstance(self.functions, RuleFunctions) else None
+        if (prepare is not None and len(args) == 2 and children[1]["type"] == "literal"
+                and (children[1]["value"] is None or isinstance(children[1]["value"], list))):
+            # the keys are a constant (their type test holds): the function of the object alone
+            prepared = self.const(prepare(children[1]["value"]))
+            var = self.temp()
+            fallback = f"{self.const(self.functions)}.call_function({name!r}, [{', '.join(args)}])"
+            return lines + [f"{var} = {prepared}({args[0]}) if {tests[0]} else {fallback}"], var
         plain = PLAIN_FUNCTIONS.get(name) if isinstance(self.functions, RuleFunctions) else None
         method = self.const(plain or getattr(self.functions, "_func_" + name))
         call = f"{method}({', '.join(args)})"

@@ -299,6 +299,27 @@ def _json_equal(a: Any, b: Any) -> bool:
 PLAIN_FUNCTIONS = {"epoch_millis": epoch_millis, "number": to_number, "length": len}
 
 
+def _keep(keys: Any) -> Any:
+    wanted = frozenset(_flat_strings(keys))
+    return lambda obj: None if obj is None else {k: v for k, v in obj.items() if k in wanted}
+
+
+def _drop(keys: Any) -> Any:
+    unwanted = frozenset(_flat_strings(keys))
+    return lambda obj: None if obj is None else {k: v for k, v in obj.items() if k not in unwanted}
+
+
+def _drop_ignoring_case(keys: Any) -> Any:
+    unwanted = frozenset(key.casefold() for key in _flat_strings(keys))
+    return lambda obj: None if obj is None else {k: v for k, v in obj.items() if k.casefold() not in unwanted}
+
+
+# Functions whose keys argument, when it is a constant (a literal, or settings folded when rules
+# compile), can be prepared once: name -> prepare(keys), giving the function of the object alone.
+# Each gives what the function of the same name gives.
+PREPARED_FUNCTIONS = {"pick": _keep, "omit": _drop, "omit_ignore_case": _drop_ignoring_case}
+
+
 def _flat_strings(keys: Any) -> list[str]:
     out: list[str] = []
     for key in keys or ():

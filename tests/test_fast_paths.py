@@ -27,6 +27,8 @@ EXPRESSIONS = [
     "from_items([['k', a]])", "entries(a)", "split(a, '/')[2]", "with_value(keys_with_value(setting('map'), "
     "'event_properties'), a)",
     "!a || length(a) >= `2`", "!a && b", "!!a", "a < `-1`", "a > `0` || b", "(a == b) && !b",
+    'pick(a, `["b", ["c"]]`)', 'omit(a, `["b"]`)', 'omit_ignore_case(a, `["B", "x"]`)', "pick(a, `null`)",
+    "omit(a, `[]`)",
 ]
 VALUES = [None, "", "x", "32", "2016-10-17T00:30:08Z", 0, 1, 2.5, -3, True, False, [], [1, "x"], {},
           {"b": 1}, {"b": {"c": "deep"}}, {"a": 1, "b": "x"}, "http://h.example/p"]
