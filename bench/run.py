@@ -126,6 +126,7 @@ def main() -> int:
                                    "serialisation"], spent, strict=True):
             print(f"{'stage: ' + label:<32}{_rate(count, seconds)}")
         print(f"{'all stages, in process':<32}{_rate(count, together)}   ({written:,} outputs)")
+        print(_json_libraries(translator, lines))
         yardstick = _yardstick(args, settings, lines)
         if yardstick:
             print(yardstick)
@@ -151,6 +152,41 @@ def _end_to_end(platform: str, settings_path: Path, path: Path, count: int, jobs
     memory = f"peak RSS {peak / 1024:.0f} MB" if peak > before or jobs == 1 else "peak RSS as above"
     label = f"end to end, --jobs {jobs}"
     return f"{label:<32}{_rate(count, elapsed)}   {memory}", elapsed
+
+
+def _json_libraries(translator: engine.Translator, lines: list[str]) -> str:
+    """What orjson (engine/jsonio.py) gains over the standard library, parse and write, on the
+    same messages and outputs: the dependency's reason to be."""
+    from engine.reader import _loads as strict  # the reader's strict standard-library decoder
+
+    clock = time.perf_counter
+    start = clock()
+    for line in lines:
+        strict(line)
+    stdlib_parse = clock() - start
+    start = clock()
+    for line in lines:
+        jsonio.loads(line, strict)
+    fast_parse = clock() - start
+    outputs = []
+    for index, line in enumerate(lines[:20_000], 1):  # the outputs of the first messages, held to write
+        message = jsonio.loads(line)
+        try:
+            outputs.extend(dict(output, input=index) for output in translator.translate(message, index))
+        except engine.Rejected:
+            pass
+    start = clock()
+    for output in outputs:
+        json.dumps(output, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    stdlib_write = clock() - start
+    start = clock()
+    for output in outputs:
+        jsonio.dumps_bytes(output)
+    fast_write = clock() - start
+    per_message, per_output = 1e6 / len(lines), 1e6 / max(len(outputs), 1)
+    return (f"{'json: stdlib -> orjson':<32}parse {stdlib_parse * per_message:.1f} -> "
+            f"{fast_parse * per_message:.1f} µs/msg, write {stdlib_write * per_output:.1f} -> "
+            f"{fast_write * per_output:.1f} µs/output")
 
 
 def _yardstick(args: argparse.Namespace, settings: dict, lines: list[str]) -> str:
