@@ -163,7 +163,8 @@ def test_benchmark_runs_on_a_small_corpus():
                             timeout=300)
     assert result.returncode == 0, result.stderr
     for stage in ("json.loads + json.dumps floor", "stage: input validation", "stage: rule evaluation",
-                  "stage: output validation", "hand-written yardstick", "json: stdlib -> orjson", "end to end, --jobs 1", "peak RSS"):
+                  "stage: output validation", "hand-written yardstick", "json: stdlib -> orjson",
+                  "end to end, --jobs 1", "peak RSS"):
         assert stage in result.stdout
 
 
