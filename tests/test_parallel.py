@@ -171,3 +171,16 @@ def test_a_run_stopped_by_a_signal_stops_its_workers_and_removes_its_spool(tmp_p
     assert leftovers == set() and not [p for p in tmp_path.iterdir() if p.name.startswith("seg2amp-")]
     workers = subprocess.run(["pgrep", "-f", str(source)], capture_output=True, text=True).stdout.split()
     assert workers == []
+
+
+def test_spans_read_from_bytes_give_what_lines_read_as_text_give(tmp_path):
+    """Every line starts an object, so the file is read in spans from its bytes; lines orjson does
+    not take as the reference would (bad JSON, bytes that are not UTF-8, 19-digit numbers, NaN)
+    are read from their text, with the same values, reasons and columns."""
+    lines = [b'{"a":1}', b'{"b":', b'{"c":"\xff\xfe"}', b'{"d":12345678901234567890123}', b'{"e":NaN}',
+             b'{"f":"\xc3\xa9"}', b'{"g":1} {"h":2}', b'{"i":' + b"[" * 600 + b"]" * 600 + b"}"]
+    path = tmp_path / "spans.ndjson"
+    path.write_bytes(b"\n".join(lines * 3))  # no final newline
+    batches = list(read_batches([str(path)], 1000))
+    assert any(isinstance(batch, Span) for batch in batches)
+    assert list(_flatten(batches)) == list(read_messages([str(path)]))
