@@ -5,14 +5,19 @@ order mark is dropped):
 - ``[``: a JSON array of messages; its elements are decoded one at a time. The array must be well
   formed (commas between elements, none before ``]``, nothing but whitespace after it): the first
   defect is one bad item, reported after the elements before it, and ends that input.
-- ``{`` on a first line that is not a whole JSON value: JSON documents, each possibly over several
-  lines (pretty-printed). A bad document is one bad item; reading goes on at the next line that
-  starts with ``{``.
+- ``{`` on a first line that is the start of a JSON value going on below it: JSON documents, each
+  possibly over several lines (pretty-printed). A bad document is one bad item; reading goes on at
+  the next line that starts with ``{``.
 - anything else: NDJSON, one JSON value a line (blank lines skipped). A line that is not JSON is one
   bad item and the next lines are still read.
 A bad item is a ``BadInput`` naming the input and the line of the defect. Files ending in ``.gz``
 (or starting with gzip's magic bytes) are decompressed on the fly: damaged compressed data is one
 bad item after the messages read before it. ``-`` means standard input.
+
+``read_messages`` gives the messages one by one. ``read_batches`` gives the same in batches for
+translating in several processes: parsed messages, or NDJSON not parsed yet (``Lines``, ``Text``)
+and, for a regular file whose lines are plain, ``Span``s of its bytes that the consumer reads and
+parses itself, so that the process feeding the workers does almost nothing per message.
 """
 
 from __future__ import annotations
