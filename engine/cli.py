@@ -385,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--settings", "-s", metavar="FILE",
                            help="destination settings, as exported (JSON or YAML); missing keys take the "
                                 "defaults of the rule set's settings catalog, and the keys it marks required "
-                                "(the bundled rules: the API key) must be given, so in practice this is needed")
+                                "(such as a key with no default) must be given")
     _folders(translate)
     translate.add_argument("--output", "-o", metavar="FILE", help="write outputs here instead of stdout")
     translate.add_argument("--rejects", metavar="FILE", help="write rejected-message records here instead of stderr")

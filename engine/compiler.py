@@ -74,8 +74,7 @@ def _acceptor(target: Target) -> Any:
         if not is_valid(body):
             return False
         for assertion in assertions:
-            value = assertion(body)
-            if value is None or value is False or value == "" or (isinstance(value, (list, dict)) and not value):
+            if not n.truthy(assertion(body)):
                 return False
         return True
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from .compiler import Emit, Rule, RuleSet, Target
 from .errors import Rejected
-from .nodes import MISSING, Scope
+from .nodes import MISSING, Scope, truthy
 from .validation import first_error
 
 
@@ -182,7 +182,7 @@ def _check_output(ruleset: RuleSet, rule: Rule, target: Target, body: dict, numb
     if problem is None:
         for check in target.checks:
             try:
-                if _truthy(check.assertion(body)):
+                if truthy(check.assertion(body)):
                     continue
                 reason = check.error.render({"body": body})
             except Exception as exc:  # a message must never stop the run
@@ -194,8 +194,3 @@ def _check_output(ruleset: RuleSet, rule: Rule, target: Target, body: dict, numb
         raise Rejected(f"output {number} ({target.name}, from rule {rule.name}) would be invalid: {reason}",
                        path, index, rule.name, output=target.name)
 
-
-def _truthy(value: Any) -> bool:
-    if value is None or value is False or value == "":
-        return False
-    return not (isinstance(value, (list, dict)) and not value)

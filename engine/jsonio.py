@@ -44,16 +44,17 @@ def loads(text: str, reference: Callable[[str], Any] = json.loads) -> Any:
     return reference(text)
 
 
-def loads_bytes(data: bytes, reference: Callable[[], Any]) -> Any:
+def loads_bytes(data: bytes, reference: Callable[..., Any], *arguments: Any) -> Any:
     """``loads`` of UTF-8 text given as bytes: orjson reads the bytes where ``loads`` would use it
-    on their text; otherwise ``reference()`` (which decodes and reads the text) decides."""
+    on their text; otherwise ``reference(data, *arguments)`` (which decodes and reads the text)
+    decides."""
     if not (len(data) >= _DEEP_TEXT and data.count(b"[") + data.count(b"{") > _MAX_FAST_DEPTH) and (
             _LONG_NUMBER not in data.translate(_DIGITS_TO_ZERO)):
         try:
             return orjson.loads(data)
         except _ORJSON_ERRORS:
             pass
-    return reference()
+    return reference(data, *arguments)
 
 
 def dumps(value: Any) -> str:

@@ -31,6 +31,13 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
+def truthy(value: Any) -> bool:
+    """JMESPath truthiness: not null, false, empty text, an empty list or an empty object."""
+    if value is None or value is False or value == "":
+        return False
+    return not (isinstance(value, (list, dict)) and not value)
+
+
 def is_missing(value: Any) -> bool:
     """Missing means: absent, null, or empty text."""
     return value is MISSING or value is None or value == ""

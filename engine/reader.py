@@ -279,20 +279,24 @@ class Span:
             with open(self.path, "rb") as file:
                 data = _pread_if_same(file.fileno(), self.identity, size, self.start)
         if data is None or len(data) != size:
-            raise OSError(f"{self.label}: the file changed while it was being read")
+            raise OSError(f"{self.label}:{self.line}: the file changed while it was being read")
         # Every line of a span starts an object and ends in a newline (the last may lack it): each
         # is a message, read from its bytes, or from its text as any line is when that decides.
         lines = data.split(b"\n")
         if lines[-1] == b"":
             lines.pop()
         if len(lines) != self.count or any(not line.startswith(b"{") for line in lines):
-            raise OSError(f"{self.label}: the file changed while it was being read")
+            raise OSError(f"{self.label}:{self.line}: the file changed while it was being read")
         label, first, last = self.label, self.line, len(lines) - 1
         ends_line = data.endswith(b"\n")
         for offset, line in enumerate(lines):
             newline = offset < last or ends_line
-            yield loads_bytes(line, lambda line=line, newline=newline, number=first + offset: parse_line(
-                line.decode("utf-8", "surrogateescape") + ("\n" if newline else ""), label, number))
+            yield loads_bytes(line, _parse_line_bytes, newline, label, first + offset)
+
+
+def _parse_line_bytes(line: bytes, newline: bool, label: str, line_no: int) -> Any:
+    """A line of a span read from its text, as every NDJSON line is (with its newline)."""
+    return parse_line(line.decode("utf-8", "surrogateescape") + ("\n" if newline else ""), label, line_no)
 
 
 def _pread_if_same(fd: int, identity: tuple[int, int], size: int, offset: int) -> bytes | None:
