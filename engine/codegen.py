@@ -154,8 +154,10 @@ def _ast_chains(ast: Any):
 
 def compile_plan(ruleset: Any) -> Plan | None:
     """A function ``plan(message) -> [(rule, target, body), ...]`` that builds the same outputs as
-    walking ``ruleset``'s nodes, raising on anything but the plain success path; None if the
-    generated code would not compile (the nodes then run every message: slower, same outputs)."""
+    walking ``ruleset``'s nodes, each already checked as its target's ``accepts`` checks it, and
+    gives False when one fails those checks; it raises on anything else but the plain success
+    path. None if the generated code would not compile (the nodes then run every message: slower,
+    same outputs)."""
     try:
         return _Generator(ruleset).build()
     except (SyntaxError, RecursionError):
@@ -186,7 +188,7 @@ class _Generator:
             "_table_key": n.table_key,
             "_is_false": is_false,
             "_ordered": ordered_compare, "_eq": TreeInterpreter.COMPARATOR_FUNC["eq"],
-            "_ne": TreeInterpreter.COMPARATOR_FUNC["ne"],
+            "_ne": TreeInterpreter.COMPARATOR_FUNC["ne"], "_truthy": n.truthy,
         }, "t")
         self.namespace, self.const, self.temp = space.names, space.const, space.temp
         self.run = space.run
@@ -197,6 +199,7 @@ class _Generator:
         self.memos: dict[str, str] = {}  # selector text -> variable, for selectors a rule repeats
         self.bools: set[str] = set()  # variables known to hold true or false
         self.message_is_object = ruleset is not None  # a plan runs on validated messages (objects)
+        self.schema_names: list[dict] = []  # the globals of the schema checks written into the plan
 
     # ------------------------------------------------------------ whole plan
 
@@ -219,6 +222,10 @@ class _Generator:
             lines += ["    " + line for line in self._branch(self.ruleset.undispatched)]
         lines.append("    return built")
         source = "\n".join(lines) + "\n"
+        for names in self.schema_names:  # their prefixes differ from this generator's (pysource)
+            for name, value in names.items():
+                if name != "__builtins__" and self.namespace.setdefault(name, value) is not value:
+                    raise SyntaxError(f"generated name {name} is taken")
         self.run(source, f"<plan of the {self.ruleset.platform} rules>")
         plan = self.namespace["plan"]
         plan.source = source
@@ -343,13 +350,40 @@ class _Generator:
             for child in emit.children:
                 lines += self.emit(child, rule_ref)
             return lines
+        target = emit.target
         body = self.temp()
         lines = [f"{body} = {{}}"]
+        checks = self._field_checks(target, emit.fields)
         for key, node in emit.fields:
-            lines += self._field(node, body, key)
-        lines.append(f"built.append(({rule_ref}, {self.const(emit.target)}, {body}))")
+            lines += self._field(node, body, key, checks[key] if checks is not None else [])
+        # The output checked as the target's ``accepts`` would: each value where it is set, then
+        # the rest of the schema and the target's assertions on the whole body.
+        if checks is None:
+            lines.append(f"if not {self.const(target.accepts)}({body}): return False")
+        else:
+            lines.append(f"if not {self.const(target.fields.rest)}({body}): return False")
+            lines += [f"if not _truthy({self.const(check.assertion)}({body})): return False" for check in target.checks]
+        lines.append(f"built.append(({rule_ref}, {self.const(target)}, {body}))")
         lines.append("s.seq += 1")
         return lines
+
+    def _field_checks(self, target: Any, fields: list) -> dict[str, list[str]] | None:
+        """The lines checking each field of an output where it is set (none for a literal known
+        to pass); None when the target's schema does not come apart by property."""
+        checks = target.fields
+        if checks is None:
+            return None
+        self.schema_names.append(checks.names)
+        found = {}
+        for key, node in fields:
+            if type(node) is n.Const and checks.value_ok(key, node.value):
+                found[key] = []
+                continue
+            lines = checks.lines(key, "v")
+            if lines is None:
+                return None
+            found[key] = lines
+        return found
 
     # ------------------------------------------------------------ values
 
@@ -477,11 +511,16 @@ class _Generator:
                             "else:", "    raise TypeError('an attribute of a value that is not an object')"], var
         raise _Unsupported(type(expression).__name__)
 
-    def _field(self, node: Any, container: str, key: str) -> list[str]:
-        """Lines setting ``container[key]`` to the node's value when it has one."""
+    def _field(self, node: Any, container: str, key: str, check: list[str] | None = None) -> list[str]:
+        """Lines setting ``container[key]`` to the node's value when it has one, after the
+        ``check`` lines on it (``v``), which give the message up (``return False``) if it fails."""
         if type(node) is n.Path:
-            return self._path(node, "v") + [f"if v is not None and v != '': {container}[{key!r}] = v"]
-        return self.value(node, "v") + [f"if v is not MISSING: {container}[{key!r}] = v"]
+            lines, present = self._path(node, "v"), "v is not None and v != ''"
+        else:
+            lines, present = self.value(node, "v"), "v is not MISSING"
+        if not check:
+            return lines + [f"if {present}: {container}[{key!r}] = v"]
+        return lines + [f"if {present}:"] + ["    " + line for line in [*check, f"{container}[{key!r}] = v"]]
 
     def _path(self, node: Any, out: str) -> list[str]:
         """A plain path's lookup, leaving null (not MISSING) when a step is absent."""

@@ -64,6 +64,7 @@ class Target:
     description: str
     origin: n.Origin
     accepts: Any = None
+    fields: Any = None  # the schema's checks by property (``fastcheck.FieldChecks``), or None
 
 
 def _acceptor(target: Target) -> Any:
@@ -214,6 +215,7 @@ class _Compiler:
         target = Target(name=name, schema=schema, validator=self.schemas.validator(schema), checks=checks,
                         description=spec.get("description", ""), origin=origin)
         target.accepts = _acceptor(target)
+        target.fields = self.schemas.field_checks(schema)
         return target
 
     def compile_rule(self, spec: dict, earlier: set[str]) -> Rule:

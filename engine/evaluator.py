@@ -21,13 +21,9 @@ def translate(ruleset: RuleSet, message: Any, index: int | None = None) -> list[
     if plan is not None and type(message) is dict:
         try:
             if ruleset.input_validator.is_valid(message):
-                outputs = []
-                for _rule, target, body in plan(message):
-                    if not target.accepts(body):
-                        break
-                    outputs.append({"target": target.name, "body": body})
-                else:
-                    return outputs
+                built = plan(message)  # its outputs checked, or False
+                if built is not False:
+                    return [{"target": target.name, "body": body} for _rule, target, body in built]
         except Exception:  # noqa: BLE001 - the stages below give the located reason
             pass
     check_input(ruleset, message, index)
@@ -54,7 +50,9 @@ def run_rules(ruleset: RuleSet, message: dict, index: int | None = None) -> list
     (an error, a rule that rejects) is walked through the nodes, which say where and why."""
     if ruleset.plan is not None:
         try:
-            return ruleset.plan(message)
+            built = ruleset.plan(message)
+            if built is not False:  # False: an output the checks refuse, located by the stages below
+                return built
         except Exception:  # noqa: BLE001 - the nodes below give the located reason
             pass
     return walk_rules(ruleset, message, index)

@@ -102,7 +102,7 @@ class FastCheck:
         self._fallback = validator_for
         self._cache: dict[tuple[int, str], str] = {}  # (schema, base URI) -> its function's name
         space = Namespace({"_ABSENT": _ABSENT, "_json_equal": json_equal, "_one_of": _one_of, "_always": _always,
-                           "_never": _never, "_number": _number, "_integer": _integer}, "x")
+                           "_never": _never, "_number": _number, "_integer": _integer}, "x", "S")
         self._namespace, self._const, self._temp = space.names, space.const, space.temp
         self._run = space.run
         self._source: list[str] = []  # functions generated and not yet made
@@ -115,11 +115,7 @@ class FastCheck:
         cache, source = dict(self._cache), list(self._source)
         try:
             name = self._function(schema, resolver)
-            if self._source:
-                text = "\n".join(self._source) + "\n"
-                self._run(text, "<schema checks>")
-                self.source += text
-                self._source = []
+            self._flush()
             return self._namespace[name]
         except _OtherDialect:
             self._cache, self._source = cache, source
@@ -127,6 +123,31 @@ class FastCheck:
         except BaseException:
             self._cache, self._source = cache, source  # nothing half-built stays
             raise
+
+    def fields(self, schema: Any, resolver: Any) -> FieldChecks | None:
+        """An object schema taken apart for code that builds such objects key by key (see
+        ``FieldChecks``); None when its keywords do not come apart (a keyword this module does not
+        compile, another draft)."""
+        if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+            return None
+        if set(schema) - _COMPILED - _ANNOTATIONS or ("$schema" in schema and _dialect(schema) is not
+                                                       jsonschema.Draft202012Validator):
+            return None
+        # The rest: every keyword but the properties' own subschemas. The property names stay,
+        # for additionalProperties, which is about the keys that are not among them.
+        rest = {**schema, "properties": dict.fromkeys(schema["properties"], True)}
+        try:
+            return FieldChecks(self, schema, rest, self.compile(rest, resolver), resolver)
+        except (_OtherDialect, SchemaProblem):
+            return None
+
+    def _flush(self) -> None:
+        """Make the functions generated since the last call."""
+        if self._source:
+            text = "\n".join(self._source) + "\n"
+            self._run(text, "<schema checks>")
+            self.source += text
+            self._source = []
 
     # ------------------------------------------------------------ functions
 
@@ -307,7 +328,56 @@ class FastCheck:
             lines.append(f"if {self._const(_pattern(schema))}.search({var}) is None: return False")
         return _guarded(lines, var, "str", is_str)
 
-    # ------------------------------------------------------------ helpers
+
+class FieldChecks:
+    """An object schema's checks for code that builds the object one key at a time (a generated
+    plan): ``lines(key, var)`` check the value of one property where it is set, ``value_ok(key,
+    value)`` decides a value known in advance, and ``rest`` checks the whole object once built
+    against everything else (type, required, additionalProperties, allOf, ...). Together they
+    answer what the whole schema answers: the ``properties`` keyword checks each present key's
+    value alone, whatever the other keywords say. ``names`` are the globals the lines use (their
+    names never meet those of ``pysource`` generators with other prefixes)."""
+
+    def __init__(self, fast: FastCheck, schema: dict, rest: dict, rest_check: Check, resolver: Any) -> None:
+        self._fast = fast
+        self._properties = schema["properties"]
+        self._rest_schema = rest  # kept alive: compiled checks are cached by the schema's identity
+        self.rest = rest_check
+        self._resolver = resolver
+        self.names = fast._namespace
+
+    def lines(self, key: str, var: str) -> list[str] | None:
+        """Lines that ``return False`` when ``var``, the value of ``key``, breaks the property's
+        subschema (none for a key the schema has no property for: ``rest`` decides); None when
+        the subschema cannot be written so (it reaches another draft)."""
+        if key not in self._properties:
+            return []
+        return self._generated(lambda fast: fast._descend(self._properties[key], self._resolver, var, 0))
+
+    def value_ok(self, key: str, value: Any) -> bool:
+        """Whether ``value`` passes the subschema of property ``key`` (true for other keys; false
+        when that cannot be decided now)."""
+        if key not in self._properties:
+            return True
+        name = self._generated(lambda fast: fast._descend_function(self._properties[key], self._resolver))
+        return name is not None and bool(self.names[name](value))
+
+    def _generated(self, generate: Callable[[FastCheck], Any]) -> Any:
+        fast = self._fast
+        cache, source = dict(fast._cache), list(fast._source)
+        try:
+            made = generate(fast)
+            fast._flush()
+            return made
+        except _OtherDialect:
+            fast._cache, fast._source = cache, source
+            return None
+        except BaseException:
+            fast._cache, fast._source = cache, source  # nothing half-built stays
+            raise
+
+
+# ------------------------------------------------------------ helpers
 
 
 _MAX_INLINE = 8  # subschemas nested deeper than this are called, not written inline

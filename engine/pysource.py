@@ -8,20 +8,23 @@ from typing import Any
 
 class Namespace:
     """The globals of generated code. ``const(value)`` names a value (the object itself, never a
-    copy; short literals are written as they are), ``temp()`` gives an unused variable name."""
+    copy; short literals are written as they are), ``temp()`` gives an unused variable name.
+    Generators whose code runs together (schema checks written into a plan) take different
+    prefixes, so their names never meet."""
 
-    def __init__(self, names: dict[str, Any], temp_prefix: str) -> None:
+    def __init__(self, names: dict[str, Any], temp_prefix: str, const_prefix: str = "K") -> None:
         self.names = dict(names)
         self._constants: dict[int, str] = {}
         self._counter = 0
         self._prefix = temp_prefix
+        self._const_prefix = const_prefix
 
     def const(self, value: Any) -> str:
         if value is None or isinstance(value, bool) or (type(value) in (int, str) and len(repr(value)) < 60):
             return repr(value)
         name = self._constants.get(id(value))
         if name is None:
-            name = f"K{len(self._constants)}"
+            name = f"{self._const_prefix}{len(self._constants)}"
             self._constants[id(value)] = name
             self.names[name] = value
         return name

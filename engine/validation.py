@@ -22,7 +22,7 @@ from referencing.exceptions import NoSuchAnchor, PointerToNowhere, Unresolvable
 from referencing.jsonschema import DRAFT202012, specification_with
 
 from .errors import RuleError
-from .fastcheck import FastCheck, SchemaProblem
+from .fastcheck import FastCheck, FieldChecks, SchemaProblem
 
 _MAX_REPR = 120
 _DYNAMIC = ("$dynamicAnchor", "$recursiveAnchor")
@@ -64,6 +64,7 @@ class SchemaStore:
         self._validators: dict[str, Any] = {}
         self._checked: set[str] = set()
         self._fast = FastCheck(self._subschema_validator)
+        self._fields: dict[str, FieldChecks | None] = {}
 
     def __contains__(self, name: str) -> bool:
         return name in self._contents
@@ -93,6 +94,18 @@ class SchemaStore:
             found = _Validator(slow, fast)
             self._validators[name] = found
         return found
+
+    def field_checks(self, name: str) -> FieldChecks | None:
+        """The checks of schema ``name`` taken apart by property (``fastcheck.FieldChecks``), for
+        generated code that builds such objects; None when they do not come apart. Call after
+        ``validator(name)``, which checks the schema."""
+        if name not in self._fields:
+            found = None
+            if not self._dynamic:
+                schema = self._contents[name]
+                found = self._fast.fields(schema, self._resolving.resolver(base_uri=schema["$id"]))
+            self._fields[name] = found
+        return self._fields[name]
 
     def _subschema_validator(self, schema: dict, resolver: Any) -> Any:
         cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)

@@ -191,3 +191,68 @@ def test_values_of_other_python_types_are_never_accepted_where_jsonschema_refuse
         instance = {field: value}
         slow = validator.slow.is_valid(instance)
         assert not validator.is_valid(instance) or slow, (field, value)
+
+
+def _by_fields(checks, instance):
+    """What the checks taken apart by property (``FieldChecks``, as a generated plan uses them)
+    answer: each present key's lines, then the rest on the whole object; None when a key's
+    subschema cannot be written so (the plan then checks the whole body)."""
+    lines = ["def check(v):", "    if not isinstance(v, dict): return rest(v)"]
+    for key in sorted(instance) if isinstance(instance, dict) else ():
+        more = checks.lines(key, "x")
+        if more is None:
+            return None
+        lines += [f"    x = v[{key!r}]", *("    " + line for line in more)]
+    lines.append("    return rest(v)")
+    names = {**checks.names, "rest": checks.rest}
+    exec("\n".join(lines), names)  # noqa: S102 - the test's own generated check
+    return names["check"](instance)
+
+
+def test_checks_taken_apart_by_property_answer_as_the_whole_schema():
+    rng = random.Random(4)
+    store = schema_store()
+    compared = 0
+    for param in documented_cases(*STEMS):
+        case = param.values[0]
+        try:
+            built = run_rules(translator(case.platform, case.settings).ruleset, case.message, 1)
+        except Exception:
+            continue
+        for _rule, target, body in built:
+            validator, checks = store.validator(target.schema), store.field_checks(target.schema)
+            if checks is None:
+                continue
+            for variant in _variants(body, rng):
+                compared += 1
+                assert _by_fields(checks, variant) == validator.slow.is_valid(variant), (case.id, variant)
+    assert compared > 2000
+
+
+def test_checks_taken_apart_by_property_follow_nested_ids_and_other_drafts(tmp_path):
+    _write_schemas(tmp_path, NESTED_ID_SCHEMAS)
+    store = SchemaStore(tmp_path)
+    fields = sorted({key for schema in NESTED_ID_SCHEMAS.values() for key in schema.get("properties", {})})
+    written = 0
+    for name in NESTED_ID_SCHEMAS:
+        validator = store.validator(name)
+        checks = store.field_checks(name)
+        if checks is None:
+            continue
+        for field, value in itertools.product(fields, NESTED_ID_VALUES):
+            answer = _by_fields(checks, {field: value})
+            if answer is not None:
+                written += 1
+                assert answer == validator.slow.is_valid({field: value}), (name, field, value)
+    # a property that reaches another draft cannot be written in place (the plan checks the whole body)
+    assert _by_fields(store.field_checks("a/mixed.schema.json"), {"z": "x"}) is None
+    assert written > 100
+
+
+def test_a_literal_is_checked_once_when_the_plan_is_made(tmp_path):
+    _write_schemas(tmp_path, {"l/s.schema.json": {"properties": {"n": {"type": "integer"}, "s": {"maxLength": 2}}}})
+    store = SchemaStore(tmp_path)
+    store.validator("l/s.schema.json")
+    checks = store.field_checks("l/s.schema.json")
+    assert checks.value_ok("n", 3) and not checks.value_ok("n", "3") and not checks.value_ok("s", "abc")
+    assert checks.value_ok("other", object())  # no property: the rest decides

@@ -35,9 +35,12 @@ def _outcome(function, ruleset, message):
 
 def _plan_outcome(ruleset, message):
     try:
-        return [(rule.name, target.name, body) for rule, target, body in ruleset.plan(message)], True
+        built = ruleset.plan(message)
     except Exception:  # the plan gives up: the nodes take the message
         return None, False
+    if built is False:  # an output its checks refuse: the stages take the message and say where
+        return None, False
+    return [(rule.name, target.name, body) for rule, target, body in built], True
 
 
 def _check(ruleset, message, label):
@@ -47,6 +50,8 @@ def _check(ruleset, message, label):
     assert message == before, f"{label}: a rule changed the message"
     if finished:
         assert planned == walked, label
+        for _rule, target, body in ruleset.plan(message):  # what the plan gives has passed its checks
+            assert target.accepts(body), label
     else:  # run_rules falls back to the nodes: same outcome
         assert _outcome(run_rules, ruleset, message) == walked, label
     return finished
@@ -132,3 +137,37 @@ def test_mappings_that_are_not_plain_dicts_are_translated_as_the_nodes_do(generi
                     {"lines": [ordered(sku="A")]}, {"context": {"x": 1}, "lines": [{"sku": "B"}]}):
         walked = [b for _, _, b in walk_rules(translator.ruleset, message)]
         assert [o["body"] for o in translator.translate(message)] == walked, message
+
+
+def test_an_output_its_checks_refuse_gives_the_message_up_to_the_located_stages():
+    ruleset = translator("server", {"minIdLength": 5}).ruleset
+    message = {"type": "track", "event": "Signed In", "userId": "abc", "messageId": "m-1"}
+    assert ruleset.plan(message) is False  # user_id shorter than minIdLength: a target check
+    with pytest.raises(engine.Rejected) as info:
+        translator("server", {"minIdLength": 5}).translate(message, 4)
+    assert info.value.path == "$.user_id" and info.value.index == 4 and "shorter than 5" in info.value.message
+    message = {"type": "track", "event": "x" * 1025, "userId": "abcdef"}
+    assert ruleset.plan(message) is False  # event_type longer than the schema allows
+    with pytest.raises(engine.Rejected) as info:
+        translator("server").translate(message, 1)
+    assert info.value.path.startswith("$.event_type")
+
+
+UNSPLIT_SCHEMA = """{"type": "object", "required": ["n"], "unevaluatedProperties": false,
+                     "properties": {"n": {"type": "integer"}}}"""
+
+
+def test_a_target_schema_that_does_not_come_apart_is_checked_whole(generic, tmp_path):
+    load, _ = generic
+    (tmp_path / "schemas" / "g" / "strict.schema.json").write_text(UNSPLIT_SCHEMA)
+    rules = tmp_path / "rules" / "s.yaml"
+    rules.write_text("platform: s\ninput: {schema: g/any.schema.json}\nsettings: settings.yaml\n"
+                     "targets: {out: {schema: g/strict.schema.json}}\n"
+                     "rules:\n  - name: r\n    emit: {target: out, body: {n: count, extra: other}}\n")
+    translator = load("s")
+    assert translator.ruleset.targets["out"].fields is None
+    assert translator.translate({"count": 3}) == [{"target": "out", "body": {"n": 3}}]
+    assert translator.ruleset.plan({"count": 3, "other": 1}) is False
+    with pytest.raises(engine.Rejected):
+        translator.translate({"count": 3, "other": 1})
+    assert translator.ruleset.plan({"count": "3"}) is False
