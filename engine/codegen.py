@@ -15,6 +15,7 @@ translate, and the tests check that it does, over every fixture and a generated 
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any
 
 from jinja2 import nodes as jinja_nodes
@@ -64,6 +65,7 @@ def _emit_nodes(emits: list):
 
 
 _UNSET = object()
+_EMPTY = MappingProxyType({})  # a hoisted message object that is not there: read-only, like the message
 
 
 def _children(node: Any) -> list:
@@ -184,8 +186,8 @@ class _Generator:
     def __init__(self, ruleset: Any, functions: Any = None) -> None:
         self.ruleset = ruleset
         space = Namespace({
-            "MISSING": n.MISSING, "UNDEFINED": UNDEFINED, "UNSET": _UNSET, "Scope": n.Scope, "_same": n.same,
-            "_table_key": n.table_key,
+            "MISSING": n.MISSING, "UNDEFINED": UNDEFINED, "UNSET": _UNSET, "EMPTY": _EMPTY, "Scope": n.Scope,
+            "_same": n.same, "_table_key": n.table_key,
             "_is_false": is_false,
             "_ordered": ordered_compare, "_eq": TreeInterpreter.COMPARATOR_FUNC["eq"],
             "_ne": TreeInterpreter.COMPARATOR_FUNC["ne"], "_truthy": n.truthy,
@@ -275,7 +277,8 @@ class _Generator:
     def _hoist(self, roots: list) -> list[str]:
         """Lines computing, once per message, the message's objects that several paths go through
         (``context``, ``context.device``, ...); later paths start from them. An object that is
-        not there (or not an object) is None, where every path through it gives null."""
+        not there (or not an object) is an empty object that nothing changes, where every path
+        through it gives null."""
         counts: dict[tuple[str, ...], int] = {}
         for node in roots:
             for chain in _message_chains(node):
@@ -289,7 +292,7 @@ class _Generator:
             lines.append(f"{var} = {self._get(parent, prefix[-1])}")
             lines.append(f"if type({var}) is not dict:")
             lines.append(f"    if isinstance({var}, dict): raise TypeError('not a plain object')")
-            lines.append(f"    {var} = None")
+            lines.append(f"    {var} = EMPTY")
             self.prefixes[prefix] = var
         return lines
 
@@ -307,11 +310,9 @@ class _Generator:
     def _get(self, source: str, key: str) -> str:
         """``source.get(key)`` as jmespath means it (null unless ``source`` is an object), written
         for what ``source`` is known to hold: the message (an object: anything else makes the plan
-        give the message up), a hoisted object (an object or None), or anything."""
-        if source == "m" and self.message_is_object:
-            return f"m.get({key!r})"
-        if source in self.prefixes.values():
-            return f"{source}.get({key!r}) if {source} is not None else None"
+        give the message up), a hoisted object (always an object), or anything."""
+        if (source == "m" and self.message_is_object) or source in self.prefixes.values():
+            return f"{source}.get({key!r})"
         return f"{source}.get({key!r}) if isinstance({source}, dict) else None"
 
     def _start(self, keys: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
@@ -465,6 +466,7 @@ class _Generator:
         and an exception where the simple renderer would hand the template to Jinja."""
         text = self.temp()
         self.template_node = node
+        self.template_values: dict[str, str] = {}  # expressions already read (``{% if x %}{{ x }}``)
         lines = [f"{text} = ''"]
         for statement in node.template.seg_tree.body:
             lines += self._statement(statement, text)
@@ -481,14 +483,20 @@ class _Generator:
                     continue
                 more, value = self._jinja_expression(child)
                 lines += more
-                lines += [f"if {value} is not UNDEFINED and {value} is not None:",
+                lines += [f"if type({value}) is str:", f"    {text} += {value}",
+                          f"elif {value} is not UNDEFINED and {value} is not None:",
                           f"    if not isinstance({value}, (str, int, float, bool)): raise TypeError('not text')",
                           f"    {text} += str({value})"]
             return lines
         if isinstance(statement, jinja_nodes.If) and not statement.elif_:
             lines, value = self._jinja_expression(statement.test)
+            known = self.template_values
+            # what a branch reads is not read where the branch is not taken
+            self.template_values = dict(known)
             body = [line for child in statement.body for line in self._statement(child, text)]
+            self.template_values = dict(known)
             otherwise = [line for child in statement.else_ for line in self._statement(child, text)]
+            self.template_values = known
             lines += [f"if {value} is not UNDEFINED and {value}:"] + ["    " + line for line in body or ["pass"]]
             if otherwise:
                 lines += ["else:"] + ["    " + line for line in otherwise]
@@ -496,6 +504,17 @@ class _Generator:
         raise _Unsupported(type(statement).__name__)
 
     def _jinja_expression(self, expression: Any) -> tuple[list[str], str]:
+        """Lines reading a template expression into a variable; one read already made on the way
+        here is reused (a template's values do not change while it renders)."""
+        key = expression.dump() if isinstance(expression, (jinja_nodes.Name, jinja_nodes.Getattr)) else None
+        if key is not None and key in self.template_values:
+            return [], self.template_values[key]
+        lines, var = self._read_expression(expression)
+        if key is not None:
+            self.template_values[key] = var
+        return lines, var
+
+    def _read_expression(self, expression: Any) -> tuple[list[str], str]:
         var = self.temp()
         if isinstance(expression, jinja_nodes.Name):
             name = expression.name

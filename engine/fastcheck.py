@@ -248,7 +248,7 @@ class FastCheck:
         for part in schema.get("allOf") or ():
             lines += self._descend(part, resolver, var, depth)
         if "anyOf" in schema:
-            calls = " or ".join(f"{self._descend_function(part, resolver)}({var})" for part in schema["anyOf"])
+            calls = " or ".join(self._test(part, resolver, var, True) for part in schema["anyOf"])
             lines.append(f"if not ({calls or 'False'}): return False")
         if "oneOf" in schema:
             # the first branch that holds is found with each branch's own base URI; the later ones are
@@ -259,18 +259,30 @@ class FastCheck:
         # jsonschema checks the subschemas of `not` and `if` in the base URI of the schema holding them,
         # without their own $id: so does this, to answer as it does
         if "not" in schema:
-            lines.append(f"if {self._function(schema['not'], resolver)}({var}): return False")
+            lines.append(f"if {self._test(schema['not'], resolver, var, False)}: return False")
         if "if" in schema:
-            condition = self._function(schema["if"], resolver)
+            condition = self._test(schema["if"], resolver, var, False)
             then = self._descend(schema.get("then", True), resolver, var, depth)
             otherwise = self._descend(schema.get("else", True), resolver, var, depth)
             if then or otherwise:
-                lines.append(f"if {condition}({var}):")
+                lines.append(f"if {condition}:")
                 lines += _indent(then or ["pass"])
                 if otherwise:
                     lines.append("else:")
                     lines += _indent(otherwise)
         return lines
+
+    def _test(self, schema: Any, resolver: Any, var: str, enter: bool) -> str:
+        """An expression true when ``var`` holds ``schema``: the schema written in place when it
+        is a simple one (types, constants and required keys, as in ``if`` and ``anyOf`` branches
+        that tell messages apart), else a call of its function (``enter``: under the subschema's
+        own ``$id``, as a subschema met in place is)."""
+        expression = _expression(schema, var)
+        if expression is not None:
+            return expression
+        if enter:
+            return f"{self._descend_function(schema, resolver)}({var})"
+        return f"{self._function(schema, resolver)}({var})"
 
     def _object(self, schema: dict, resolver: Any, var: str, depth: int, is_dict: bool) -> list[str]:
         properties = schema.get("properties") or {}
@@ -393,6 +405,53 @@ _TYPE_TESTS = {
     "number": "(type({v}) is int or type({v}) is float or _number({v}))",
     "integer": "(type({v}) is int or (type({v}) is float and {v}.is_integer()) or _integer({v}))",
 }
+
+
+_SIMPLE = {"type", "const", "enum", "required", "properties"}
+
+
+def _expression(schema: Any, var: str, nested: bool = False) -> str | None:
+    """``schema`` as one Python expression on ``var`` when it has only types, text constants and
+    enums, required keys and properties of such (one level); None otherwise."""
+    if schema is True or schema == {}:
+        return "True"
+    if schema is False:
+        return "False"
+    if not isinstance(schema, dict) or set(schema) - _SIMPLE - (_ANNOTATIONS - {"$schema", "$id", "$defs"}):
+        return None
+    parts = []
+    if "type" in schema:
+        names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not names or not all(isinstance(name, str) and name in _TYPE_TESTS for name in names):
+            return None
+        parts.append("(" + " or ".join(_TYPE_TESTS[name].format(v=var) for name in names) + ")")
+    if "const" in schema:
+        if type(schema["const"]) is not str:
+            return None
+        parts.append(f"{var} == {schema['const']!r}")
+    if "enum" in schema:
+        choices = schema["enum"]
+        if not isinstance(choices, list) or not all(type(c) is str for c in choices) or len(choices) > 8:
+            return None
+        parts.append(f"(isinstance({var}, str) and {var} in {tuple(choices)!r})")
+    inside = []
+    required = schema.get("required", [])
+    properties = schema.get("properties", {})
+    if not isinstance(required, list) or not all(type(name) is str for name in required) or (
+            not isinstance(properties, dict)):
+        return None
+    inside += [f"{name!r} in {var}" for name in required]
+    for name, sub in properties.items():
+        if nested:
+            return None
+        test = _expression(sub, f"{var}[{name!r}]", nested=True)
+        if test is None:
+            return None
+        if test != "True":
+            inside.append(f"({test})" if name in required else f"({name!r} not in {var} or {test})")
+    if inside:
+        parts.append(f"(not isinstance({var}, dict) or ({' and '.join(inside)}))")
+    return "(" + " and ".join(parts) + ")" if parts else "True"
 
 
 def _always(value: Any) -> bool:

@@ -256,3 +256,30 @@ def test_a_literal_is_checked_once_when_the_plan_is_made(tmp_path):
     checks = store.field_checks("l/s.schema.json")
     assert checks.value_ok("n", 3) and not checks.value_ok("n", "3") and not checks.value_ok("s", "abc")
     assert checks.value_ok("other", object())  # no property: the rest decides
+
+
+SIMPLE_BRANCHES = [True, False, {}, {"type": "integer"}, {"type": ["string", "null"]}, {"const": "track"},
+                   {"enum": ["a", "b"]}, {"required": ["a"]}, {"required": ["a"], "properties": {"a": {"const": "x"}}},
+                   {"properties": {"a": {"type": "number"}, "b": {"enum": ["x"]}}}, {"type": "object", "required": []},
+                   {"properties": {"a": {"properties": {"b": {"type": "string"}}}}}, {"const": 1}, {"minimum": 2}]
+SIMPLE_VALUES = [None, True, 1, 1.0, 2.5, "a", "x", "track", [], ["a"], {}, {"a": "x"}, {"a": 1}, {"a": True},
+                 {"a": None}, {"b": "x"}, {"a": 2, "b": "y"}, {"a": {"b": 1}}, {"a": {"b": "s"}}]
+
+
+@pytest.mark.parametrize("keyword", ["if", "anyOf", "not"])
+def test_simple_branches_written_in_place_answer_as_jsonschema(keyword):
+    for branch in SIMPLE_BRANCHES:
+        if keyword == "if":
+            schema = {"if": branch, "then": {"required": ["then"]}, "else": {"required": ["else"]}}
+        elif keyword == "anyOf":
+            schema = {"anyOf": [branch, {"required": ["other"]}]}
+        else:
+            schema = {"not": branch}
+        schema["$id"] = "https://example.com/s.json"
+        registry = Registry().with_resource(schema["$id"], DRAFT202012.create_resource(schema))
+        slow = Draft202012Validator(schema, registry=registry)
+        fast = FastCheck(lambda sub, resolver, r=registry: Draft202012Validator(sub, registry=r, _resolver=resolver))
+        check = fast.compile(schema, registry.resolver(base_uri=schema["$id"]))
+        for value in SIMPLE_VALUES:
+            for instance in (value, {"then": 1, **value} if isinstance(value, dict) else value):
+                assert check(instance) == slow.is_valid(instance), (branch, instance)
