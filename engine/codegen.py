@@ -154,14 +154,15 @@ def _ast_chains(ast: Any):
             yield from _ast_chains(child["children"][0])
 
 
-def compile_plan(ruleset: Any) -> Plan | None:
+def compile_plan(ruleset: Any, checked: bool = True) -> Plan | None:
     """A function ``plan(message) -> [(rule, target, body), ...]`` that builds the same outputs as
     walking ``ruleset``'s nodes, each already checked as its target's ``accepts`` checks it, and
     gives False when one fails those checks; it raises on anything else but the plain success
     path. None if the generated code would not compile (the nodes then run every message: slower,
-    same outputs)."""
+    same outputs). ``checked=False`` leaves the outputs unchecked, for a caller that checks them
+    itself (the benchmark, to tell what the checks cost)."""
     try:
-        return _Generator(ruleset).build()
+        return _Generator(ruleset, checked=checked).build()
     except (SyntaxError, RecursionError):
         return None
 
@@ -183,8 +184,9 @@ def compile_expression(ast: dict, functions: Any, label: str = "selector") -> Ca
 
 
 class _Generator:
-    def __init__(self, ruleset: Any, functions: Any = None) -> None:
+    def __init__(self, ruleset: Any, functions: Any = None, checked: bool = True) -> None:
         self.ruleset = ruleset
+        self.checked = checked
         space = Namespace({
             "MISSING": n.MISSING, "UNDEFINED": UNDEFINED, "UNSET": _UNSET, "EMPTY": _EMPTY, "Scope": n.Scope,
             "_same": n.same, "_table_key": n.table_key,
@@ -354,12 +356,14 @@ class _Generator:
         target = emit.target
         body = self.temp()
         lines = [f"{body} = {{}}"]
-        checks = self._field_checks(target, emit.fields)
+        checks = self._field_checks(target, emit.fields) if self.checked else None
         for key, node in emit.fields:
             lines += self._field(node, body, key, checks[key] if checks is not None else [])
         # The output checked as the target's ``accepts`` would: each value where it is set, then
         # the rest of the schema and the target's assertions on the whole body.
-        if checks is None:
+        if not self.checked:
+            pass
+        elif checks is None:
             lines.append(f"if not {self.const(target.accepts)}({body}): return False")
         else:
             lines.append(f"if not {self.const(target.fields.rest)}({body}): return False")
