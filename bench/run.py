@@ -92,9 +92,12 @@ def main() -> int:
         # are written into the generated plan: their cost is the checked plan's time less that of
         # the same plan compiled without them, run on the same message.
         unchecked = compile_plan(ruleset, checked=False)
+        if ruleset.plan is None or unchecked is None:
+            print("the rules did not compile to a plan: every message goes through the nodes", file=sys.stderr)
+            return 1
         clock = time.perf_counter
         spent = [0.0] * 5
-        written = 0
+        written = timed = 0
         for index, line in enumerate(lines, 1):
             try:
                 t0 = clock()
@@ -121,6 +124,7 @@ def main() -> int:
             spent[3] += (t4 - t3) - (t3 - t2)
             spent[4] += t5 - t4
             written += len(outputs)
+            timed += 1
         start = clock()
         for index, line in enumerate(lines, 1):
             try:
@@ -133,7 +137,10 @@ def main() -> int:
         for label, seconds in zip(["parse", "input validation", "rule evaluation", "output validation",
                                    "serialisation"], spent, strict=True):
             # output validation: written into the plan (the checked plan less the unchecked one)
-            print(f"{'stage: ' + label:<32}{_rate(count, seconds)}")
+            print(f"{'stage: ' + label:<32}{_rate(timed, seconds)}")
+        if timed < count:
+            print(f"(stages: the {timed:,} messages the plan translates; the other {count - timed:,} are refused "
+                  "or left to the nodes)")
         print(f"{'all stages, in process':<32}{_rate(count, together)}   ({written:,} outputs)")
         print(_json_libraries(translator, lines))
         yardstick = _yardstick(args, settings, lines)

@@ -189,7 +189,7 @@ class _Generator:
         self.checked = checked
         space = Namespace({
             "MISSING": n.MISSING, "UNDEFINED": UNDEFINED, "UNSET": _UNSET, "EMPTY": _EMPTY, "Scope": n.Scope,
-            "_same": n.same, "_table_key": n.table_key,
+            "_same": n.same, "_table_key": n.table_key, "_fresh": n.fresh,
             "_is_false": is_false,
             "_ordered": ordered_compare, "_eq": TreeInterpreter.COMPARATOR_FUNC["eq"],
             "_ne": TreeInterpreter.COMPARATOR_FUNC["ne"], "_truthy": n.truthy,
@@ -380,14 +380,17 @@ class _Generator:
             return None
         self.schema_names.append(checks.names)
         found = {}
-        for key, node in fields:
-            if type(node) is n.Const and checks.value_ok(key, node.value):
-                found[key] = []
-                continue
-            lines = checks.lines(key, "v")
-            if lines is None:
-                return None
-            found[key] = lines
+        try:
+            for key, node in fields:
+                if type(node) is n.Const and checks.value_ok(key, node.value):
+                    found[key] = []  # every output gets this value (a copy of it: nodes.fresh)
+                    continue
+                lines = checks.lines(key, "v")
+                if lines is None:
+                    return None
+                found[key] = lines
+        except RecursionError:  # a subschema too deep to write: the whole body is checked instead
+            return None
         return found
 
     # ------------------------------------------------------------ values
@@ -396,6 +399,8 @@ class _Generator:
         """Lines that leave ``node``'s value (or MISSING) in the variable ``out``."""
         kind = type(node)
         if kind is n.Const:
+            if type(node.value) in (dict, list):
+                return [f"{out} = _fresh({self.const(node.value)})"]
             return [f"{out} = {self.const(node.value)}"]
         if kind is n.Path:
             return self._path(node, out) + [f"if {out} is None or {out} == '': {out} = MISSING"]
@@ -450,6 +455,7 @@ class _Generator:
                 f"if {out} is not MISSING and isinstance({out}, (str, int, float, bool)):",
                 f"    {out} = {table}.get({out} if type({out}) is str else _table_key({out}), MISSING)",
                 f"    if {out} is None: {out} = MISSING",
+                f"    elif type({out}) is dict or type({out}) is list: {out} = _fresh({out})",
                 "else:", f"    {out} = MISSING"]
         if kind is n.NonEmpty:
             return self.value(node.node, out) + [f"if {out} == {{}} or {out} == []: {out} = MISSING"]

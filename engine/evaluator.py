@@ -18,16 +18,18 @@ def translate(ruleset: RuleSet, message: Any, index: int | None = None) -> list[
     A valid message that translates is taken straight through the fast checks and the generated
     plan; any other goes through the three stages below, which say where and why."""
     plan = ruleset.plan
+    refused = False
     if plan is not None and type(message) is dict:
         try:
             if ruleset.input_validator.is_valid(message):
                 built = plan(message)  # its outputs checked, or False
                 if built is not False:
                     return [{"target": target.name, "body": body} for _rule, target, body in built]
+                refused = True  # an output its checks refuse: the nodes build them, the checks say where
         except Exception:  # noqa: BLE001 - the stages below give the located reason
             pass
     check_input(ruleset, message, index)
-    built = run_rules(ruleset, message, index)
+    built = walk_rules(ruleset, message, index) if refused else run_rules(ruleset, message, index)
     return check_outputs(ruleset, built, index)
 
 

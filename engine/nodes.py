@@ -11,6 +11,7 @@ module's ``evaluate``/``test`` methods without any rule file changing.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,7 +107,13 @@ class Const(Node):
         self.origin = origin
 
     def evaluate(self, scope: Scope) -> Any:
-        return self.value
+        return fresh(self.value)
+
+
+def fresh(value: Any) -> Any:
+    """A constant as an output gets it: an object or a list is a copy of its own, so that changing
+    one output (the Python API hands them out) changes no rule and no later output."""
+    return copy.deepcopy(value) if type(value) in (dict, list) else value
 
 
 class Path(Node):
@@ -294,7 +301,7 @@ class Mapped(Node):
         if value is MISSING or not isinstance(value, (str, int, float, bool)):
             return MISSING
         found = self.table.get(table_key(value), MISSING)
-        return MISSING if found is None else found
+        return MISSING if found is None else fresh(found)
 
 
 def table_key(value: Any) -> str:

@@ -171,3 +171,44 @@ def test_a_target_schema_that_does_not_come_apart_is_checked_whole(generic, tmp_
     with pytest.raises(engine.Rejected):
         translator.translate({"count": 3, "other": 1})
     assert translator.ruleset.plan({"count": "3"}) is False
+
+
+CONSTANT_RULES = """
+platform: c
+input: {schema: g/any.schema.json}
+settings: settings.yaml
+targets: {out: {schema: g/strict.schema.json}}
+rules:
+  - name: r
+    emit:
+      target: out
+      body:
+        p: {value: {k: a}}
+        q: {select: kind, map: {x: [1, 2]}}
+"""
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["plan", "nodes"])
+def test_changing_an_output_changes_no_later_output(generic, tmp_path, fast):
+    load, _ = generic
+    (tmp_path / "schemas" / "g" / "strict.schema.json").write_text(
+        '{"properties": {"p": {"properties": {"k": {"type": "string"}}}, "q": {"items": {"type": "integer"}}}}')
+    (tmp_path / "rules" / "c.yaml").write_text(CONSTANT_RULES)
+    translator = load("c")
+    if not fast:
+        translator.ruleset.plan = None  # the nodes alone
+    first = translator.translate({"kind": "x"})
+    first[0]["body"]["p"]["k"] = 5
+    first[0]["body"]["q"].append("text")
+    assert translator.translate({"kind": "x"}) == [{"target": "out", "body": {"p": {"k": "a"}, "q": [1, 2]}}]
+
+
+def test_a_target_schema_too_deep_to_write_leaves_the_rest_of_the_plan(generic, tmp_path):
+    load, _ = generic
+    (tmp_path / "schemas" / "g" / "strict.schema.json").write_text(
+        '{"properties": {"p": {"$ref": "#/properties/p"}, "n": {"type": "integer"}}}')
+    (tmp_path / "rules" / "c.yaml").write_text(
+        CONSTANT_RULES.replace("        q: {select: kind, map: {x: [1, 2]}}\n", "        n: count\n"))
+    translator = load("c")
+    assert translator.ruleset.plan is not None
+    assert translator.ruleset.targets["out"].fields is not None
