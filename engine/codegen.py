@@ -88,6 +88,31 @@ def _children(node: Any) -> list:
     return []
 
 
+# Nodes whose value depends on the message (and settings) alone, never on the foreach element,
+# the output count, the vars or the rules fired so far: one message gives them one value.
+_MESSAGE_ONLY = (n.Const, n.Object, n.First, n.Cases, n.Guarded, n.Mapped, n.NonEmpty, n.Typed, n.Truthy,
+                 n.Present, n.Equals, n.OneOf, n.All, n.AnyOf, n.Not)
+
+
+def _message_only(node: Any) -> bool:
+    kind = type(node)
+    if kind is n.Path or kind is n.Select:
+        return node.source == "message"
+    if kind is n.SettingTest or node is True or node is False:
+        return True
+    return kind in _MESSAGE_ONLY and all(_message_only(child) for child in _children(node))
+
+
+def _target_emits(emits: list, repeated: bool = False):
+    """The emits that make an output, each with whether it may run more than once per message
+    (inside a ``foreach``)."""
+    for emit in emits:
+        again = repeated or emit.foreach is not None
+        if emit.target is not None:
+            yield emit, again
+        yield from _target_emits(emit.children, again)
+
+
 def _selects(node: Any):
     """The generated selectors on the message inside a node."""
     if type(node) is n.Select and node.source == "message" and node.fast is not None:
@@ -201,6 +226,7 @@ class _Generator:
         self.functions = functions
         self.prefixes: dict[tuple[str, ...], str] = {}  # hoisted message objects of the current rule
         self.memos: dict[str, str] = {}  # selector text -> variable, for selectors a rule repeats
+        self.shared: dict[int, tuple[str, set]] = {}  # emit -> its group of shared fields (``_share``)
         self.bools: set[str] = set()  # variables known to hold true or false
         self.message_is_object = ruleset is not None  # a plan runs on validated messages (objects)
         self.schema_names: list[dict] = []  # the globals of the schema checks written into the plan
@@ -243,10 +269,38 @@ class _Generator:
             if rule.condition is not True and rule.condition is not False:
                 roots.append(rule.condition)
             roots += [node for _, node in rule.vars] + list(_emit_nodes(rule.emits))
-        lines = self._hoist(roots) + self._memoise(roots)
+        lines = self._hoist(roots) + self._memoise(roots) + self._share(rules)
         for rule in rules:
             lines += self._rule(rule)
-        self.prefixes, self.memos = {}, {}
+        self.prefixes, self.memos, self.shared = {}, {}, {}
+        return lines
+
+    def _share(self, rules: list) -> list[str]:
+        """The output fields that several outputs of one message carry alike (the same node
+        under the same key of the same target, reading the message alone: the context and
+        identity fields of a page's two events, of an order's products) are computed and checked
+        once per message, by the first output that has them; the others copy them from its body,
+        held in a variable per group of such fields. Outputs of one message may so share objects,
+        as they share the message's own."""
+        made: dict[tuple, int] = {}
+        emits = list(_target_emits([emit for rule in rules for emit in rule.emits]))
+        for emit, repeated in emits:
+            for key, node in emit.fields:
+                if type(node) is not n.Const and _message_only(node):
+                    field = (id(node), key, id(emit.target))
+                    made[field] = made.get(field, 0) + (2 if repeated else 1)
+        self.shared = {}
+        groups: dict[tuple, str] = {}
+        lines = []
+        for emit, _ in emits:
+            fields = tuple((id(node), key, id(emit.target)) for key, node in emit.fields
+                           if made.get((id(node), key, id(emit.target)), 0) > 1)
+            if not fields:
+                continue
+            if fields not in groups:
+                groups[fields] = f"G{len(groups)}"
+                lines.append(f"{groups[fields]} = None")
+            self.shared[id(emit)] = (groups[fields], set(fields))
         return lines
 
     def _rule(self, rule: Any) -> list[str]:
@@ -347,6 +401,8 @@ class _Generator:
             return make if var == "True" else []
         return test + [f"if {var}:"] + ["    " + line for line in make or ["pass"]]
 
+    # ------------------------------------------------------------ outputs
+
     def _make(self, emit: Any, rule_ref: str) -> list[str]:
         if emit.target is None:
             lines: list[str] = []
@@ -355,22 +411,36 @@ class _Generator:
             return lines
         target = emit.target
         body = self.temp()
-        lines = [f"{body} = {{}}"]
         checks = self._field_checks(target, emit.fields) if self.checked else None
+        lines = [f"{body} = {{}}"]
         for key, node in emit.fields:
             lines += self._field(node, body, key, checks[key] if checks is not None else [])
-        # The output checked as the target's ``accepts`` would: each value where it is set, then
-        # the rest of the schema and the target's assertions on the whole body.
+        lines += self._checked(target, body, checks)
+        made = [f"built.append(({rule_ref}, {self.const(target)}, {body}))", "s.seq += 1"]
+        group = self.shared.get(id(emit))
+        if group is None:
+            return lines + made
+        # The first output of the group computes its shared fields; the next ones copy them.
+        source, fields = group
+        again = [f"{body} = {{}}"]
+        for key, node in emit.fields:
+            if (id(node), key, id(target)) in fields:
+                again += [f"v = {source}.get({key!r}, MISSING)", f"if v is not MISSING: {body}[{key!r}] = v"]
+            else:
+                again += self._field(node, body, key, checks[key] if checks is not None else [])
+        again += self._checked(target, body, checks)
+        return ([f"if {source} is None:"] + ["    " + line for line in [*lines, f"{source} = {body}"]] +
+                ["else:"] + ["    " + line for line in again] + made)
+
+    def _checked(self, target: Any, body: str, checks: dict | None) -> list[str]:
+        """The output checked as the target's ``accepts`` would, after each value was checked where
+        it was set: the rest of the schema and the target's assertions on the whole body."""
         if not self.checked:
-            pass
-        elif checks is None:
-            lines.append(f"if not {self.const(target.accepts)}({body}): return False")
-        else:
-            lines.append(f"if not {self.const(target.fields.rest)}({body}): return False")
-            lines += [f"if not _truthy({self.const(check.assertion)}({body})): return False" for check in target.checks]
-        lines.append(f"built.append(({rule_ref}, {self.const(target)}, {body}))")
-        lines.append("s.seq += 1")
-        return lines
+            return []
+        if checks is None:
+            return [f"if not {self.const(target.accepts)}({body}): return False"]
+        return [f"if not {self.const(target.fields.rest)}({body}): return False"] + [
+            f"if not _truthy({self.const(check.assertion)}({body})): return False" for check in target.checks]
 
     def _field_checks(self, target: Any, fields: list) -> dict[str, list[str]] | None:
         """The lines checking each field of an output where it is set (none for a literal known
