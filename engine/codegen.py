@@ -659,8 +659,8 @@ class _Generator:
     # ------------------------------------------------------------ conditions
 
     def condition(self, condition: Any) -> tuple[list[str], str]:
-        """Lines that leave the condition's truth in a variable; the lines and the variable."""
-        var = self.temp()
+        """Lines computing what a condition tests, and the test: an expression (in parentheses)
+        or a variable holding its truth."""
         if condition is True or condition is False:
             return [], repr(condition)
         kind = type(condition)
@@ -671,12 +671,12 @@ class _Generator:
         if kind is n.Truthy:
             value = self.temp()
             lines = self.value(condition.node, value)
-            return lines + [f"{var} = not ({value} is MISSING or {value} is False or "
-                            f"(isinstance({value}, (list, dict)) and not {value}))"], var
+            return lines, (f"(not ({value} is MISSING or {value} is False or "
+                           f"(isinstance({value}, (list, dict)) and not {value})))")
         if kind is n.Present:
             value = self.temp()
             test = "is not" if condition.wanted else "is"
-            return self.value(condition.node, value) + [f"{var} = {value} {test} MISSING"], var
+            return self.value(condition.node, value), f"({value} {test} MISSING)"
         if kind is n.Equals:
             value = self.temp()
             expected = condition.expected
@@ -688,16 +688,15 @@ class _Generator:
                 test = f"{value} == {self.const(expected)}"
             else:
                 test = f"_same({value}, {self.const(expected)})"
-            return self.value(condition.node, value) + [f"{var} = {test}"], var
+            return self.value(condition.node, value), f"({test})"
         if kind is n.OneOf:
             value = self.temp()
             choices = self.const(condition.choices)
             if all(type(choice) is str for choice in condition.choices):
                 texts = self.const(frozenset(condition.choices))
-                return self.value(condition.node, value) + [
-                    f"{var} = type({value}) is str and {value} in {texts}"], var
-            return self.value(condition.node, value) + [
-                f"{var} = any(_same({value}, choice) for choice in {choices})"], var
+                return self.value(condition.node, value), f"(type({value}) is str and {value} in {texts})"
+            return self.value(condition.node, value), f"any(_same({value}, choice) for choice in {choices})"
+        var = self.temp()
         if kind in (n.All, n.AnyOf):
             stop = "not " if kind is n.All else ""
             lines = [f"{var} = {kind is n.All}"]
@@ -713,11 +712,11 @@ class _Generator:
             return lines, var
         if kind is n.Not:
             test, result = self.condition(condition.part)
-            return test + [f"{var} = not {result}"], var
+            return test, f"(not {result})"
         if kind is n.Fired:
             names = " or ".join(f"{name!r} in s.fired" for name in condition.names)
-            return [f"{var} = {names or 'False'}"], var
-        return [f"{var} = {self.const(condition)}.test(s)"], var
+            return [], f"({names or 'False'})"
+        return [], f"{self.const(condition)}.test(s)"
 
     # ------------------------------------------------------------ JMESPath
 
@@ -827,6 +826,16 @@ class _Generator:
             if types:
                 tests.append("(" + " or ".join(_TYPE_TESTS[t].format(v=arg) for t in types) + ")")
         children = ast.get("children") or []
+        if children and all(child.get("type") == "literal" for child in children):
+            # literal arguments: the value is decided now (functions depend on their arguments and
+            # the settings alone), unless it is an object or a list, which every use gets anew
+            try:
+                found = self.functions.call_function(name, [child["value"] for child in children])
+            except Exception:  # noqa: BLE001 - left to run, and fail, as it would
+                found = _UNSET
+            if found is None or type(found) in (str, int, float, bool):
+                var = self.temp()
+                return [f"{var} = {self.const(found)}"], var
         prepare = PREPARED_FUNCTIONS.get(name) if isinstance(self.functions, RuleFunctions) else None
         if (prepare is not None and len(args) == 2 and children[1]["type"] == "literal"
                 and (children[1]["value"] is None or isinstance(children[1]["value"], list))):

@@ -8,6 +8,7 @@ import copy
 import itertools
 import sys
 
+import jmespath
 import pytest
 
 import engine
@@ -212,3 +213,17 @@ def test_a_target_schema_too_deep_to_write_leaves_the_rest_of_the_plan(generic, 
     translator = load("c")
     assert translator.ruleset.plan is not None
     assert translator.ruleset.targets["out"].fields is not None
+
+
+def test_functions_of_literals_are_decided_when_the_plan_is_made():
+    from engine.codegen import compile_expression
+
+    functions = translator("server", {"minIdLength": 7}).ruleset.options.custom_functions
+    check = compile_expression(jmespath.compile("length(user_id) >= setting('minIdLength')").parsed, functions)
+    assert check({"user_id": "abcdefg"}) is True and check({"user_id": "abcdef"}) is False
+    # an object or a list is made anew for every use; a call that fails still fails when run
+    pairs = compile_expression(jmespath.compile("from_items(`[[\"a\", 1]]`)").parsed, functions)
+    assert pairs({}) == {"a": 1} and pairs({}) is not pairs({})
+    failing = compile_expression(jmespath.compile("lower(`1`)").parsed, functions)
+    with pytest.raises(Exception):  # noqa: B017 - jmespath's own refusal
+        failing({})
