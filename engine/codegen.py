@@ -639,7 +639,8 @@ class _Generator:
             lines, var = self.selector(node.parsed.parsed, self._source(node.source))
         except _Unsupported:
             return self._call(node, out)
-        return lines + [f"{out} = MISSING if {var} is None or {var} == '' else {var}"]
+        value = f"_fresh({var})" if node.literal_objects else var  # as nodes.Select gives it
+        return lines + [f"{out} = MISSING if {var} is None or {var} == '' else {value}"]
 
     def _first(self, options: list, out: str) -> list[str]:
         lines = self.value(options[0], out)
@@ -826,16 +827,6 @@ class _Generator:
             if types:
                 tests.append("(" + " or ".join(_TYPE_TESTS[t].format(v=arg) for t in types) + ")")
         children = ast.get("children") or []
-        if children and all(child.get("type") == "literal" for child in children):
-            # literal arguments: the value is decided now (functions depend on their arguments and
-            # the settings alone), unless it is an object or a list, which every use gets anew
-            try:
-                found = self.functions.call_function(name, [child["value"] for child in children])
-            except Exception:  # noqa: BLE001 - left to run, and fail, as it would
-                found = _UNSET
-            if found is None or type(found) in (str, int, float, bool):
-                var = self.temp()
-                return [f"{var} = {self.const(found)}"], var
         prepare = PREPARED_FUNCTIONS.get(name) if isinstance(self.functions, RuleFunctions) else None
         if (prepare is not None and len(args) == 2 and children[1]["type"] == "literal"
                 and (children[1]["value"] is None or isinstance(children[1]["value"], list))):

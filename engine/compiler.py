@@ -401,7 +401,8 @@ class _Compiler:
                 self._check_functions(child, text, origin)
 
     def _fold(self, ast: dict, text: str, origin: n.Origin) -> dict:
-        if ast.get("type") != "literal" and self._data_free(ast) and self._calls_function(ast):
+        # a key_val_pair is a part of an object, not a value: its value may fold, not the pair
+        if ast.get("type") not in ("literal", "key_val_pair") and self._data_free(ast) and self._calls_function(ast):
             try:
                 value = TreeInterpreter(self.options).visit(ast, {})  # any non-null current will do
             except JMESPathError as exc:

@@ -70,7 +70,10 @@ class Translator:
 
     def translate(self, message: Any, index: int | None = None) -> list[dict]:
         """The ordered outputs ``[{"target": ..., "body": ...}]`` of one message.
-        Raises ``Rejected`` (with a reason and a JSON path) when it cannot be translated."""
+        Raises ``Rejected`` (with a reason and a JSON path) when it cannot be translated.
+
+        The outputs may hold the message's own objects and share objects with each other (copy
+        one before changing it in place); nothing is shared with other messages or the rules."""
         return _translate(self.ruleset, message, index)
 
     def explain(self, message: Any, index: int | None = None) -> Explanation:
