@@ -639,8 +639,7 @@ class _Generator:
             lines, var = self.selector(node.parsed.parsed, self._source(node.source))
         except _Unsupported:
             return self._call(node, out)
-        value = f"_fresh({var})" if node.literal_objects else var  # as nodes.Select gives it
-        return lines + [f"{out} = MISSING if {var} is None or {var} == '' else {value}"]
+        return lines + [f"{out} = MISSING if {var} is None or {var} == '' else {var}"]
 
     def _first(self, options: list, out: str) -> list[str]:
         lines = self.value(options[0], out)
@@ -747,8 +746,11 @@ class _Generator:
         if kind in ("current", "identity"):
             return [], source
         if kind == "literal":  # in a variable: what follows may look it up (`1`.a) or test it
-            var = self.temp()
-            return [f"{var} = {self.const(ast['value'])}"], var
+            var, value = self.temp(), ast["value"]
+            if type(value) in (dict, list):  # a new one each time, as nodes.Interpreter reads it
+                made = repr(value) if not value else f"_fresh({self.const(value)})"
+                return [f"{var} = {made}"], var
+            return [f"{var} = {self.const(value)}"], var
         if kind == "index":
             var, position = self.temp(), ast["value"]
             return [f"{var} = {source}[{position}] if isinstance({source}, list) and "
@@ -812,9 +814,17 @@ class _Generator:
             raise _Unsupported(name)
         signature = entry["signature"]
         variadic = bool(signature) and signature[-1].get("variadic")
+        children = ast.get("children") or []
+        prepare = PREPARED_FUNCTIONS.get(name) if isinstance(self.functions, RuleFunctions) else None
+        if not (prepare is not None and len(children) == 2 and children[1]["type"] == "literal"
+                and (children[1]["value"] is None or isinstance(children[1]["value"], list))):
+            prepare = None
         lines: list[str] = []
         args: list[str] = []
-        for child in ast.get("children") or []:
+        for position, child in enumerate(children):
+            if prepare is not None and position == 1:
+                args.append(self.const(child["value"]))  # the keys: read by the function, never returned
+                continue
             more, value = self.selector(child, source)
             lines += more
             args.append(value)
@@ -826,10 +836,7 @@ class _Generator:
                 raise _Unsupported(f"{name}() argument types {types}")
             if types:
                 tests.append("(" + " or ".join(_TYPE_TESTS[t].format(v=arg) for t in types) + ")")
-        children = ast.get("children") or []
-        prepare = PREPARED_FUNCTIONS.get(name) if isinstance(self.functions, RuleFunctions) else None
-        if (prepare is not None and len(args) == 2 and children[1]["type"] == "literal"
-                and (children[1]["value"] is None or isinstance(children[1]["value"], list))):
+        if prepare is not None:
             # the keys are a constant (their type test holds): the function of the object alone
             prepared = self.const(prepare(children[1]["value"]))
             var = self.temp()

@@ -15,6 +15,8 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from jmespath.visitor import TreeInterpreter
+
 from .textfast import UNDEFINED as _UNDEFINED
 from .textfast import _NeedJinja
 
@@ -142,7 +144,7 @@ class Path(Node):
 class Select(Node):
     """A JMESPath selector, compiled once."""
 
-    __slots__ = ("text", "parsed", "options", "source", "fast", "literal_objects")
+    __slots__ = ("text", "parsed", "options", "source", "fast")
 
     def __init__(self, text: str, parsed: Any, options: Any, source: str, origin: Origin,
                  fast: Any = None) -> None:
@@ -152,25 +154,25 @@ class Select(Node):
         self.source = source
         self.origin = origin
         self.fast = fast  # the same selector compiled to a closure, when it can be
-        # a literal object or list in the selector (`[1, 2]`, or a call of literals folded into
-        # one) is one object for every message: what holds it is copied (``fresh``)
-        self.literal_objects = has_literal_objects(getattr(parsed, "parsed", None))
 
     def evaluate(self, scope: Scope) -> Any:
         data = scope.message if self.source == "message" else source_of(scope, self.source)
-        value = self.fast(data) if self.fast is not None else self.parsed.search(data, self.options)
+        if self.fast is not None:
+            value = self.fast(data)
+        else:
+            value = Interpreter(self.options).visit(self.parsed.parsed, data)
         if value is None or value == "":
             return MISSING
-        return fresh(value) if self.literal_objects else value
+        return value
 
 
-def has_literal_objects(ast: Any) -> bool:
-    """Whether a JMESPath AST holds a literal that is an object or a list."""
-    if not isinstance(ast, dict):
-        return False
-    if ast.get("type") == "literal":
-        return type(ast.get("value")) in (dict, list)
-    return any(has_literal_objects(child) for child in ast.get("children") or [])
+class Interpreter(TreeInterpreter):
+    """jmespath's interpreter, but a literal object or list (`{}`, or a call of literals folded
+    into one) is a new one each time it is read, as if the selector were read anew: what one
+    output holds is no part of the rules or of another message's outputs."""
+
+    def visit_literal(self, node: dict, value: Any) -> Any:
+        return fresh(node["value"])
 
 
 class Template(Node):

@@ -11,6 +11,8 @@ from typing import Any
 
 from jmespath.visitor import TreeInterpreter
 
+from .nodes import fresh
+
 Selector = Callable[[Any], Any]
 
 _COMPARE = TreeInterpreter.COMPARATOR_FUNC
@@ -72,6 +74,8 @@ def _compile(node: dict, functions: Any) -> Selector:
         return lambda value: value
     if kind == "literal":
         constant = node["value"]
+        if type(constant) in (dict, list):  # a new one each time, as nodes.Interpreter reads it
+            return lambda value: fresh(constant)
         return lambda value: constant
     if kind == "index":
         position = node["value"]
