@@ -2,8 +2,11 @@
 with a block per dispatch value (message type) holding the rules such a message meets, in order.
 Every plain path, selector, fallback, case, object and simple template of a rule's outputs is
 straight-line code instead of a walk over node objects; the message objects several rules read
-(``context``, ``context.device``) and the selectors written more than once are computed once per
-message.
+(``context``, ``context.device``), the selectors written more than once and the fields several
+outputs share are computed once per message. Each output is checked as its target checks it
+(``fastcheck.FieldChecks``: every field where it is set, the rest of the schema and the target's
+assertions on the body), so a plan's outputs need no further check; a refused one makes the plan
+give False.
 
 The generated code is a faster rendering of ``nodes``, never a second definition of the rule
 language: a node it does not know (a Jinja template, a selector that needs jmespath's own

@@ -15,6 +15,11 @@ by jsonschema as a whole. The dynamic scope is no part of the compiled checks: s
 ``$dynamicAnchor`` or ``$recursiveAnchor`` (where it decides what a reference means) are not for
 this module. A subschema it cannot compile (an unknown type name, a pattern that is not a regular
 expression, a ``$ref`` that resolves to nothing) raises ``SchemaProblem``, which names it.
+
+Simple subschemas (types, text constants, required keys) in ``if``, ``anyOf`` and ``not`` are
+written in place as one expression rather than called. ``FastCheck.fields`` takes an object
+schema apart by property (``FieldChecks``), for a generated plan that checks each output field
+where it sets it.
 """
 
 from __future__ import annotations
