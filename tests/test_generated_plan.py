@@ -153,6 +153,13 @@ def test_an_output_its_checks_refuse_gives_the_message_up_to_the_located_stages(
     assert info.value.path.startswith("$.event_type")
 
 
+def _one_rule(folder, platform: str, body: str, schema: str = "g/strict.schema.json"):
+    """A rule set of one rule emitting one output with ``body`` (YAML), beside the generic one."""
+    (folder / "rules" / f"{platform}.yaml").write_text(
+        f"platform: {platform}\ninput: {{schema: g/any.schema.json}}\nsettings: settings.yaml\n"
+        f"targets: {{out: {{schema: {schema}}}}}\nrules:\n  - name: r\n    emit: {{target: out, body: {body}}}\n")
+
+
 UNSPLIT_SCHEMA = """{"type": "object", "required": ["n"], "unevaluatedProperties": false,
                      "properties": {"n": {"type": "integer"}}}"""
 
@@ -160,10 +167,7 @@ UNSPLIT_SCHEMA = """{"type": "object", "required": ["n"], "unevaluatedProperties
 def test_a_target_schema_that_does_not_come_apart_is_checked_whole(generic, tmp_path):
     load, _ = generic
     (tmp_path / "schemas" / "g" / "strict.schema.json").write_text(UNSPLIT_SCHEMA)
-    rules = tmp_path / "rules" / "s.yaml"
-    rules.write_text("platform: s\ninput: {schema: g/any.schema.json}\nsettings: settings.yaml\n"
-                     "targets: {out: {schema: g/strict.schema.json}}\n"
-                     "rules:\n  - name: r\n    emit: {target: out, body: {n: count, extra: other}}\n")
+    _one_rule(tmp_path, "s", "{n: count, extra: other}")
     translator = load("s")
     assert translator.ruleset.targets["out"].fields is None
     assert translator.translate({"count": 3}) == [{"target": "out", "body": {"n": 3}}]
@@ -173,19 +177,7 @@ def test_a_target_schema_that_does_not_come_apart_is_checked_whole(generic, tmp_
     assert translator.ruleset.plan({"count": "3"}) is False
 
 
-CONSTANT_RULES = """
-platform: c
-input: {schema: g/any.schema.json}
-settings: settings.yaml
-targets: {out: {schema: g/strict.schema.json}}
-rules:
-  - name: r
-    emit:
-      target: out
-      body:
-        p: {value: {k: a}}
-        q: {select: kind, map: {x: [1, 2]}}
-"""
+CONSTANTS = "{p: {value: {k: a}}, q: {select: kind, map: {x: [1, 2]}}}"
 
 
 @pytest.mark.parametrize("fast", [True, False], ids=["plan", "nodes"])
@@ -193,7 +185,7 @@ def test_changing_an_output_changes_no_later_output(generic, tmp_path, fast):
     load, _ = generic
     (tmp_path / "schemas" / "g" / "strict.schema.json").write_text(
         '{"properties": {"p": {"properties": {"k": {"type": "string"}}}, "q": {"items": {"type": "integer"}}}}')
-    (tmp_path / "rules" / "c.yaml").write_text(CONSTANT_RULES)
+    _one_rule(tmp_path, "c", CONSTANTS)
     translator = load("c")
     if not fast:
         translator.ruleset.plan = None  # the nodes alone
@@ -207,33 +199,20 @@ def test_a_target_schema_too_deep_to_write_leaves_the_rest_of_the_plan(generic, 
     load, _ = generic
     (tmp_path / "schemas" / "g" / "strict.schema.json").write_text(
         '{"properties": {"p": {"$ref": "#/properties/p"}, "n": {"type": "integer"}}}')
-    (tmp_path / "rules" / "c.yaml").write_text(
-        CONSTANT_RULES.replace("        q: {select: kind, map: {x: [1, 2]}}\n", "        n: count\n"))
+    _one_rule(tmp_path, "c", "{p: {value: {k: a}}, n: count}")
     translator = load("c")
     assert translator.ruleset.plan is not None
     assert translator.ruleset.targets["out"].fields is not None
 
 
-LITERAL_RULES = """
-platform: l
-input: {schema: g/any.schema.json}
-settings: settings.yaml
-targets: {out: {schema: g/any.schema.json}}
-rules:
-  - name: r
-    emit:
-      target: out
-      body:
-        pair: {select: "{x: kind, y: upper('b')}"}
-        listed: {select: "[kind, from_items(`[[\\"a\\", 1]]`)]"}
-        plain: {select: "`[1, 2]`"}
-"""
+LITERALS = ("{pair: {select: \"{x: kind, y: upper('b')}\"}, "
+            "listed: {select: '[kind, from_items(`[[\"a\", 1]]`)]'}, plain: {select: '`[1, 2]`'}}")
 
 
 @pytest.mark.parametrize("fast", [True, False], ids=["plan", "nodes"])
 def test_literal_objects_in_selectors_are_new_for_every_message(generic, tmp_path, fast):
     load, _ = generic
-    (tmp_path / "rules" / "l.yaml").write_text(LITERAL_RULES)
+    _one_rule(tmp_path, "l", LITERALS, schema="g/any.schema.json")
     translator = load("l")  # a call of literals inside an object selector folds without breaking it
     if not fast:
         translator.ruleset.plan = None
