@@ -280,8 +280,8 @@ class _Generator:
 
     def _share(self, rules: list) -> list[str]:
         """The output fields that several outputs of one message carry alike (the same node
-        under the same key of the same target, reading the message alone: the context and
-        identity fields of a page's two events, of an order's products) are computed and checked
+        under the same key of the same target, reading the message alone: fields a fragment gives
+        two outputs of one rule, or every element of a ``foreach``) are computed and checked
         once per message, by the first output that has them; the others copy them from its body,
         held in a variable per group of such fields. Outputs of one message may so share objects,
         as they share the message's own."""
