@@ -144,7 +144,7 @@ class Path(Node):
 class Select(Node):
     """A JMESPath selector, compiled once."""
 
-    __slots__ = ("text", "parsed", "options", "source", "fast")
+    __slots__ = ("text", "parsed", "options", "source", "fast", "interpreter")
 
     def __init__(self, text: str, parsed: Any, options: Any, source: str, origin: Origin,
                  fast: Any = None) -> None:
@@ -154,13 +154,14 @@ class Select(Node):
         self.source = source
         self.origin = origin
         self.fast = fast  # the same selector compiled to a closure, when it can be
+        self.interpreter = Interpreter(options)  # made once: it keeps nothing between messages
 
     def evaluate(self, scope: Scope) -> Any:
         data = scope.message if self.source == "message" else source_of(scope, self.source)
         if self.fast is not None:
             value = self.fast(data)
         else:
-            value = Interpreter(self.options).visit(self.parsed.parsed, data)
+            value = self.interpreter.visit(self.parsed.parsed, data)
         if value is None or value == "":
             return MISSING
         return value
