@@ -4,9 +4,8 @@ Every plain path, selector, fallback, case, object and simple template of a rule
 straight-line code instead of a walk over node objects; the message objects several rules read
 (``context``, ``context.device``), the selectors written more than once and the fields several
 outputs share are computed once per message. Each output is checked as its target checks it
-(``fastcheck.FieldChecks``: every field where it is set, the rest of the schema and the target's
-assertions on the body), so a plan's outputs need no further check; a refused one makes the plan
-give False.
+(its schema, by jsonschema-rs, and the target's assertions), so a plan's outputs need no further
+check; a refused one makes the plan give False.
 
 The generated code is a faster rendering of ``nodes``, never a second definition of the rule
 language: a node it does not know (a Jinja template, a selector that needs jmespath's own
@@ -232,7 +231,6 @@ class _Generator:
         self.shared: dict[int, tuple[str, set]] = {}  # emit -> its group of shared fields (``_share``)
         self.bools: set[str] = set()  # variables known to hold true or false
         self.message_is_object = ruleset is not None  # a plan runs on validated messages (objects)
-        self.schema_names: list[dict] = []  # the globals of the schema checks written into the plan
 
     # ------------------------------------------------------------ whole plan
 
@@ -255,10 +253,6 @@ class _Generator:
             lines += ["    " + line for line in self._branch(self.ruleset.undispatched)]
         lines.append("    return built")
         source = "\n".join(lines) + "\n"
-        for names in self.schema_names:  # their prefixes differ from this generator's (pysource)
-            for name, value in names.items():
-                if name != "__builtins__" and self.namespace.setdefault(name, value) is not value:
-                    raise SyntaxError(f"generated name {name} is taken")
         self.run(source, f"<plan of the {self.ruleset.platform} rules>")
         plan = self.namespace["plan"]
         plan.source = source
@@ -414,15 +408,14 @@ class _Generator:
             return lines
         target = emit.target
         body = self.temp()
-        checks = self._field_checks(target, emit.fields) if self.checked else None
         lines = [f"{body} = {{}}"]
         for key, node in emit.fields:
-            lines += self._field(node, body, key, checks[key] if checks is not None else [])
-        lines += self._checked(target, body, checks)
+            lines += self._field(node, body, key)
+        checked = [f"if not {self.const(target.accepts)}({body}): return False"] if self.checked else []
         made = [f"built.append(({rule_ref}, {self.const(target)}, {body}))", "s.seq += 1"]
         group = self.shared.get(id(emit))
         if group is None:
-            return lines + made
+            return lines + checked + made
         # The first output of the group computes its shared fields; the next ones copy them.
         source, fields = group
         again = [f"{body} = {{}}"]
@@ -430,41 +423,9 @@ class _Generator:
             if (id(node), key, id(target)) in fields:
                 again += [f"v = {source}.get({key!r}, MISSING)", f"if v is not MISSING: {body}[{key!r}] = v"]
             else:
-                again += self._field(node, body, key, checks[key] if checks is not None else [])
-        again += self._checked(target, body, checks)
+                again += self._field(node, body, key)
         return ([f"if {source} is None:"] + ["    " + line for line in [*lines, f"{source} = {body}"]] +
-                ["else:"] + ["    " + line for line in again] + made)
-
-    def _checked(self, target: Any, body: str, checks: dict | None) -> list[str]:
-        """The output checked as the target's ``accepts`` would, after each value was checked where
-        it was set: the rest of the schema and the target's assertions on the whole body."""
-        if not self.checked:
-            return []
-        if checks is None:
-            return [f"if not {self.const(target.accepts)}({body}): return False"]
-        return [f"if not {self.const(target.fields.rest)}({body}): return False"] + [
-            f"if not _truthy({self.const(check.assertion)}({body})): return False" for check in target.checks]
-
-    def _field_checks(self, target: Any, fields: list) -> dict[str, list[str]] | None:
-        """The lines checking each field of an output where it is set (none for a literal known
-        to pass); None when the target's schema does not come apart by property."""
-        checks = target.fields
-        if checks is None:
-            return None
-        self.schema_names.append(checks.names)
-        found = {}
-        try:
-            for key, node in fields:
-                if type(node) is n.Const and checks.value_ok(key, node.value):
-                    found[key] = []  # every output gets this value (a copy of it: nodes.fresh)
-                    continue
-                lines = checks.lines(key, "v")
-                if lines is None:
-                    return None
-                found[key] = lines
-        except RecursionError:  # a subschema too deep to write: the whole body is checked instead
-            return None
-        return found
+                ["else:"] + ["    " + line for line in again] + checked + made)
 
     # ------------------------------------------------------------ values
 
@@ -613,16 +574,13 @@ class _Generator:
                             "else:", "    raise TypeError('an attribute of a value that is not an object')"], var
         raise _Unsupported(type(expression).__name__)
 
-    def _field(self, node: Any, container: str, key: str, check: list[str] | None = None) -> list[str]:
-        """Lines setting ``container[key]`` to the node's value when it has one, after the
-        ``check`` lines on it (``v``), which give the message up (``return False``) if it fails."""
+    def _field(self, node: Any, container: str, key: str) -> list[str]:
+        """Lines setting ``container[key]`` to the node's value when it has one."""
         if type(node) is n.Path:
             lines, present = self._path(node, "v"), "v is not None and v != ''"
         else:
             lines, present = self.value(node, "v"), "v is not MISSING"
-        if not check:
-            return lines + [f"if {present}: {container}[{key!r}] = v"]
-        return lines + [f"if {present}:"] + ["    " + line for line in [*check, f"{container}[{key!r}] = v"]]
+        return lines + [f"if {present}: {container}[{key!r}] = v"]
 
     def _path(self, node: Any, out: str) -> list[str]:
         """A plain path's lookup, leaving null (not MISSING) when a step is absent."""

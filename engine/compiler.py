@@ -64,11 +64,12 @@ class Target:
     description: str
     origin: n.Origin
     accepts: Any = None
-    fields: Any = None  # the schema's checks by property (``fastcheck.FieldChecks``), or None
 
 
 def _acceptor(target: Target) -> Any:
-    is_valid = target.validator.is_valid
+    # jsonschema-rs itself: a value it cannot take raises, and the caller (the generated plan) then
+    # gives the message to the walk, which asks jsonschema
+    is_valid = (target.validator.fast or target.validator).is_valid
     assertions = tuple(check.assertion for check in target.checks)
 
     def accepts(body: dict) -> bool:
@@ -127,6 +128,7 @@ class RuleSet:
     input_validator: Any
     dispatch: n.Node | None
     options: Any = None
+    input_check: Any = None  # the input schema's fast yes/no, which may raise where it cannot answer
     plan: Any = None  # the rules as generated Python (``codegen``), when compiled with folding
     by_dispatch: dict[str, list[Rule]] = field(default_factory=dict)
     undispatched: list[Rule] = field(default_factory=list)
@@ -189,6 +191,7 @@ class _Compiler:
                           rules=rules, targets=targets, input_schema=input_schema,
                           input_validator=self.schemas.validator(input_schema), dispatch=dispatch,
                           options=self.options)
+        ruleset.input_check = (ruleset.input_validator.fast or ruleset.input_validator).is_valid
         enabled = [r for r in rules if r.condition is not False]
         keys = sorted({key for r in enabled if r.on for key in r.on})
         ruleset.by_dispatch = {key: [r for r in enabled if r.on is None or key in r.on] for key in keys}
@@ -215,7 +218,6 @@ class _Compiler:
         target = Target(name=name, schema=schema, validator=self.schemas.validator(schema), checks=checks,
                         description=spec.get("description", ""), origin=origin)
         target.accepts = _acceptor(target)
-        target.fields = self.schemas.field_checks(schema)
         return target
 
     def compile_rule(self, spec: dict, earlier: set[str]) -> Rule:

@@ -21,7 +21,7 @@ def translate(ruleset: RuleSet, message: Any, index: int | None = None) -> list[
     refused = False
     if plan is not None and type(message) is dict:
         try:
-            if ruleset.input_validator.is_valid(message):
+            if ruleset.input_check(message):
                 built = plan(message)  # its outputs checked, or False
                 if built is not False:
                     return [{"target": target.name, "body": body} for _rule, target, body in built]

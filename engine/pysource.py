@@ -1,5 +1,5 @@
-"""What the code generators (``codegen`` for rules, ``fastcheck`` for schemas) share: the namespace
-their generated Python runs in, constants bound in it by name, and fresh variable names."""
+"""The namespace generated Python runs in (``codegen``): constants bound in it by name, and fresh
+variable names."""
 
 from __future__ import annotations
 

@@ -1,5 +1,10 @@
-"""JSON Schema validation: a store of the schemas in a folder, validators compiled once, and
-errors reduced to one located reason (a message and a JSON path).
+"""JSON Schema validation: a store of the schemas in a folder, validators built once, and errors
+reduced to one located reason (a message and a JSON path).
+
+Two libraries share the work. jsonschema-rs answers yes or no, fast, for every message and output;
+only an instance it refuses goes through jsonschema (the Python reference implementation), whose
+``best_match`` finds the one error to report. A schema that is not one, or whose references do not
+resolve, is found when its validator is built, and named by file and JSON path.
 
 A schema may carry ``"x-error": "..."``: when the best error comes from that schema, its text is
 the reason given (for checks like "needs user_id or device_id", whose raw message would be
@@ -15,6 +20,7 @@ from typing import Any
 from urllib.parse import urldefrag, urljoin
 
 import jsonschema
+import jsonschema_rs
 from jsonschema.exceptions import ValidationError, best_match
 from jsonschema_specifications import REGISTRY as _METASCHEMAS
 from referencing import Registry, Resource, Specification
@@ -22,17 +28,16 @@ from referencing.exceptions import NoSuchAnchor, PointerToNowhere, Unresolvable
 from referencing.jsonschema import DRAFT202012, specification_with
 
 from .errors import RuleError
-from .fastcheck import FastCheck, FieldChecks, SchemaProblem
 
 _MAX_REPR = 120
-_DYNAMIC = ("$dynamicAnchor", "$recursiveAnchor")
 
 
 class SchemaStore:
     """Every ``*.json`` schema below ``root``, addressable by its path relative to ``root``
     (``segment/track.schema.json``). Relative ``$ref`` between them resolve as paths do: a schema's
     base URI is its place in the folder (a relative ``$id`` is read from the top of the folder, so
-    ``"$id": "segment/track.schema.json"`` names the file it is in).
+    ``"$id": "segment/track.schema.json"`` names the file it is in). Nothing outside the folder is
+    ever fetched.
 
     A schema that is not one (``"type": "strnig"``, a bad ``pattern``), or whose references do not
     resolve, is a ``RuleError`` naming the file (its path in the folder) and the JSON path in it,
@@ -43,7 +48,6 @@ class SchemaStore:
         self._base = self.root.resolve().as_uri() + "/"
         self._contents: dict[str, dict] = {}
         self._where: dict[int, tuple[str, str]] = {}  # id of every object in a schema -> (file, JSON path)
-        self._dynamic = False
         resources = []
         for path in sorted(self.root.rglob("*.json")):
             name = path.relative_to(self.root).as_posix()
@@ -54,17 +58,17 @@ class SchemaStore:
                     raise RuleError(f"$id must be a string, not {declared!r}", file=name, path='$["$id"]')
                 contents = {**contents, "$id": urljoin(self._base, declared)}
                 self._contents[name] = contents
-                self._dynamic = self._locate(contents, name) or self._dynamic
-                resource = Resource.from_contents(contents, DRAFT202012)
-                resources.append((contents["$id"], resource))
+                self._locate(contents, name)
+                resources.append((contents["$id"], contents))
                 if self._base + name != contents["$id"]:
-                    resources.append((self._base + name, resource))  # also found where it is
-        self.registry = Registry().with_resources(resources)
+                    resources.append((self._base + name, contents))  # also found where it is
+        self.registry = Registry().with_resources(
+            (uri, Resource.from_contents(contents, DRAFT202012)) for uri, contents in resources)
         self._resolving = _METASCHEMAS.combine(self.registry)  # what jsonschema's validators resolve in
-        self._validators: dict[str, Any] = {}
+        self._resources = resources
+        self._fast_registry: Any = None  # jsonschema-rs's registry of the same resources, built on first use
+        self._validators: dict[str, Validator] = {}
         self._checked: set[str] = set()
-        self._fast = FastCheck(self._subschema_validator)
-        self._fields: dict[str, FieldChecks | None] = {}
 
     def __contains__(self, name: str) -> bool:
         return name in self._contents
@@ -72,66 +76,52 @@ class SchemaStore:
     def schema(self, name: str) -> dict:
         return self._contents[name]
 
-    def validator(self, name: str) -> Any:
-        """The compiled validator of one schema, built once: ``is_valid`` answers fast from
-        closures, ``iter_errors`` (jsonschema) explains a refusal. Raises ``RuleError`` when this
-        schema, or one it references, is not a valid schema or has a reference that resolves to
-        nothing."""
+    def validator(self, name: str) -> Validator:
+        """The validator of one schema, built once. Raises ``RuleError`` when this schema, or one
+        it references, is not a valid schema or has a reference that resolves to nothing."""
         found = self._validators.get(name)
         if found is None:
             self._check(name)
             schema = self._contents[name]
+            fast = self._fast(schema)
+            if fast is None:  # a fault jsonschema-rs's metaschema check leaves out (a pattern): say where
+                self._checked.clear()
+                self._check(name, thorough=True)
             cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
             slow = cls(schema, registry=self.registry, format_checker=cls.FORMAT_CHECKER)
-            fast = slow.is_valid
-            if not self._dynamic:
-                try:
-                    fast = self._fast.compile(schema, self._resolving.resolver(base_uri=schema["$id"]))
-                except SchemaProblem as problem:
-                    file, path = self._where.get(id(problem.schema), (name, "$"))
-                    raise RuleError(problem.message, file=file,
-                                    path=_join(path, problem.keyword) if problem.keyword else path) from None
-            found = _Validator(slow, fast)
+            found = Validator(slow, fast)
             self._validators[name] = found
         return found
 
-    def field_checks(self, name: str) -> FieldChecks | None:
-        """The checks of schema ``name`` taken apart by property (``fastcheck.FieldChecks``), for
-        generated code that builds such objects; None when they do not come apart. Call after
-        ``validator(name)``, which checks the schema."""
-        if name not in self._fields:
-            found = None
-            if not self._dynamic:
-                schema = self._contents[name]
-                found = self._fast.fields(schema, self._resolving.resolver(base_uri=schema["$id"]))
-            self._fields[name] = found
-        return self._fields[name]
+    def _fast(self, schema: dict) -> Any:
+        """jsonschema-rs's validator of a schema (checked already), or None where it cannot build
+        one: jsonschema then answers alone."""
+        if self._fast_registry is None:
+            self._fast_registry = jsonschema_rs.Registry(self._resources, retriever=_nothing_outside)
+        try:
+            return jsonschema_rs.validator_for(schema, registry=self._fast_registry, retriever=_nothing_outside,
+                                               validate_formats=True)
+        except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError):
+            return None
 
-    def _subschema_validator(self, schema: dict, resolver: Any) -> Any:
-        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-        return cls(schema, registry=self.registry, format_checker=cls.FORMAT_CHECKER,
-                   _resolver=resolver)
-
-    def _locate(self, node: Any, name: str, path: str = "$") -> bool:
-        """Note where every object and list of a schema file is; True when it declares a dynamic
-        anchor."""
-        dynamic = False
+    def _locate(self, node: Any, name: str, path: str = "$") -> None:
+        """Note where every object and list of a schema file is."""
         if isinstance(node, dict):
             self._where[id(node)] = (name, path)
-            dynamic = any(key in node for key in _DYNAMIC)
             for key, value in node.items():
                 if isinstance(value, (dict, list)):
-                    dynamic = self._locate(value, name, _join(path, key)) or dynamic
+                    self._locate(value, name, _join(path, key))
         elif isinstance(node, list):
             self._where[id(node)] = (name, path)
             for index, value in enumerate(node):
                 if isinstance(value, (dict, list)):
-                    dynamic = self._locate(value, name, f"{path}[{index}]") or dynamic
-        return dynamic
+                    self._locate(value, name, f"{path}[{index}]")
 
-    def _check(self, name: str) -> None:
+    def _check(self, name: str, thorough: bool = False) -> None:
         """The schema ``name`` and every schema file its references reach are valid schemas, and
-        all their references resolve; else a RuleError saying where."""
+        all their references resolve; else a RuleError saying where. jsonschema-rs checks against
+        the metaschema first, and jsonschema (with formats: ``pattern`` is a ``regex``) where it
+        refuses, or when ``thorough``."""
         pending, seen = [name], set()
         while pending:
             current = pending.pop()
@@ -140,12 +130,13 @@ class SchemaStore:
             seen.add(current)
             schema = self._contents[current]
             cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-            error = best_match(_meta_validator(cls).iter_errors(schema))  # what check_schema would raise
-            if error is not None:
-                while error.context:  # anyOf / oneOf: the alternative that came closest says it best
-                    error = best_match(error.context)
-                raise RuleError(f"not a valid schema: {_shorten(error.message)}", file=current,
-                                path=_path_of(error.absolute_path))
+            if thorough or not _meta_valid(schema):  # jsonschema says where, as check_schema would
+                error = best_match(_meta_validator(cls).iter_errors(schema))
+                if error is not None:
+                    while error.context:  # anyOf / oneOf: the alternative that came closest says it best
+                        error = best_match(error.context)
+                    raise RuleError(f"not a valid schema: {_shorten(error.message)}", file=current,
+                                    path=_path_of(error.absolute_path))
             specification = specification_with(cls.ID_OF(cls.META_SCHEMA) or "", default=DRAFT202012)
             root = self._resolving.resolver(base_uri=schema["$id"])
             for node, keyword, resolver in _references(schema, root, specification):
@@ -166,6 +157,19 @@ class SchemaStore:
         if isinstance(exc, NoSuchAnchor):
             return f"$ref {ref!r} cannot be resolved: the schema it names has no anchor {exc.anchor!r}"
         return f"$ref {ref!r} cannot be resolved: it names no schema of {self.root}"
+
+
+def _nothing_outside(uri: str) -> Any:
+    raise ValueError(f"{uri} is not in the schemas folder")
+
+
+def _meta_valid(schema: dict) -> bool:
+    """Whether a schema is valid against its dialect's metaschema, as jsonschema-rs answers (fast);
+    jsonschema answers where it cannot."""
+    try:
+        return jsonschema_rs.meta.is_valid(schema)
+    except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError):
+        return False
 
 
 def _meta_validator(cls: Any) -> Any:
@@ -207,14 +211,28 @@ def _path_of(parts: Any) -> str:
     return path
 
 
-class _Validator:
-    """A schema's two checkers: the fast yes/no one and jsonschema's, which says where and why."""
+class Validator:
+    """A schema's two checkers: ``is_valid`` answers yes or no (jsonschema-rs), ``slow`` is
+    jsonschema's, whose ``iter_errors`` says where and why. Where jsonschema-rs cannot take an
+    instance (a Python value of no JSON type, which the Python API can pass), jsonschema answers."""
 
-    __slots__ = ("slow", "is_valid")
+    __slots__ = ("slow", "fast", "is_valid")
 
     def __init__(self, slow: Any, fast: Any) -> None:
         self.slow = slow
-        self.is_valid = fast
+        self.fast = fast
+        if fast is None:
+            self.is_valid = slow.is_valid
+        else:
+            fast_is_valid, slow_is_valid = fast.is_valid, slow.is_valid
+
+            def is_valid(instance: Any) -> bool:
+                try:
+                    return fast_is_valid(instance)
+                except (ValueError, TypeError, OverflowError):
+                    return slow_is_valid(instance)
+
+            self.is_valid = is_valid
 
     def iter_errors(self, instance: Any):
         return self.slow.iter_errors(instance)

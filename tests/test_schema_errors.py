@@ -9,11 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from referencing import Registry
 
 import engine
 from engine.cli import main
-from engine.fastcheck import FastCheck, SchemaProblem
 from engine.lint import lint
 from engine.resources import bundled_dir, default_rules_dir
 from engine.validation import SchemaStore
@@ -89,20 +87,6 @@ def test_a_schema_file_that_is_not_json_is_named_with_its_line(tmp_path):
     with pytest.raises(engine.RuleError) as info:
         _store(tmp_path, {"root.schema.json": ROOT, "parts/part.schema.json": '{\n  "type": "string",\n}\n'})
     assert (info.value.file, info.value.line) == ("parts/part.schema.json", 3)
-
-
-@pytest.mark.parametrize(("schema", "keyword", "reason"), [
-    ({"properties": {"a": {"type": "strnig"}}}, "type", "unknown type 'strnig'"),
-    ({"properties": {"a": {"pattern": "(("}}}, "pattern", "is not a regular expression"),
-    ({"properties": {"a": {"$ref": "#/$defs/none"}}}, "$ref", "cannot be resolved"),
-])
-def test_fastcheck_names_the_subschema_it_cannot_compile(schema, keyword, reason):
-    fast = FastCheck(lambda sub, resolver: pytest.fail("no fallback expected"))
-    with pytest.raises(SchemaProblem) as info:
-        fast.compile(schema, Registry().resolver(base_uri=""))
-    assert info.value.schema is schema["properties"]["a"]
-    assert info.value.keyword == keyword
-    assert reason in info.value.message
 
 
 @pytest.fixture
