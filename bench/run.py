@@ -31,8 +31,7 @@ import corpus  # noqa: E402
 import engine  # noqa: E402
 from engine import jsonio  # noqa: E402
 from engine.batches import default_jobs, output_lines  # noqa: E402
-from engine.codegen import compile_plan  # noqa: E402
-from engine.evaluator import check_input  # noqa: E402
+from engine.plan import compile_plan  # noqa: E402
 
 DEFAULT_SETTINGS = {"apiKey": "0123456789abcdef0123456789abcdef", "trackNamedPages": True,
                     "trackAllPages": True, "traitsToIncrement": ["logins"], "minIdLength": 5}
@@ -93,7 +92,7 @@ def main() -> int:
         # the same plan compiled without them, run on the same message.
         unchecked = compile_plan(ruleset, checked=False)
         if ruleset.plan is None or unchecked is None:
-            print("the rules did not compile to a plan: every message goes through the nodes", file=sys.stderr)
+            print("the rules did not compile to a plan: every message goes through the walk", file=sys.stderr)
             return 1
         clock = time.perf_counter
         spent = [0.0] * 5
@@ -103,7 +102,8 @@ def main() -> int:
                 t0 = clock()
                 message = jsonio.loads(line)
                 t1 = clock()
-                check_input(ruleset, message, index)
+                if not ruleset.input_check(message):  # the input schema's yes/no, as translate asks it
+                    continue  # refused: the located stages say why (not timed here)
                 t2 = clock()
                 unchecked(message)
                 t3 = clock()
@@ -116,7 +116,7 @@ def main() -> int:
                 t5 = clock()
             except engine.Rejected:
                 continue
-            except Exception:  # noqa: BLE001 - a message the plan leaves to the nodes (not timed here)
+            except Exception:  # noqa: BLE001 - a message the plan leaves to the walk (not timed here)
                 continue
             spent[0] += t1 - t0
             spent[1] += t2 - t1
@@ -140,7 +140,7 @@ def main() -> int:
             print(f"{'stage: ' + label:<32}{_rate(timed, seconds)}")
         if timed < count:
             print(f"(stages: the {timed:,} messages the plan translates; the other {count - timed:,} are refused "
-                  "or left to the nodes)")
+                  "or left to the walk)")
         print(f"{'all stages, in process':<32}{_rate(count, together)}   ({written:,} outputs)")
         print(_json_libraries(translator, lines))
         yardstick = _yardstick(args, settings, lines)

@@ -243,7 +243,7 @@ def _load_for(args: argparse.Namespace, platform: str, settings: dict | None = N
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    from .explainer import render
+    from .explain import render
 
     translator = _load_for(args, args.platform)
     for warning in translator.warnings:

@@ -1,7 +1,9 @@
-"""Compiling a loaded rule set, once, into plain objects (``nodes``) for a fixed set of settings:
-every JMESPath selector parsed, every Jinja template compiled in a sandbox, every schema's
-validator built, and every condition that reads only settings decided. Nothing is parsed or
-compiled per message."""
+"""Compiling a loaded rule set, once, into the constructs of ``nodes`` for a fixed set of settings:
+every JMESPath selector parsed (and the parts of it that read only settings and literals
+computed), every Jinja template compiled in a sandbox, every schema's validator built, and the
+generated plan written (``plan``). Nothing is parsed or compiled per message. Every construct is
+kept, setting tests included, so that an explanation can say why each one did or did not apply;
+the plan leaves out what settings decide."""
 
 from __future__ import annotations
 
@@ -18,13 +20,12 @@ from jmespath.parser import ParsedResult
 from jmespath.visitor import TreeInterpreter
 
 from . import nodes as n
-from .codegen import compile_expression, compile_plan
 from .errors import RuleError
 from .functions import FUNCTION_NAMES, TEMPLATE_FILTERS, RuleFunctions
 from .loader import RawRuleSet
-from .selectors import compile_selector
+from .nodes import Check, Emit, Rule, Target
+from .plan import compile_expression, compile_plan
 from .settings import Catalog
-from .textfast import compile_text
 from .validation import SchemaStore
 from .yamlsource import plain
 
@@ -37,33 +38,6 @@ _DATA_FREE = frozenset({"literal", "function_expression", "multi_select_list", "
                         "or_expression", "and_expression", "not_expression", "comparator"})
 # Names a template sees besides the message's fields.
 _TEMPLATE_NAMES = frozenset({"message", "item", "index", "seq", "settings", "body", "vars"})
-
-
-@dataclass
-class Check:
-    """An assertion on an output body: ``assertion(body)`` gives its value; ``parsed`` is the
-    selector as jmespath parsed it."""
-
-    assertion: Any
-    parsed: Any
-    text: str
-    error: Any
-    path: str
-    origin: n.Origin
-
-
-@dataclass
-class Target:
-    """An output kind with the schema (and extra checks) its body must satisfy. ``accepts(body)``
-    is the fast yes/no of both."""
-
-    name: str
-    schema: str
-    validator: Any
-    checks: list[Check]
-    description: str
-    origin: n.Origin
-    accepts: Any = None
 
 
 def _acceptor(target: Target) -> Any:
@@ -84,37 +58,6 @@ def _acceptor(target: Target) -> Any:
 
 
 @dataclass
-class Emit:
-    """One output of a rule (or one per element, with ``foreach``), or a group of emits made
-    together (``children``, with ``target`` None)."""
-
-    target: Target | None
-    fields: list[tuple[str, n.Node]]
-    foreach: n.Node | None
-    origin: n.Origin
-    condition: Any = True
-    children: list[Emit] = field(default_factory=list)
-
-
-@dataclass
-class Rule:
-    """A compiled rule. ``condition`` is True, False (decided by settings) or a condition node."""
-
-    name: str
-    spec: str
-    note: str
-    on: tuple[str, ...] | None
-    condition: Any
-    when: Any
-    emits: list[Emit]
-    reject: tuple[Any, str] | None
-    origin: n.Origin
-    stop: bool = False
-    vars: list[tuple[str, n.Node]] = field(default_factory=list)
-    alongside: tuple[str, ...] = ()
-
-
-@dataclass
 class RuleSet:
     """A variant compiled for one set of settings."""
 
@@ -129,7 +72,7 @@ class RuleSet:
     dispatch: n.Node | None
     options: Any = None
     input_check: Any = None  # the input schema's fast yes/no, which may raise where it cannot answer
-    plan: Any = None  # the rules as generated Python (``codegen``), when compiled with folding
+    plan: Any = None  # the rules as generated Python (``plan``), or None when it could not be written
     by_dispatch: dict[str, list[Rule]] = field(default_factory=dict)
     undispatched: list[Rule] = field(default_factory=list)
 
@@ -139,21 +82,13 @@ class RuleSet:
         return self.undispatched if found is None else found
 
 
-def compile_rule_set(raw: RawRuleSet, catalog: Catalog, settings: dict, schemas: SchemaStore,
-                     fold: bool = True) -> RuleSet:
-    """Compile ``raw`` for ``settings`` (already resolved against ``catalog``).
-
-    With ``fold`` (the default) everything that depends only on settings is decided now: rules
-    and branches that cannot apply are dropped, selector parts computed. Without it, every rule,
-    branch and setting test is kept, so that an explanation can say why each one did or did not
-    apply; the outputs are the same."""
-    return _Compiler(raw, catalog, settings, schemas, fold).run()
+def compile_rule_set(raw: RawRuleSet, catalog: Catalog, settings: dict, schemas: SchemaStore) -> RuleSet:
+    """Compile ``raw`` for ``settings`` (already resolved against ``catalog``)."""
+    return _Compiler(raw, catalog, settings, schemas).run()
 
 
 class _Compiler:
-    def __init__(self, raw: RawRuleSet, catalog: Catalog, settings: dict, schemas: SchemaStore,
-                 fold: bool = True) -> None:
-        self.fold = fold
+    def __init__(self, raw: RawRuleSet, catalog: Catalog, settings: dict, schemas: SchemaStore) -> None:
         self.raw = raw
         self.catalog = catalog
         self.settings = settings
@@ -192,12 +127,11 @@ class _Compiler:
                           input_validator=self.schemas.validator(input_schema), dispatch=dispatch,
                           options=self.options)
         ruleset.input_check = (ruleset.input_validator.fast or ruleset.input_validator).is_valid
-        enabled = [r for r in rules if r.condition is not False]
+        enabled = [r for r in rules if r.decided is not False]  # settings may rule some out
         keys = sorted({key for r in enabled if r.on for key in r.on})
         ruleset.by_dispatch = {key: [r for r in enabled if r.on is None or key in r.on] for key in keys}
         ruleset.undispatched = [r for r in enabled if r.on is None]
-        if self.fold:
-            ruleset.plan = compile_plan(ruleset)
+        ruleset.plan = compile_plan(ruleset)
         return ruleset
 
     def target(self, name: str, spec: dict) -> Target:
@@ -209,10 +143,11 @@ class _Compiler:
         checks = []
         for check in spec.get("checks") or []:
             corigin = n.Origin(check.file, check.line, field=f"targets.{name}.checks")
-            assertion = self._parse(check["assert"], corigin)
-            fast = compile_expression(assertion.parsed, self.options.custom_functions, f"check of {name}")
-            checks.append(Check(assertion=fast or (lambda body, a=assertion, o=self.options: a.search(body, o)),
-                                parsed=assertion, text=check["assert"],
+            parsed = self._parse(check["assert"], corigin)
+            folded = ParsedResult(check["assert"], self._fold(parsed.parsed, check["assert"], corigin))
+            fast = compile_expression(folded.parsed, self.options.custom_functions, f"check of {name}")
+            checks.append(Check(assertion=fast or (lambda body, a=folded, o=self.options: a.search(body, o)),
+                                parsed=parsed, text=check["assert"],
                                 error=self._template(check["error"], corigin),
                                 path=check.get("path", "$"), origin=corigin))
         target = Target(name=name, schema=schema, validator=self.schemas.validator(schema), checks=checks,
@@ -253,8 +188,7 @@ class _Compiler:
         condition = self.condition(spec["when"], origin) if "when" in spec else True
         if "emit" in spec:
             children = [self.emit(child) for child in spec["emit"]]
-            return Emit(target=None, fields=[], foreach=foreach, origin=origin, condition=condition,
-                        children=children)
+            return Emit(None, [], foreach, origin, condition, children)
         target = self.targets.get(spec["target"])
         if target is None:
             known = ", ".join(sorted(self.targets)) or "none"
@@ -276,7 +210,7 @@ class _Compiler:
                 raise RuleError(f"'drop' names {key!r}, which the body does not have", file=spec.file,
                                 line=spec.line, rule=self.rule)
             fields = [(k, v) for k, v in fields if k != key]
-        return Emit(target=target, fields=fields, foreach=foreach, origin=origin, condition=condition)
+        return Emit(target, fields, foreach, origin, condition)
 
     def fragment(self, name: str, origin: n.Origin) -> list[tuple[str, n.Node]]:
         if name not in self.raw.fragments:
@@ -325,17 +259,10 @@ class _Compiler:
                 corigin = self._origin(case, case, origin.field, origin)
                 condition = self.condition(case["when"], corigin) if "when" in case else True
                 node = self.value(case["use"], corigin)  # compiled even when unused: errors show early
-                if condition is False:
-                    continue
+                if cases and cases[-1][0] is True:
+                    continue  # after a case that always holds
                 cases.append((condition, node))
-                if condition is True:
-                    break
-            if not cases:
-                node = n.Const(n.MISSING, origin)
-            elif cases[0][0] is True and self.fold:
-                node = cases[0][1]
-            else:
-                node = n.Cases(cases, origin)
+            node = n.Cases(cases, origin)
         elif "first" in spec:
             node = self._first(spec["first"], origin)
         else:  # the rule-language schema makes this unreachable
@@ -348,11 +275,7 @@ class _Compiler:
         if "map" in spec:
             node = n.Mapped(node, {str(k): v for k, v in plain(spec["map"]).items()}, origin)
         if "when" in spec:
-            condition = self.condition(spec["when"], origin)
-            if condition is False:
-                node = n.Const(n.MISSING, origin)
-            elif condition is not True:
-                node = n.Guarded(condition, node, origin)
+            node = n.Guarded(self.condition(spec["when"], origin), node, origin)
         return node
 
     def _first(self, specs: list, origin: n.Origin) -> n.Node:
@@ -363,23 +286,16 @@ class _Compiler:
         if _PLAIN_PATH.match(text):
             return n.Path(text, tuple(text.split(".")), source, origin)
         parsed = self._parse(text, origin)
-        if parsed.parsed.get("type") == "literal" and self.fold:
-            value = plain(parsed.parsed.get("value"))
-            return n.Const(n.MISSING if value is None or value == "" else value, origin)
-        fast = compile_selector(parsed.parsed, self.options.custom_functions) if self.fold else None
-        return n.Select(text, parsed, self.options, source, origin, fast)
+        return n.Select(text, parsed, self._fold(parsed.parsed, text, origin), self.options, source, origin)
 
     def _parse(self, text: str, origin: n.Origin) -> Any:
-        """Parse a selector, check its function calls, and fold every part of it that reads only
-        settings and literals into a constant (settings are fixed when rules compile)."""
+        """Parse a selector and check its function calls."""
         try:
             parsed = jmespath.compile(text)
         except JMESPathError as exc:
             raise self._error(f"invalid selector {text!r}: {str(exc).splitlines()[0]}", origin) from None
         self._check_functions(parsed.parsed, text, origin)
-        if not self.fold:
-            return parsed
-        return ParsedResult(text, self._fold(parsed.parsed, text, origin))
+        return parsed
 
     def _check_functions(self, ast: Any, text: str, origin: n.Origin) -> None:
         if isinstance(ast, dict):
@@ -403,6 +319,8 @@ class _Compiler:
                 self._check_functions(child, text, origin)
 
     def _fold(self, ast: dict, text: str, origin: n.Origin) -> dict:
+        """The AST with every part that reads only settings and literals computed into a constant
+        (settings are fixed when rules compile); a part that fails is a rule error now."""
         # a key_val_pair is a part of an object, not a value: its value may fold, not the pair
         if ast.get("type") not in ("literal", "key_val_pair") and self._data_free(ast) and self._calls_function(ast):
             try:
@@ -439,14 +357,12 @@ class _Compiler:
             if node.name not in self.env.tests:
                 raise self._error(f"template {text!r} uses unknown test {node.name!r}", origin)
         template.seg_names = tuple(sorted(meta.find_undeclared_variables(tree) - _TEMPLATE_NAMES))
-        template.seg_fast = compile_text(tree)
         template.seg_tree = tree
         return template
 
     def _text_template(self, text: str, collapse: bool, origin: n.Origin) -> n.Template:
         template = self._template(text, origin)
-        fast = template.seg_fast if self.fold else None
-        return n.Template(text, template, collapse, origin, template.seg_names, fast, self.settings)
+        return n.Template(text, template, collapse, origin, template.seg_names, self.settings)
 
     def _setting(self, name: Any, origin: n.Origin) -> Any:
         if name not in self.catalog:
@@ -455,26 +371,17 @@ class _Compiler:
 
     # ------------------------------------------------------------ conditions
 
-    def condition(self, spec: Any, origin: n.Origin) -> Any:
-        """A condition node, or (when folding) True / False when settings alone decide it."""
+    def condition(self, spec: Any, origin: n.Origin) -> n.Condition:
+        """A condition construct."""
         if isinstance(spec, list):
             return self._all([self.condition(part, origin) for part in spec], origin)
         origin = self._origin(spec, spec, origin.field, origin)
         if "all" in spec:
             return self._all([self.condition(part, origin) for part in spec["all"]], origin)
         if "any" in spec:
-            parts = [self.condition(part, origin) for part in spec["any"]]
-            if not self.fold:
-                return n.AnyOf(parts, origin)
-            if any(part is True for part in parts):
-                return True
-            parts = [part for part in parts if part is not False]
-            if not parts:
-                return False
-            return parts[0] if len(parts) == 1 else n.AnyOf(parts, origin)
+            return n.Any_([self.condition(part, origin) for part in spec["any"]], origin)
         if "not" in spec:
-            part = self.condition(spec["not"], origin)
-            return (not part) if isinstance(part, bool) else n.Not(part, origin)
+            return n.Not(self.condition(spec["not"], origin), origin)
         if "fired" in spec:
             names = (spec["fired"],) if isinstance(spec["fired"], str) else tuple(spec["fired"])
             for name in names:
@@ -486,30 +393,21 @@ class _Compiler:
             value = self._setting(name, origin)
             if "equals" in spec:
                 op, operand = "equals", plain(spec["equals"])
-                result = n.same(value, operand)
             elif "in" in spec:
                 op, operand = "in", plain(spec["in"])
-                result = any(n.same(value, choice) for choice in operand)
             else:
-                op, operand, result = "set", None, bool(value)
-            return result if self.fold else n.SettingTest(name, value, op, operand, result, origin)
+                op, operand = "set", None
+            return n.SettingTest(name, value, op, operand, origin)
         node = self.selector(spec["select"], spec.get("from", "message"), origin)
         if "present" in spec:
             return n.Present(node, bool(spec["present"]), origin)
         if "equals" in spec:
             return n.Equals(node, plain(spec["equals"]), origin)
         if "in" in spec:
-            return n.OneOf(node, plain(spec["in"]), origin)
+            return n.In(node, plain(spec["in"]), origin)
         return n.Truthy(node, origin)
 
-    def _all(self, parts: list, origin: n.Origin) -> Any:
-        if not self.fold:
-            return parts[0] if len(parts) == 1 else n.All(parts, origin)
-        if any(part is False for part in parts):
-            return False
-        parts = [part for part in parts if part is not True]
-        if not parts:
-            return True
+    def _all(self, parts: list, origin: n.Origin) -> n.Condition:
         return parts[0] if len(parts) == 1 else n.All(parts, origin)
 
     # ------------------------------------------------------------ helpers

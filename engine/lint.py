@@ -62,7 +62,7 @@ def lint(folder: Path, schemas: SchemaStore) -> list[Finding]:
             raw = load_variant(folder, platform, schemas)
             catalog = load_catalog(raw.settings_path)
             settings = {key: entry.default for key, entry in catalog.settings.items()}
-            ruleset = compile_rule_set(raw, catalog, settings, schemas, fold=False)
+            ruleset = compile_rule_set(raw, catalog, settings, schemas)
         except RuleError as error:
             findings.add(_from_error(error, folder))
             all_compiled = False
@@ -116,7 +116,7 @@ class _Checker:
     def run(self) -> None:
         for target in self.ruleset.targets.values():
             for check in target.checks:
-                self.read.update(_setting_calls(check.parsed.parsed))
+                self.read.update(n.setting_calls(check.parsed.parsed))
         names = {rule.name for rule in self.ruleset.rules}
         for rule in self.ruleset.rules:
             self.vars: set[str] = set()
@@ -141,7 +141,7 @@ class _Checker:
         saved, self.in_foreach = self.in_foreach, self.in_foreach or emit.foreach is not None
         for _name, node in emit.fields:
             self._node(node, rule)
-        for child in emit.children:
+        for child in emit.group:
             self._emit(child, rule)
         self.in_foreach = saved
 
@@ -165,7 +165,7 @@ class _Checker:
         elif isinstance(node, n.Const):
             if node.setting:
                 self.read.add(node.setting)
-        for child in _children(node):
+        for child in node.children():
             if isinstance(child, n.Condition):
                 self._condition(child, rule)
             else:
@@ -185,10 +185,10 @@ class _Checker:
             self._node(condition.node, rule)
 
     def _selector(self, ast: dict, on_message: bool, origin: n.Origin, rule: Rule) -> None:
-        for name in _setting_calls(ast):
+        for name in n.setting_calls(ast):
             self.read.add(name)
         if on_message:
-            for chain in _root_chains(ast):
+            for chain in n.root_chains(ast):
                 self._path(chain, origin, rule)
 
     def _template(self, node: n.Template, rule: Rule) -> None:
@@ -230,33 +230,13 @@ class _Checker:
 # ---------------------------------------------------------------- helpers
 
 
-def _children(node: Any) -> list:
-    out: list = []
-    for attr in ("node", "options_", "fields", "cases", "condition"):
-        value = getattr(node, attr, None)
-        if value is None or attr == "node" and not isinstance(node, (n.Guarded, n.Mapped, n.Typed, n.NonEmpty)):
-            continue
-        if attr == "condition" and isinstance(value, bool):
-            continue
-        if attr == "fields":
-            out.extend(child for _key, child in value)
-        elif attr == "cases":
-            for condition, child in value:
-                out.extend([condition, child])
-        elif isinstance(value, list):
-            out.extend(value)
-        else:
-            out.append(value)
-    return [child for child in out if not isinstance(child, bool)]
-
-
 def _targets(rule: Rule) -> set[str]:
     found: set[str] = set()
 
     def walk(emit: Emit) -> None:
         if emit.target is not None:
             found.add(emit.target.name)
-        for child in emit.children:
+        for child in emit.group:
             walk(child)
 
     for emit in rule.emits:
@@ -290,63 +270,13 @@ def _opposite(x: Any, y: Any) -> bool:
         return _text(x.node) == _text(y.node) and x.wanted != y.wanted
     if isinstance(x, n.Equals) and isinstance(y, n.Equals):
         return _text(x.node) == _text(y.node) and x.expected != y.expected
-    if isinstance(x, n.OneOf) and isinstance(y, n.OneOf):
+    if isinstance(x, n.In) and isinstance(y, n.In):
         return _text(x.node) == _text(y.node) and not set(map(str, x.choices)) & set(map(str, y.choices))
     return False
 
 
 def _text(node: Any) -> str | None:
     return getattr(node, "text", None)
-
-
-def _setting_calls(ast: Any) -> list[str]:
-    found = []
-    if isinstance(ast, dict):
-        if ast.get("type") == "function_expression" and ast.get("value") == "setting":
-            args = ast.get("children") or []
-            if args and args[0].get("type") == "literal":
-                found.append(args[0]["value"])
-        for child in ast.get("children") or []:
-            found.extend(_setting_calls(child))
-    return found
-
-
-_KEEPS_ROOT = {"function_expression", "comparator", "or_expression", "and_expression", "not_expression",
-               "multi_select_list", "multi_select_dict", "key_val_pair"}
-_LEFT_ONLY = {"pipe", "projection", "value_projection", "filter_projection", "index_expression", "flatten"}
-
-
-def _root_chains(ast: Any) -> list[list[str]]:
-    """The field chains of a JMESPath AST that are read from the root (not inside projections)."""
-    if not isinstance(ast, dict):
-        return []
-    kind = ast.get("type")
-    if kind == "field":
-        return [[ast["value"]]]
-    if kind == "subexpression":
-        chain = _chain(ast)
-        if chain:
-            return [chain]
-        return _root_chains(ast["children"][0])
-    if kind in _KEEPS_ROOT:
-        return [c for child in ast.get("children") or [] for c in _root_chains(child)]
-    if kind in _LEFT_ONLY and ast.get("children"):
-        return _root_chains(ast["children"][0])
-    return []
-
-
-def _chain(ast: dict) -> list[str] | None:
-    if ast.get("type") == "field":
-        return [ast["value"]]
-    if ast.get("type") == "subexpression":
-        chain: list[str] = []
-        for child in ast["children"]:
-            part = _chain(child)
-            if part is None:
-                return None
-            chain += part
-        return chain
-    return None
 
 
 def _in_place(schema: Any, resolver: Any) -> Any:

@@ -1,24 +1,30 @@
-"""The compiled form of rules: plain objects, built once by the compiler, evaluated per message.
+"""The constructs of the rule language, one class each, built once by the compiler.
 
-A value node's ``evaluate(scope)`` gives a value or ``MISSING`` (a field whose value is missing
-is left out of its output). A condition node's ``test(scope)`` gives a bool. Every node knows the
-rule file and line it was written on (``origin``), so errors and explanations can say where.
+Each class holds everything the construct means:
 
-This module is the whole evaluation semantics of the rule language; the compiler only builds
-these objects and the evaluator only walks rules. A faster evaluation path can replace this
-module's ``evaluate``/``test`` methods without any rule file changing.
+- ``evaluate(scope)`` (a value) or ``test(scope)`` (a condition): the reference semantics. A value
+  is a JSON value or ``MISSING`` (a field whose value is missing is left out of its output);
+- ``explain(scope)``: the same answer with the reason for it, for ``explain``;
+- ``write(w, ...)``: the Python the generated plan runs for it (``plan.Writer`` provides the
+  helpers); a value construct without one is called as itself from the plan, slower but the same;
+- ``children()``: the constructs directly inside it, for lint, the plan's hoisting and sharing.
+
+Conditions also know whether settings alone decide them (``decided``: True, False or None):
+settings are fixed when rules compile, so the plan leaves such tests out.
+
+Every construct knows the rule file and line it was written on (``origin``), so errors and
+explanations can say where. ``Emit`` and ``Rule`` are the statements: what a rule makes and when.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from jmespath.visitor import TreeInterpreter
-
-from .textfast import UNDEFINED as _UNDEFINED
-from .textfast import _NeedJinja
 
 
 class _Missing:
@@ -35,20 +41,52 @@ MISSING: Any = _Missing()
 
 
 def truthy(value: Any) -> bool:
-    """JMESPath truthiness: not null, false, empty text, an empty list or an empty object."""
-    if value is None or value is False or value == "":
+    """JMESPath truthiness: not null, false, empty text, an empty list or an empty object (and not
+    missing)."""
+    if value is None or value is False or value is MISSING or value == "":
         return False
     return not (isinstance(value, (list, dict)) and not value)
 
 
-def is_missing(value: Any) -> bool:
-    """Missing means: absent, null, or empty text."""
-    return value is MISSING or value is None or value == ""
+def same(value: Any, expected: Any) -> bool:
+    """Equality as JSON means it: true is not 1, 1 is 1.0, missing is null; objects and lists item
+    by item."""
+    if value is MISSING:
+        return expected is None
+    if isinstance(value, bool) or isinstance(expected, bool):
+        return type(value) is type(expected) and value == expected
+    if isinstance(value, dict) and isinstance(expected, dict):
+        return value.keys() == expected.keys() and all(same(value[k], expected[k]) for k in value)
+    if isinstance(value, list) and isinstance(expected, list):
+        return len(value) == len(expected) and all(same(a, b) for a, b in zip(value, expected))  # noqa: B905
+    return value == expected
+
+
+#: The JSON types a value can be kept as (``type:``), each as a test.
+JSON_TYPES = {
+    "string": lambda v: isinstance(v, str),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
+    "boolean": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+}
+
+
+def fresh(value: Any) -> Any:
+    """A constant as an output gets it: an object or a list is a copy of its own, so that changing
+    one output (the Python API hands them out) changes no rule and no later output."""
+    return copy.deepcopy(value) if type(value) in (dict, list) else value
+
+
+def shown(value: Any, width: int = 80) -> str:
+    """A value as an explanation shows it."""
+    return "missing" if value is MISSING else json.dumps(value, ensure_ascii=False, default=str)[:width]
 
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a node was written."""
+    """Where a construct was written."""
 
     file: str
     line: int | None
@@ -63,11 +101,17 @@ class Origin:
             where += f" field {self.field}"
         return where
 
+    @property
+    def short(self) -> str:
+        """The file's name and line, as explanations show them."""
+        name = self.file.rsplit("/", 1)[-1]
+        return f"{name}:{self.line}" if self.line else name
+
 
 class Scope:
     """What one evaluation sees: the message, the current foreach element, and bookkeeping."""
 
-    __slots__ = ("message", "item", "index", "seq", "fired", "vars")
+    __slots__ = ("message", "item", "index", "seq", "fired", "vars", "var_how")
 
     def __init__(self, message: dict) -> None:
         self.message = message
@@ -76,25 +120,39 @@ class Scope:
         self.seq = 0
         self.fired: set[str] = set()
         self.vars: dict = {}
+        self.var_how: dict[str, str] = {}  # how each var got its value, when explaining
 
-
-def source_of(scope: Scope, source: str) -> Any:
-    """What a selector reads: the message, the current foreach element, or the rule's vars."""
-    if source == "item":
-        return scope.item
-    if source == "vars":
-        return scope.vars
-    return scope.message
+    def source(self, name: str) -> Any:
+        """What a selector reads: the message, the current foreach element, or the rule's vars."""
+        if name == "item":
+            return self.item
+        if name == "vars":
+            return self.vars
+        return self.message
 
 
 # ---------------------------------------------------------------- values
 
 
 class Node:
+    """A value construct. ``pure``: its value depends on the message and settings alone (given
+    that its children's do), never on the foreach element, the vars, the outputs made so far or
+    the rules fired."""
+
     __slots__ = ("origin",)
+    pure = True
 
     def evaluate(self, scope: Scope) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def explain(self, scope: Scope) -> tuple[Any, str]:
+        return self.evaluate(scope), self.origin.short
+
+    def write(self, w: Any, out: str) -> list[str]:
+        return w.call(self, out)
+
+    def children(self) -> list:
+        return []
 
 
 class Const(Node):
@@ -111,18 +169,59 @@ class Const(Node):
     def evaluate(self, scope: Scope) -> Any:
         return fresh(self.value)
 
+    def explain(self, scope: Scope) -> tuple[Any, str]:
+        if self.setting:
+            return self.evaluate(scope), f"setting {self.setting} ({self.origin.short})"
+        if self.value is MISSING:
+            return MISSING, f"nothing ({self.origin.short})"
+        return self.evaluate(scope), f"constant ({self.origin.short})"
 
-def fresh(value: Any) -> Any:
-    """A constant as an output gets it: an object or a list is a copy of its own, so that changing
-    one output (the Python API hands them out) changes no rule and no later output."""
-    return copy.deepcopy(value) if type(value) in (dict, list) else value
+    def write(self, w: Any, out: str) -> list[str]:
+        if type(self.value) in (dict, list):
+            return [f"{out} = _fresh({w.const(self.value)})"]
+        return [f"{out} = {w.const(self.value)}"]
 
 
-class Path(Node):
+class _Reader(Node):
+    """A selector: reads the message, the foreach element (``from: item``) or the vars."""
+
+    __slots__ = ("text", "source")
+
+    @property
+    def pure(self) -> bool:  # type: ignore[override]
+        return self.source == "message"
+
+    def explain(self, scope: Scope) -> tuple[Any, str]:
+        value = self.evaluate(scope)
+        source = "" if self.source == "message" else f" on {self.source}"
+        state = "" if value is not MISSING else " (missing)"
+        how = f"selector `{self.text}`{source}{state} ({self.origin.short})"
+        settings = self.settings_read()
+        if settings:
+            how += " with " + ", ".join(f"setting {name} = {json.dumps(scope_settings(self).get(name))}"
+                                        for name in settings)
+        var = self.var_name()
+        if var in scope.var_how:
+            how += f"; vars.{var} <- {scope.var_how[var]}"
+        return value, how
+
+    def settings_read(self) -> list[str]:
+        return []
+
+    def var_name(self) -> str | None:
+        return None
+
+
+def scope_settings(node: Any) -> dict:
+    options = getattr(node, "options", None)
+    return options.custom_functions.settings if options is not None else {}
+
+
+class Path(_Reader):
     """A selector that is a plain dotted path (``context.device.id``): a direct lookup, with
     the same result JMESPath would give."""
 
-    __slots__ = ("text", "keys", "source")
+    __slots__ = ("keys",)
 
     def __init__(self, text: str, keys: tuple[str, ...], source: str, origin: Origin) -> None:
         self.text = text
@@ -131,7 +230,7 @@ class Path(Node):
         self.origin = origin
 
     def evaluate(self, scope: Scope) -> Any:
-        value = scope.message if self.source == "message" else source_of(scope, self.source)
+        value = scope.message if self.source == "message" else scope.source(self.source)
         for key in self.keys:
             if type(value) is not dict:
                 return MISSING
@@ -140,31 +239,50 @@ class Path(Node):
             return MISSING
         return value
 
+    def write(self, w: Any, out: str) -> list[str]:
+        return w.path(self, out) + [f"if {out} is None or {out} == '': {out} = MISSING"]
 
-class Select(Node):
-    """A JMESPath selector, compiled once."""
+    def chains(self) -> list[tuple[str, ...]]:
+        """The key chains it reads from the message."""
+        return [self.keys] if self.source == "message" else []
 
-    __slots__ = ("text", "parsed", "options", "source", "fast", "interpreter")
+    def var_name(self) -> str | None:
+        return self.keys[0] if self.source == "vars" else None
 
-    def __init__(self, text: str, parsed: Any, options: Any, source: str, origin: Origin,
-                 fast: Any = None) -> None:
+
+class Select(_Reader):
+    """A JMESPath selector, parsed once. ``parsed`` is the selector as written (what explain and
+    lint read); ``folded`` the same with every part that reads only settings and literals
+    computed when rules compile (what runs)."""
+
+    __slots__ = ("parsed", "folded", "options", "interpreter")
+
+    def __init__(self, text: str, parsed: Any, folded: dict, options: Any, source: str, origin: Origin) -> None:
         self.text = text
         self.parsed = parsed
+        self.folded = folded
         self.options = options
         self.source = source
         self.origin = origin
-        self.fast = fast  # the same selector compiled to a closure, when it can be
         self.interpreter = Interpreter(options)  # made once: it keeps nothing between messages
 
     def evaluate(self, scope: Scope) -> Any:
-        data = scope.message if self.source == "message" else source_of(scope, self.source)
-        if self.fast is not None:
-            value = self.fast(data)
-        else:
-            value = self.interpreter.visit(self.parsed.parsed, data)
+        data = scope.message if self.source == "message" else scope.source(self.source)
+        value = self.interpreter.visit(self.folded, data)
         if value is None or value == "":
             return MISSING
         return value
+
+    def write(self, w: Any, out: str) -> list[str]:
+        return w.select(self, out)
+
+    def chains(self) -> list[tuple[str, ...]]:
+        """The field chains it reads from the message (not inside projections)."""
+        return [tuple(chain) for chain in root_chains(self.folded)] if self.source == "message" else []
+
+    def settings_read(self) -> list[str]:
+        """The settings it reads through ``setting('name')``, in order."""
+        return list(dict.fromkeys(setting_calls(self.parsed.parsed)))
 
 
 class Interpreter(TreeInterpreter):
@@ -176,55 +294,93 @@ class Interpreter(TreeInterpreter):
         return fresh(node["value"])
 
 
+def setting_calls(ast: Any) -> list[str]:
+    """The names of ``setting('name')`` calls in a JMESPath AST."""
+    found = []
+    if isinstance(ast, dict):
+        if ast.get("type") == "function_expression" and ast.get("value") == "setting":
+            args = ast.get("children") or []
+            if args and args[0].get("type") == "literal":
+                found.append(args[0]["value"])
+        for child in ast.get("children") or []:
+            found.extend(setting_calls(child))
+    return found
+
+
+_KEEPS_ROOT = {"function_expression", "comparator", "or_expression", "and_expression", "not_expression",
+               "multi_select_list", "multi_select_dict", "key_val_pair"}
+_LEFT_ONLY = {"pipe", "projection", "value_projection", "filter_projection", "index_expression", "flatten"}
+
+
+def root_chains(ast: Any) -> list[list[str]]:
+    """The field chains of a JMESPath AST that are read from the data it is applied to (not those
+    inside projections, or right of a pipe)."""
+    if not isinstance(ast, dict):
+        return []
+    kind = ast.get("type")
+    if kind == "field":
+        return [[ast["value"]]]
+    if kind == "subexpression":
+        chain = _chain(ast)
+        if chain:
+            return [chain]
+        return root_chains(ast["children"][0])
+    if kind in _KEEPS_ROOT:
+        return [c for child in ast.get("children") or [] for c in root_chains(child)]
+    if kind in _LEFT_ONLY and ast.get("children"):
+        return root_chains(ast["children"][0])
+    return []
+
+
+def _chain(ast: dict) -> list[str] | None:
+    if ast.get("type") == "field":
+        return [ast["value"]]
+    if ast.get("type") == "subexpression":
+        chain: list[str] = []
+        for child in ast["children"]:
+            part = _chain(child)
+            if part is None:
+                return None
+            chain.extend(part)
+        return chain
+    return None
+
+
 class Template(Node):
     """A Jinja template, compiled once. The message's top-level fields are its variables (only
     those it names are passed), with ``message``, ``item``, ``index``, ``seq`` and ``vars``;
-    ``settings`` is a global of the rule set. ``fast``, when set, renders a simple template the
-    same way without Jinja."""
+    ``settings`` is a global of the rule set."""
 
-    __slots__ = ("text", "template", "collapse", "names", "fast", "settings")
+    __slots__ = ("text", "template", "collapse", "names", "settings")
+    pure = False  # it may read the element, the output count or the vars
 
     def __init__(self, text: str, template: Any, collapse: bool, origin: Origin,
-                 names: tuple[str, ...] = (), fast: Any = None, settings: dict | None = None) -> None:
+                 names: tuple[str, ...] = (), settings: dict | None = None) -> None:
         self.text = text
         self.template = template
         self.collapse = collapse
         self.names = names
         self.origin = origin
-        self.fast = fast
         self.settings = settings or {}
 
     def evaluate(self, scope: Scope) -> Any:
         message = scope.message
-        text = None
-        if self.fast is not None:
-            specials = {"message": message, "item": scope.item, "index": scope.index, "seq": scope.seq,
-                        "vars": scope.vars}
-
-            names = self.names
-
-            def lookup(name: str) -> Any:
-                if name in specials:
-                    return specials[name]
-                if name in names and name in message:  # the message fields a template may see
-                    return message[name]
-                return self.settings if name == "settings" else _UNDEFINED
-
-            try:
-                text = self.fast(lookup)
-            except _NeedJinja:
-                text = None
-        if text is None:
-            context = {name: message[name] for name in self.names if name in message}
-            context["message"] = message
-            context["item"] = scope.item
-            context["index"] = scope.index
-            context["seq"] = scope.seq
-            context["vars"] = scope.vars
-            text = self.template.render(context)
+        context = {name: message[name] for name in self.names if name in message}
+        context["message"] = message
+        context["item"] = scope.item
+        context["index"] = scope.index
+        context["seq"] = scope.seq
+        context["vars"] = scope.vars
+        text = self.template.render(context)
         if self.collapse:
             text = " ".join(text.split())
         return text if text else MISSING
+
+    def explain(self, scope: Scope) -> tuple[Any, str]:
+        return self.evaluate(scope), f"template `{self.text}` ({self.origin.short})"
+
+    def write(self, w: Any, out: str) -> list[str]:
+        return w.jinja(self, out)
 
 
 class Object(Node):
@@ -251,26 +407,69 @@ class Object(Node):
             return MISSING
         return result
 
+    def explain(self, scope: Scope) -> tuple[Any, str]:
+        return self.evaluate(scope), f"object ({self.origin.short})"
+
+    def write(self, w: Any, out: str) -> list[str]:
+        obj = w.temp()
+        lines = [f"{obj} = {{}}"]
+        for key, child in self.fields:
+            if not self.drop_empty:
+                lines += w.field(child, obj, key)
+                continue
+            value = w.temp()
+            lines += w.value(child, value)
+            lines.append(f"if {value} is not MISSING and {value} != {{}} and {value} != []: {obj}[{key!r}] = {value}")
+        if self.drop_empty:
+            return lines + [f"{out} = {obj} if {obj} else MISSING"]
+        return lines + [f"{out} = {obj}"]
+
+    def children(self) -> list:
+        return [child for _, child in self.fields]
+
 
 class First(Node):
     """Fallbacks: the first present value."""
 
-    __slots__ = ("options_",)
+    __slots__ = ("options",)
 
     def __init__(self, options: list[Node], origin: Origin) -> None:
-        self.options_ = options
+        self.options = options
         self.origin = origin
 
     def evaluate(self, scope: Scope) -> Any:
-        for node in self.options_:
+        for node in self.options:
             value = node.evaluate(scope)
             if value is not MISSING:
                 return value
         return MISSING
 
+    def explain(self, scope: Scope) -> tuple[Any, str]:
+        missing = []
+        for number, option in enumerate(self.options, 1):
+            value, how = option.explain(scope)
+            if value is not MISSING:
+                before = f"; missing before it: {'; '.join(missing)}" if missing else ""
+                return value, f"fallback {number} of {len(self.options)}: {how}{before}"
+            missing.append(how)
+        return MISSING, f"every fallback missing: {'; '.join(missing)}"
+
+    def write(self, w: Any, out: str) -> list[str]:
+        lines: list[str] = []
+        depth = ""
+        for position, option in enumerate(self.options):
+            if position:
+                lines.append(f"{depth}if {out} is MISSING:")
+                depth += "    "
+            lines += [depth + line for line in w.value(option, out)]
+        return lines
+
+    def children(self) -> list:
+        return list(self.options)
+
 
 class Cases(Node):
-    """The value of the first case whose condition holds."""
+    """The value of the first case whose condition holds (a case without ``when`` always holds)."""
 
     __slots__ = ("cases",)
 
@@ -280,13 +479,42 @@ class Cases(Node):
 
     def evaluate(self, scope: Scope) -> Any:
         for condition, node in self.cases:
-            if condition is True or (condition is not False and condition.test(scope)):
+            if condition is True or condition.test(scope):
                 return node.evaluate(scope)
         return MISSING
 
+    def explain(self, scope: Scope) -> tuple[Any, str]:
+        skipped = []
+        for number, (condition, option) in enumerate(self.cases, 1):
+            holds, why = explain_condition(condition, scope)
+            if holds:
+                value, how = option.explain(scope)
+                return value, f"case {number} ({why}): {how}"
+            skipped.append(f"case {number}: {why}")
+        return MISSING, f"no case held ({'; '.join(skipped)})"
+
+    def write(self, w: Any, out: str) -> list[str]:
+        lines: list[str] = []
+        depth = ""
+        for condition, child in self.cases:
+            test, var = w.condition(condition)
+            if var == "False":
+                continue
+            if var == "True":
+                return lines + [depth + line for line in w.value(child, out)]
+            lines += [depth + line for line in test]
+            lines.append(f"{depth}if {var}:")
+            lines += [depth + "    " + line for line in w.value(child, out)]
+            lines.append(f"{depth}else:")
+            depth += "    "
+        return lines + [f"{depth}{out} = MISSING"]
+
+    def children(self) -> list:
+        return [part for case in self.cases for part in case if part is not True]
+
 
 class Guarded(Node):
-    """A value present only when a condition holds."""
+    """A value present only when a condition holds (``when:`` on a value)."""
 
     __slots__ = ("condition", "node")
 
@@ -300,11 +528,46 @@ class Guarded(Node):
             return self.node.evaluate(scope)
         return MISSING
 
+    def explain(self, scope: Scope) -> tuple[Any, str]:
+        holds, why = self.condition.explain(scope)
+        if not holds:
+            return MISSING, f"left out: {why}"
+        value, how = self.node.explain(scope)
+        return value, f"{how}, when {why}"
 
-class Mapped(Node):
-    """A value looked up in a table; a value not in the table is missing."""
+    def write(self, w: Any, out: str) -> list[str]:
+        test, var = w.condition(self.condition)
+        if var in ("True", "False"):
+            return w.value(self.node, out) if var == "True" else [f"{out} = MISSING"]
+        return test + [f"if {var}:"] + ["    " + line for line in w.value(self.node, out)] + [
+            "else:", f"    {out} = MISSING"]
 
-    __slots__ = ("node", "table")
+    def children(self) -> list:
+        return [self.condition, self.node]
+
+
+class _Modifier(Node):
+    """A value made from another (``node``): what ``map:``, ``type:`` and ``drop_empty:`` do."""
+
+    __slots__ = ("node",)
+    label = ""
+
+    def explain(self, scope: Scope) -> tuple[Any, str]:
+        value, how = self.node.explain(scope)
+        final = self.evaluate(scope)
+        return final, f"{how}, {self.describe(value, final)}"
+
+    def describe(self, value: Any, final: Any) -> str:
+        return self.label
+
+    def children(self) -> list:
+        return [self.node]
+
+
+class Mapped(_Modifier):
+    """A value looked up in a table (``map:``); a value not in the table is missing."""
+
+    __slots__ = ("table",)
 
     def __init__(self, node: Node, table: dict, origin: Origin) -> None:
         self.node = node
@@ -318,6 +581,19 @@ class Mapped(Node):
         found = self.table.get(table_key(value), MISSING)
         return MISSING if found is None else fresh(found)
 
+    def describe(self, value: Any, final: Any) -> str:
+        looked = json.dumps(None if value is MISSING else value, ensure_ascii=False, default=str)[:60]
+        return f"{looked} looked up in a table ({'found' if final is not MISSING else 'not in it'})"
+
+    def write(self, w: Any, out: str) -> list[str]:
+        table = w.const(self.table)
+        return w.value(self.node, out) + [
+            f"if {out} is not MISSING and isinstance({out}, (str, int, float, bool)):",
+            f"    {out} = {table}.get({out} if type({out}) is str else _table_key({out}), MISSING)",
+            f"    if {out} is None: {out} = MISSING",
+            f"    elif type({out}) is dict or type({out}) is list: {out} = _fresh({out})",
+            "else:", f"    {out} = MISSING"]
+
 
 def table_key(value: Any) -> str:
     """How a value is looked up in a ``map`` table, whose keys are text: 1.0 finds the key 1."""
@@ -328,20 +604,11 @@ def table_key(value: Any) -> str:
     return str(value)
 
 
-_JSON_TYPES = {
-    "string": lambda v: isinstance(v, str),
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
-    "boolean": lambda v: isinstance(v, bool),
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-}
+class NonEmpty(_Modifier):
+    """A value left out when it is an empty object or list (``drop_empty:``)."""
 
-
-class NonEmpty(Node):
-    """A value left out when it is an empty object or list."""
-
-    __slots__ = ("node",)
+    __slots__ = ()
+    label = "left out when empty"
 
     def __init__(self, node: Node, origin: Origin) -> None:
         self.node = node
@@ -353,16 +620,19 @@ class NonEmpty(Node):
             return MISSING
         return value
 
+    def write(self, w: Any, out: str) -> list[str]:
+        return w.value(self.node, out) + [f"if {out} == {{}} or {out} == []: {out} = MISSING"]
 
-class Typed(Node):
-    """A value kept only when it has the given JSON type."""
 
-    __slots__ = ("node", "type_name", "check")
+class Typed(_Modifier):
+    """A value kept only when it has the given JSON type (``type:``)."""
+
+    __slots__ = ("type_name", "check")
 
     def __init__(self, node: Node, type_name: str, origin: Origin) -> None:
         self.node = node
         self.type_name = type_name
-        self.check = _JSON_TYPES[type_name]
+        self.check = JSON_TYPES[type_name]
         self.origin = origin
 
     def evaluate(self, scope: Scope) -> Any:
@@ -371,39 +641,100 @@ class Typed(Node):
             return MISSING
         return value
 
+    def describe(self, value: Any, final: Any) -> str:
+        return f"kept if {self.type_name}"
+
+    def write(self, w: Any, out: str) -> list[str]:
+        return w.value(self.node, out) + [f"if {out} is not MISSING and not {w.const(self.check)}({out}): "
+                                          f"{out} = MISSING"]
+
 
 # ---------------------------------------------------------------- conditions
-# A condition that depends only on settings is folded to True or False by the compiler; the
-# classes below are the ones that depend on the message.
+
+
+def explain_condition(condition: Any, scope: Scope) -> tuple[bool, str]:
+    """Whether a condition (or ``True``, no condition) holds, and a short reason."""
+    if condition is True:
+        return True, "no condition"
+    return condition.explain(scope)
 
 
 class Condition:
+    """A condition construct: ``test(scope)`` gives a bool."""
+
     __slots__ = ("origin",)
+    pure = True
+
+    @property
+    def decided(self) -> bool | None:
+        """True or False when settings alone decide it, else None."""
+        return None
 
     def test(self, scope: Scope) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def explain(self, scope: Scope) -> tuple[bool, str]:  # pragma: no cover - abstract
+        raise NotImplementedError
 
-class Truthy(Condition):
-    """The value is present and not false, 0, [] or {} (JMESPath truthiness)."""
+    def write(self, w: Any) -> tuple[list[str], str]:
+        """Lines computing what it tests, and the test: an expression (in parentheses) or a
+        variable holding its truth."""
+        return [], f"{w.const(self)}.test(s)"
+
+    def children(self) -> list:
+        return []
+
+
+class _ValueTest(Condition):
+    """A test of one value (``select:`` with ``present``, ``equals``, ``in``, or truthiness)."""
 
     __slots__ = ("node",)
+
+    @property
+    def decided(self) -> bool | None:
+        if type(self.node) is Const:  # a constant's test is decided when rules compile
+            return self.test(Scope({}))
+        return None
+
+    def explain(self, scope: Scope) -> tuple[bool, str]:
+        value = self.node.evaluate(scope)
+        label = f"`{self.node.text}`" if hasattr(self.node, "text") else "value"
+        holds = self.test(scope)
+        return holds, self.reason(label, value, holds)
+
+    def reason(self, label: str, value: Any, holds: bool) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def children(self) -> list:
+        return [self.node]
+
+
+class Truthy(_ValueTest):
+    """The value is present and not false, 0, [] or {} (JMESPath truthiness)."""
+
+    __slots__ = ()
 
     def __init__(self, node: Node, origin: Origin) -> None:
         self.node = node
         self.origin = origin
 
     def test(self, scope: Scope) -> bool:
-        value = self.node.evaluate(scope)
-        if value is MISSING or value is False:
-            return False
-        return not (isinstance(value, (list, dict)) and not value)
+        return truthy(self.node.evaluate(scope))
+
+    def reason(self, label: str, value: Any, holds: bool) -> str:
+        return f"{label} is {shown(value)}" + ("" if holds else " (false or empty)")
+
+    def write(self, w: Any) -> tuple[list[str], str]:
+        value = w.temp()
+        # a value is never null or empty text here: those are missing
+        return w.value(self.node, value), (f"(not ({value} is MISSING or {value} is False or "
+                                           f"(isinstance({value}, (list, dict)) and not {value})))")
 
 
-class Present(Condition):
+class Present(_ValueTest):
     """The value is present (``present: true``) or missing (``present: false``)."""
 
-    __slots__ = ("node", "wanted")
+    __slots__ = ("wanted",)
 
     def __init__(self, node: Node, wanted: bool, origin: Origin) -> None:
         self.node = node
@@ -413,9 +744,18 @@ class Present(Condition):
     def test(self, scope: Scope) -> bool:
         return (self.node.evaluate(scope) is not MISSING) is self.wanted
 
+    def reason(self, label: str, value: Any, holds: bool) -> str:
+        return f"{label} is {'missing' if value is MISSING else 'present'}"
 
-class Equals(Condition):
-    __slots__ = ("node", "expected")
+    def write(self, w: Any) -> tuple[list[str], str]:
+        value = w.temp()
+        return w.value(self.node, value), f"({value} {'is not' if self.wanted else 'is'} MISSING)"
+
+
+class Equals(_ValueTest):
+    """The value equals a constant (``equals:``), as JSON means it; null equals a missing value."""
+
+    __slots__ = ("expected",)
 
     def __init__(self, node: Node, expected: Any, origin: Origin) -> None:
         self.node = node
@@ -423,12 +763,28 @@ class Equals(Condition):
         self.origin = origin
 
     def test(self, scope: Scope) -> bool:
-        value = self.node.evaluate(scope)
-        return same(value, self.expected)
+        return same(self.node.evaluate(scope), self.expected)
+
+    def reason(self, label: str, value: Any, holds: bool) -> str:
+        return f"{label} is {shown(value)}" + ("" if holds else f", not {json.dumps(self.expected)}")
+
+    def write(self, w: Any) -> tuple[list[str], str]:
+        value, expected = w.temp(), self.expected
+        if isinstance(expected, bool):
+            test = f"{value} is {expected!r}"
+        elif expected is None:
+            test = f"{value} is MISSING or {value} is None"
+        elif type(expected) is str:
+            test = f"{value} == {w.const(expected)}"
+        else:
+            test = f"_same({value}, {w.const(expected)})"
+        return w.value(self.node, value), f"({test})"
 
 
-class OneOf(Condition):
-    __slots__ = ("node", "choices")
+class In(_ValueTest):
+    """The value equals one of a list of constants (``in:``)."""
+
+    __slots__ = ("choices",)
 
     def __init__(self, node: Node, choices: list, origin: Origin) -> None:
         self.node = node
@@ -439,68 +795,159 @@ class OneOf(Condition):
         value = self.node.evaluate(scope)
         return any(same(value, choice) for choice in self.choices)
 
+    def reason(self, label: str, value: Any, holds: bool) -> str:
+        return f"{label} is {shown(value)}" + ("" if holds else f", not one of {json.dumps(self.choices)}")
+
+    def write(self, w: Any) -> tuple[list[str], str]:
+        value = w.temp()
+        if all(type(choice) is str for choice in self.choices):
+            texts = w.const(frozenset(self.choices))
+            return w.value(self.node, value), f"(type({value}) is str and {value} in {texts})"
+        return w.value(self.node, value), f"any(_same({value}, choice) for choice in {w.const(self.choices)})"
+
 
 class All(Condition):
+    """Every part holds (a list of conditions, or ``all:``)."""
+
     __slots__ = ("parts",)
 
     def __init__(self, parts: list[Condition], origin: Origin) -> None:
         self.parts = parts
         self.origin = origin
 
+    @property
+    def decided(self) -> bool | None:
+        known = [part.decided for part in self.parts]
+        if False in known:
+            return False
+        return True if all(k is True for k in known) else None
+
     def test(self, scope: Scope) -> bool:
+        return all(part.test(scope) for part in self.parts)
+
+    def explain(self, scope: Scope) -> tuple[bool, str]:
+        reasons = []
         for part in self.parts:
-            if not part.test(scope):
-                return False
-        return True
+            holds, why = part.explain(scope)
+            if not holds:
+                return False, why
+            reasons.append(why)
+        return True, "; ".join(reasons)
+
+    def write(self, w: Any) -> tuple[list[str], str]:
+        return w.chain(self.parts, every=True)
+
+    def children(self) -> list:
+        return list(self.parts)
 
 
-class AnyOf(Condition):
+class Any_(Condition):
+    """At least one part holds (``any:``)."""
+
     __slots__ = ("parts",)
 
     def __init__(self, parts: list[Condition], origin: Origin) -> None:
         self.parts = parts
         self.origin = origin
 
+    @property
+    def decided(self) -> bool | None:
+        known = [part.decided for part in self.parts]
+        if True in known:
+            return True
+        return False if all(k is False for k in known) else None
+
     def test(self, scope: Scope) -> bool:
+        return any(part.test(scope) for part in self.parts)
+
+    def explain(self, scope: Scope) -> tuple[bool, str]:
+        reasons = []
         for part in self.parts:
-            if part.test(scope):
-                return True
-        return False
+            holds, why = part.explain(scope)
+            if holds:
+                return True, why
+            reasons.append(why)
+        return False, "none of: " + "; ".join(reasons)
+
+    def write(self, w: Any) -> tuple[list[str], str]:
+        return w.chain(self.parts, every=False)
+
+    def children(self) -> list:
+        return list(self.parts)
 
 
 class Not(Condition):
+    """The part does not hold (``not:``)."""
+
     __slots__ = ("part",)
 
     def __init__(self, part: Condition, origin: Origin) -> None:
         self.part = part
         self.origin = origin
 
+    @property
+    def decided(self) -> bool | None:
+        known = self.part.decided
+        return None if known is None else not known
+
     def test(self, scope: Scope) -> bool:
         return not self.part.test(scope)
 
+    def explain(self, scope: Scope) -> tuple[bool, str]:
+        holds, why = self.part.explain(scope)
+        if isinstance(self.part, (SettingTest, Fired)):
+            return not holds, why  # these reasons already say on/off, fired/did not fire
+        return not holds, f"not ({why})"
+
+    def write(self, w: Any) -> tuple[list[str], str]:
+        test, result = w.condition(self.part)
+        return test, f"(not {result})"
+
+    def children(self) -> list:
+        return [self.part]
+
 
 class SettingTest(Condition):
-    """A test of a setting. Settings are fixed when rules compile, so the result is known then;
-    the optimising compiler folds these away, the explaining one keeps them to say why."""
+    """A test of a setting (``setting:`` alone, or with ``equals`` or ``in``). Settings are fixed
+    when rules compile, so the result is known then."""
 
     __slots__ = ("name", "value", "op", "operand", "result")
 
-    def __init__(self, name: str, value: Any, op: str, operand: Any, result: bool, origin: Origin) -> None:
+    def __init__(self, name: str, value: Any, op: str, operand: Any, origin: Origin) -> None:
         self.name = name
         self.value = value
         self.op = op
         self.operand = operand
-        self.result = result
+        if op == "equals":
+            self.result = same(value, operand)
+        elif op == "in":
+            self.result = any(same(value, choice) for choice in operand)
+        else:
+            self.result = bool(value)
         self.origin = origin
+
+    @property
+    def decided(self) -> bool | None:
+        return self.result
 
     def test(self, scope: Scope) -> bool:
         return self.result
 
+    def explain(self, scope: Scope) -> tuple[bool, str]:
+        value = json.dumps(self.value)
+        if self.op == "set":
+            return self.result, f"setting {self.name} is {'on' if self.result else 'off'} ({value})"
+        return self.result, f"setting {self.name} is {value} ({self.op} {json.dumps(self.operand)})"
+
+    def write(self, w: Any) -> tuple[list[str], str]:
+        return [], repr(self.result)
+
 
 class Fired(Condition):
-    """True when one of the named rules emitted for this message already."""
+    """True when one of the named rules already fired for this message (``fired:``)."""
 
     __slots__ = ("names",)
+    pure = False
 
     def __init__(self, names: tuple[str, ...], origin: Origin) -> None:
         self.names = names
@@ -509,10 +956,198 @@ class Fired(Condition):
     def test(self, scope: Scope) -> bool:
         return any(name in scope.fired for name in self.names)
 
+    def explain(self, scope: Scope) -> tuple[bool, str]:
+        fired = [name for name in self.names if name in scope.fired]
+        if fired:
+            return True, f"rule {fired[0]} fired"
+        return False, f"{' / '.join(self.names)} did not fire"
 
-def same(value: Any, expected: Any) -> bool:
-    if value is MISSING:
-        return expected is None
-    if isinstance(value, bool) or isinstance(expected, bool):
-        return value is expected
-    return value == expected
+    def write(self, w: Any) -> tuple[list[str], str]:
+        return [], "(" + " or ".join(f"{name!r} in s.fired" for name in self.names) + ")"
+
+
+# ---------------------------------------------------------------- statements
+
+
+@dataclass
+class Check:
+    """An assertion on an output body (``checks:`` of a target): ``assertion(body)`` gives its
+    value, which must be truthy; else ``error`` (a template of ``body``) says why, at ``path``."""
+
+    assertion: Any
+    parsed: Any
+    text: str
+    error: Any
+    path: str
+    origin: Origin
+
+
+@dataclass
+class Target:
+    """An output kind with the schema (and extra checks) its body must satisfy. ``accepts(body)``
+    is the fast yes/no of both; it may raise where it cannot answer."""
+
+    name: str
+    schema: str
+    validator: Any
+    checks: list[Check]
+    description: str
+    origin: Origin
+    accepts: Any = None
+
+
+class Emit:
+    """One output of a rule (``target`` and its ``fields``), or one per element with ``foreach``,
+    or a group of emits made together (``group``, ``target`` None), each under its ``when``."""
+
+    __slots__ = ("target", "fields", "foreach", "origin", "condition", "group")
+
+    def __init__(self, target: Target | None, fields: list[tuple[str, Node]], foreach: Node | None,
+                 origin: Origin, condition: Any = True, group: list[Emit] | None = None) -> None:
+        self.target = target
+        self.fields = fields
+        self.foreach = foreach
+        self.origin = origin
+        self.condition = condition
+        self.group = group or []
+
+    def children(self) -> list:
+        found = [] if self.condition is True else [self.condition]
+        if self.foreach is not None:
+            found.append(self.foreach)
+        return found + [node for _, node in self.fields] + list(self.group)
+
+    def targets(self, repeated: bool = False):
+        """The emits inside (itself included) that make an output, each with whether it may make
+        more than one per message (inside a ``foreach``)."""
+        again = repeated or self.foreach is not None
+        if self.target is not None:
+            yield self, again
+        for child in self.group:
+            yield from child.targets(again)
+
+    def run(self, scope: Scope, make: Any, tracer: Any = None) -> None:
+        """Make this emit's outputs (``make(emit, scope)`` for each) when its condition holds;
+        a ``tracer`` is told why one is not made."""
+        if self.condition is not True:
+            if tracer is None:
+                holds = self.condition.test(scope)
+            else:
+                holds, why = self.condition.explain(scope)
+                if not holds:
+                    tracer.skipped(self, scope, why)
+            if not holds:
+                return
+        if self.foreach is None:
+            self._make(scope, make, tracer)
+            return
+        items = self.foreach.evaluate(scope)
+        if items is MISSING:
+            return
+        saved = scope.item, scope.index
+        try:
+            for position, item in enumerate(items if isinstance(items, list) else [items]):
+                scope.item, scope.index = item, position
+                self._make(scope, make, tracer)
+        finally:
+            scope.item, scope.index = saved
+
+    def _make(self, scope: Scope, make: Any, tracer: Any) -> None:
+        if self.target is None:
+            for child in self.group:
+                child.run(scope, make, tracer)
+            return
+        make(self, scope)
+        scope.seq += 1
+
+    def write(self, w: Any, rule_ref: str) -> list[str]:
+        if self.target is None:
+            make = [line for child in self.group for line in child.write(w, rule_ref)]
+        else:
+            make = w.output(self, rule_ref)
+        if self.foreach is not None:
+            items, position, saved = w.temp(), w.temp(), w.temp()
+            loop = w.value(self.foreach, items)
+            loop += [f"if {items} is not MISSING:",
+                     f"    if not isinstance({items}, list): {items} = [{items}]",
+                     f"    {saved} = s.item, s.index",
+                     f"    for {position}, s.item in enumerate({items}):",
+                     f"        s.index = {position}"]
+            loop += ["        " + line for line in make]
+            loop += [f"    s.item, s.index = {saved}"]
+            make = loop
+        test, var = w.condition(self.condition)
+        if var == "True":
+            return make
+        if var == "False":
+            return []
+        return test + [f"if {var}:"] + ["    " + line for line in make or ["pass"]]
+
+
+@dataclass
+class Rule:
+    """A compiled rule: when it applies (``on`` dispatch values, ``condition``: True or a
+    condition), then either a rejection (``reject``: a template of the reason and a JSON path) or
+    its ``vars`` (computed in order, each seeing the earlier ones) and ``emits``; ``stop`` ends
+    the message's rules when it fires."""
+
+    name: str
+    spec: str
+    note: str
+    on: tuple[str, ...] | None
+    condition: Any
+    when: Any
+    emits: list[Emit]
+    reject: tuple[Any, str] | None
+    origin: Origin
+    stop: bool = False
+    vars: list[tuple[str, Node]] = dataclasses.field(default_factory=list)
+    alongside: tuple[str, ...] = ()
+
+    def children(self) -> list:
+        found = [] if self.condition is True else [self.condition]
+        found += [node for _, node in self.vars]
+        if self.reject is not None:
+            found.append(self.reject[0])
+        return found + list(self.emits)
+
+    @property
+    def decided(self) -> bool | None:
+        return True if self.condition is True else self.condition.decided
+
+    def write(self, w: Any) -> list[str]:
+        """The rule as code: when its condition holds, its vars, its outputs, and the rules after
+        it skipped when it stops them. A rule that rejects gives the message up to the walk,
+        which says why."""
+        test, var = w.condition(self.condition)
+        if var == "False":
+            return []
+        if self.reject is not None:
+            body = ["raise LookupError('a rule rejects the message')"]
+        else:
+            body = []
+            if self.vars:
+                body.append("s.vars = {}")
+                for key, node in self.vars:
+                    body += w.value(node, "v")
+                    body.append(f"if v is not MISSING: s.vars[{key!r}] = v")
+            rule_ref = w.const(self)
+            for emit in self.emits:
+                body += emit.write(w, rule_ref)
+            if self.vars:
+                body.append("s.vars = {}")
+            body.append(f"s.fired.add({self.name!r})")
+            if self.stop:
+                body.append("return built")
+        if var == "True":
+            return test + body
+        return test + [f"if {var}:"] + ["    " + line for line in body]
+
+
+def walk_tree(root: Any):
+    """Every construct inside ``root`` (itself included), depth first."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children()))

@@ -3,18 +3,18 @@ messages one at a time or as a stream."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .compiler import RuleSet, compile_rule_set
 from .errors import Rejected
-from .evaluator import translate as _translate
-from .explainer import Explanation
-from .explainer import explain as _explain
+from .explain import Explanation
+from .explain import explain as _explain
 from .loader import list_platforms, load_variant
 from .resources import bundled_dir, default_rules_dir, find_rule_set
+from .run import translate as _translate
 from .settings import load_catalog
 from .validation import SchemaStore
 
@@ -44,20 +44,9 @@ class Result:
 class Translator:
     """A rule set compiled for one platform and one set of settings."""
 
-    def __init__(self, ruleset: RuleSet, warnings: list[str], unfolded: Callable[[], RuleSet] | None = None
-                 ) -> None:
+    def __init__(self, ruleset: RuleSet, warnings: list[str]) -> None:
         self.ruleset = ruleset
         self.warnings = warnings
-        self._unfolded = unfolded
-        self._explaining: RuleSet | None = None
-
-    @property
-    def explaining_ruleset(self) -> RuleSet:
-        """The same rules compiled without settings folded away (every rule, branch and setting
-        test kept), for explanations; built on first use. Its outputs are the same."""
-        if self._explaining is None:
-            self._explaining = self._unfolded() if self._unfolded else self.ruleset
-        return self._explaining
 
     @property
     def platform(self) -> str:
@@ -79,7 +68,7 @@ class Translator:
     def explain(self, message: Any, index: int | None = None) -> Explanation:
         """What ``translate`` would give, with the rule, selector, fallback and setting behind
         every output field, and why each other rule did not fire."""
-        return _explain(self.explaining_ruleset, message, index)
+        return _explain(self.ruleset, message, index)
 
     def translate_all(self, messages: Iterable[Any], start: int = 1) -> Iterator[Result]:
         """Translate a stream; yields one ``Result`` per message, numbered from ``start``."""
@@ -101,8 +90,7 @@ def load(platform: str, settings: dict | None = None, rules_dir: Path | str | No
     raw = load_variant(folder, platform, store)
     catalog = load_catalog(raw.settings_path)
     resolved, warnings = catalog.resolve(settings)
-    return Translator(compile_rule_set(raw, catalog, resolved, store), warnings,
-                      lambda: compile_rule_set(raw, catalog, resolved, store, fold=False))
+    return Translator(compile_rule_set(raw, catalog, resolved, store), warnings)
 
 
 def platforms(rules_dir: Path | str | None = None) -> list[str]:

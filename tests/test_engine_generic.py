@@ -173,12 +173,12 @@ def test_settings_only_parts_of_selectors_are_folded_at_compile_time(shop):
     translator = _load(shop)
     extra = next(r for r in translator.ruleset.rules if r.name == "note.plain").emits[0].fields[1][1]
     # omit(@, [setting('hidden'), 'kind', 'text']): the list argument became one literal
-    assert extra.parsed.parsed["children"][1] == {"type": "literal", "value": [["secret"], "kind", "text"],
+    assert extra.folded["children"][1] == {"type": "literal", "value": [["secret"], "kind", "text"],
                                                   "children": []}
 
 
-def test_folded_and_unfolded_rules_give_the_same_outputs_on_every_documented_example():
-    from engine.evaluator import translate
+def test_explain_gives_what_translate_gives_on_every_documented_example():
+    """explain is the walk with a tracer: its outputs, or its rejection, are translate's."""
     from support import FIXTURES, documented_cases, translator
 
     stems = sorted(p.stem for p in FIXTURES.glob("*.yaml"))
@@ -186,13 +186,14 @@ def test_folded_and_unfolded_rules_give_the_same_outputs_on_every_documented_exa
     for param in documented_cases(*stems):
         case = param.values[0]
         compiled = translator(case.platform, case.settings)
-        results = []
-        for ruleset in (compiled.ruleset, compiled.explaining_ruleset):
-            try:
-                results.append(translate(ruleset, case.message, 1))
-            except engine.Rejected as rejected:
-                results.append(rejected.as_record())
-        assert results[0] == results[1], case.id
+        explanation = compiled.explain(case.message, 1)
+        try:
+            outputs = compiled.translate(case.message, 1)
+        except engine.Rejected as rejected:
+            assert explanation.rejected == rejected.as_record(), case.id
+        else:
+            assert explanation.rejected is None, case.id
+            assert [{"target": o.target, "body": o.body} for o in explanation.outputs] == outputs, case.id
         checked += 1
     assert checked > 100
 

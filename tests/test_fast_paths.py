@@ -1,5 +1,6 @@
-"""The compiled selectors and simple-template renderer give exactly what jmespath and Jinja give
-(values, and errors for selectors), on many expressions and inputs."""
+"""The plan's JMESPath and Jinja writers (``engine.plan``) give exactly what jmespath and Jinja give
+(values, and errors for selectors), on many expressions and inputs; what they cannot write is left
+to the libraries."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ import itertools
 
 import jmespath
 import pytest
-from jinja2 import ChainableUndefined
+from jinja2 import ChainableUndefined, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from engine.codegen import compile_expression
 from engine.functions import RuleFunctions
-from engine.selectors import compile_selector
-from engine.textfast import UNDEFINED, _NeedJinja, compile_text
+from engine.nodes import MISSING, Origin, Scope, Template
+from engine.plan import Writer, compile_expression
 
 FUNCTIONS = RuleFunctions({"keys": ["a", "b"], "flag": True, "map": {"x": "event_properties"}})
 OPTIONS = jmespath.Options(custom_functions=FUNCTIONS)
@@ -41,11 +41,10 @@ def _outcome(function, data):
         return ("error", type(exc).__name__, str(exc))
 
 
-@pytest.mark.parametrize("compiler", [compile_selector, compile_expression], ids=["closures", "generated"])
 @pytest.mark.parametrize("expression", EXPRESSIONS)
-def test_compiled_selector_matches_jmespath(expression, compiler):
+def test_compiled_selector_matches_jmespath(expression):
     parsed = jmespath.compile(expression)
-    fast = compiler(parsed.parsed, FUNCTIONS)
+    fast = compile_expression(parsed.parsed, FUNCTIONS)
     assert fast is not None, f"{expression} should compile"
     for a, b in itertools.product(VALUES, VALUES[:8]):
         data = {"a": a, "b": b}
@@ -54,7 +53,7 @@ def test_compiled_selector_matches_jmespath(expression, compiler):
 
 def test_selectors_jmespath_must_run_are_left_to_it():
     for expression in ("a[*].b", "a[?b == `1`]", "a[]", "sort_by(a, &b)", "a.*"):
-        assert compile_selector(jmespath.compile(expression).parsed, FUNCTIONS) is None
+        assert compile_expression(jmespath.compile(expression).parsed, FUNCTIONS) is None
 
 
 ENV = ImmutableSandboxedEnvironment(undefined=ChainableUndefined, finalize=lambda v: "" if v is None else v)
@@ -63,14 +62,34 @@ TEMPLATES = ["Loaded {{ category }} {{ name }} Page", "{{ a }}", "{{ a.b }}", "{
              "{{ settings.flag }}", "x{{ missing }}y"]
 
 
+SETTINGS = {"flag": True}
+
+
+def _written(text: str):
+    """A template as the compiler makes it and as the plan writes it: the node (Jinja renders it)
+    and the written function of (message, scope), or None when the writer leaves it to Jinja."""
+    tree = ENV.parse(text)
+    template = ENV.from_string(text, globals={"settings": SETTINGS})  # as the compiler's environment has it
+    template.seg_tree = tree
+    names = tuple(sorted(meta.find_undeclared_variables(tree) - {"message", "item", "index", "seq", "settings",
+                                                                 "body", "vars"}))
+    node = Template(text, template, False, Origin("t.yaml", 1), names, SETTINGS)
+    writer = Writer(None, FUNCTIONS)
+    lines = writer.jinja(node, "out")
+    if any(".evaluate(s)" in line for line in lines):
+        return node, None
+    writer.run("\n".join(["def render(m, s):", *("    " + line for line in lines), "    return out", ""]), "<t>")
+    return node, writer.names["render"]
+
+
 @pytest.mark.parametrize("text", TEMPLATES)
 def test_simple_templates_render_as_jinja(text):
-    fast = compile_text(ENV.parse(text))
+    node, fast = _written(text)
     assert fast is not None
-    _assert_renders_as_jinja(text, fast)
+    _assert_renders_as_jinja(node, fast)
 
 
-# Names Jinja knows without the context: its globals, and `self`. The fast path must not take them for
+# Names Jinja knows without the context: its globals, and `self`. The writer must not take them for
 # undefined variables (it leaves such templates to Jinja).
 GLOBAL_TEMPLATES = [f"x{{{{ {name} }}}}y" for name in sorted(ENV.globals) + ["self"]] + [
     "{% if range %}yes{% else %}no{% endif %}", "{% if dict %}{{ a }}{% endif %}", "{{ a }}{{ lipsum }}",
@@ -79,30 +98,28 @@ GLOBAL_TEMPLATES = [f"x{{{{ {name} }}}}y" for name in sorted(ENV.globals) + ["se
 
 @pytest.mark.parametrize("text", GLOBAL_TEMPLATES)
 def test_templates_naming_jinja_globals_render_as_jinja(text):
-    fast = compile_text(ENV.parse(text))
+    node, fast = _written(text)
     if fast is not None:
-        _assert_renders_as_jinja(text, fast)
+        _assert_renders_as_jinja(node, fast)
 
 
-def _assert_renders_as_jinja(text, fast):
-    template = ENV.from_string(text)
-    settings = {"flag": True}
+def _assert_renders_as_jinja(node, fast):
     for a, b in itertools.product(VALUES, VALUES[:8]):
-        context = {"a": a, "b": b, "category": a, "name": b}
-
-        def lookup(name, context=context):
-            if name in context:
-                return context[name]
-            return settings if name == "settings" else UNDEFINED
-
+        message = {"a": a, "b": b, "category": a, "name": b}
+        scope = Scope(message)
         try:
-            rendered = fast(lookup)
-        except _NeedJinja:
-            continue  # left to Jinja at run time
-        assert rendered == template.render(context, settings=settings), (text, context)
+            rendered = fast(message, scope)
+        except TypeError:
+            continue  # a value the writer leaves to Jinja: the walk renders it
+        assert rendered == node.evaluate(scope), (node.text, message)
 
 
 def test_templates_jinja_must_render_are_left_to_it():
     for text in ("{{ a | upper }}", "{% for x in a %}{{ x }}{% endfor %}", "{{ a ~ b }}", "{{ a.items }}",
                  "{% if a == b %}x{% endif %}"):
-        assert compile_text(ENV.parse(text)) is None
+        assert _written(text)[1] is None
+
+
+def test_an_empty_rendering_is_missing():
+    node, fast = _written("{{ missing }}")
+    assert fast({}, Scope({})) is MISSING and node.evaluate(Scope({})) is MISSING

@@ -1,6 +1,7 @@
-"""The generated plan (rules compiled to Python, ``engine.codegen``) builds exactly what walking
-the compiled nodes builds: on every documented example, and on a generated corpus under many
-settings on every platform. Where the plan gives up on a message, the nodes translate or reject it."""
+"""The generated plan (rules compiled to Python, ``engine.plan``) builds exactly what the walk of
+the compiled constructs (``engine.run.walk``) builds: on every documented example, and on a
+generated corpus under many settings on every platform. Where the plan gives up on a message, the
+walk translates or rejects it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 import pytest
 
 import engine
-from engine.evaluator import run_rules, walk_rules
+from engine.run import translate, walk
 from support import FIXTURES, ROOT, documented_cases, translator
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -28,32 +29,36 @@ SETTINGS = [
 
 def _outcome(function, ruleset, message):
     try:
-        return [(rule.name, target.name, body) for rule, target, body in function(ruleset, message, 1)]
+        return [(output["target"], output["body"]) for output in function(ruleset, message, 1)]
     except engine.Rejected as rejected:
         return ("rejected", rejected.as_record())
 
 
 def _plan_outcome(ruleset, message):
+    """What the plan gives a message whose input is valid (as translate runs it), and whether it
+    took the message to the end."""
     try:
+        if not ruleset.input_check(message):
+            return None, False
         built = ruleset.plan(message)
     except Exception:  # the plan gives up: the nodes take the message
         return None, False
     if built is False:  # an output its checks refuse: the stages take the message and say where
         return None, False
-    return [(rule.name, target.name, body) for rule, target, body in built], True
+    return [(target.name, body) for _rule, target, body in built], True
 
 
 def _check(ruleset, message, label):
     before = copy.deepcopy(message)
-    walked = _outcome(walk_rules, ruleset, message)
+    walked = _outcome(walk, ruleset, message)
     planned, finished = _plan_outcome(ruleset, message)
     assert message == before, f"{label}: a rule changed the message"
     if finished:
         assert planned == walked, label
         for _rule, target, body in ruleset.plan(message):  # what the plan gives has passed its checks
             assert target.accepts(body), label
-    else:  # run_rules falls back to the nodes: same outcome
-        assert _outcome(run_rules, ruleset, message) == walked, label
+    else:  # translate falls back to the walk: same outcome
+        assert _outcome(translate, ruleset, message) == walked, label
     return finished
 
 
@@ -124,7 +129,7 @@ def test_literals_in_selectors_compile_and_agree(generic):
     translator = load("g")
     message = {"context": {"x": 1}, "lines": [{"sku": "A"}]}
     assert [o["body"] for o in translator.translate(message)] == [
-        b for _, _, b in walk_rules(translator.ruleset, message)]
+        output["body"] for output in walk(translator.ruleset, message)]
     assert translator.translate(message)[0]["body"]["literal"] == "none"
 
 
@@ -135,7 +140,7 @@ def test_mappings_that_are_not_plain_dicts_are_translated_as_the_nodes_do(generi
     translator = load("h")
     for message in ({"context": ordered(x=1, y=2)}, ordered(context={"x": 1, "y": 2}),
                     {"lines": [ordered(sku="A")]}, {"context": {"x": 1}, "lines": [{"sku": "B"}]}):
-        walked = [b for _, _, b in walk_rules(translator.ruleset, message)]
+        walked = [output["body"] for output in walk(translator.ruleset, message)]
         assert [o["body"] for o in translator.translate(message)] == walked, message
 
 
@@ -229,7 +234,7 @@ def test_messages_with_several_outputs_are_finished_by_the_plan(platform):
     ruleset = translator(platform, SETTINGS[1] | {"trackRevenuePerProduct": True}).ruleset
     several = 0
     for number, message in enumerate(corpus.messages(300, seed=5), 1):
-        walked = _outcome(walk_rules, ruleset, message)
+        walked = _outcome(walk, ruleset, message)
         if isinstance(walked, tuple) or len(walked) < 2:
             continue
         several += 1

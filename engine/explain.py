@@ -1,0 +1,171 @@
+"""Explaining a translation: for each output, the rule that made it and, for each field, the
+selector, template, fallback, case and setting behind its value; then every rule that did not
+fire, and why.
+
+It is the walk of ``run`` with a ``Tracer``: each construct says how it got its value
+(``explain`` in ``nodes``); this module records it and renders it as text or JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from . import nodes as n
+from .compiler import RuleSet
+from .errors import Rejected
+from .run import walk
+
+
+@dataclass
+class FieldTrace:
+    """How one output field got its value (or why it was left out)."""
+
+    name: str
+    value: Any
+    how: str
+    present: bool = True
+    fields: list[FieldTrace] = field(default_factory=list)
+
+
+@dataclass
+class OutputTrace:
+    number: int
+    target: str
+    body: dict
+    rule: str
+    where: str
+    spec: str
+    element: int | None
+    fields: list[FieldTrace]
+
+
+@dataclass
+class RuleTrace:
+    name: str
+    where: str
+    spec: str
+    status: str  # fired | did not fire | not for this message | not tried | refused the message
+    why: str
+    outputs: list[int] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Explanation:
+    platform: str
+    index: int | None
+    dispatch: Any
+    outputs: list[OutputTrace]
+    rules: list[RuleTrace]
+    rejected: dict | None = None
+
+    def as_dict(self) -> dict:
+        return _jsonable(asdict(self))
+
+
+def explain(ruleset: RuleSet, message: Any, index: int | None = None) -> Explanation:
+    """Translate ``message`` by walking ``ruleset``, recording why."""
+    tracer = Tracer(Explanation(ruleset.platform, index, None, [], []))
+    try:
+        walk(ruleset, message, index, tracer)
+    except Rejected as rejected:
+        tracer.result.rejected = rejected.as_record()
+    return tracer.result
+
+
+class Tracer:
+    """What the walk tells as it goes, kept as an ``Explanation``."""
+
+    def __init__(self, result: Explanation) -> None:
+        self.result = result
+        self.current: RuleTrace | None = None
+
+    def dispatch(self, key: Any) -> None:
+        self.result.dispatch = None if key is n.MISSING else key
+
+    def rule(self, rule: Any, status: str, why: str) -> None:
+        self.current = RuleTrace(rule.name, rule.origin.short, rule.spec, status, why)
+        self.result.rules.append(self.current)
+
+    def skipped(self, emit: Any, scope: n.Scope, why: str) -> None:
+        made = emit.target.name if emit.target is not None else "a group of outputs"
+        element = f" (element {scope.index})" if scope.index is not None else ""
+        self.current.skipped.append(f"{made}{element} not made: {why}")
+
+    def output(self, rule: Any, emit: Any, scope: n.Scope, number: int, fields: list) -> None:
+        """An output made: its fields as (name, construct, (value, how))."""
+        traces = [_field(name, node, value, how, scope) for name, node, (value, how) in fields]
+        body = {trace.name: trace.value for trace in traces if trace.present}
+        self.result.outputs.append(OutputTrace(number, emit.target.name, body, rule.name, rule.origin.short,
+                                               rule.spec, scope.index, traces))
+        self.current.outputs.append(number)
+
+
+def _field(name: str, node: n.Node, value: Any, how: str, scope: n.Scope) -> FieldTrace:
+    trace = FieldTrace(name, None if value is n.MISSING else value, how, value is not n.MISSING)
+    if isinstance(node, n.Object) and value is not n.MISSING:
+        trace.fields = [_field(key, child, *child.explain(scope), scope) for key, child in node.fields]
+    return trace
+
+
+def _jsonable(value: Any) -> Any:
+    if value is n.MISSING:
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------- text
+
+
+def render(explanation: Explanation) -> str:
+    """The human-readable explanation."""
+    lines = []
+    head = f"message {explanation.index}" if explanation.index is not None else "message"
+    kind = f" ({explanation.dispatch})" if explanation.dispatch is not None else ""
+    lines.append(f"{head}{kind} on platform {explanation.platform}")
+    if explanation.rejected and not explanation.outputs and not explanation.rules:
+        lines.append(f"  rejected before any rule: {explanation.rejected['path']}: {explanation.rejected['error']}")
+        return "\n".join(lines)
+    lines.append("")
+    if explanation.outputs and explanation.rejected:
+        lines.append(f"outputs the rules built ({len(explanation.outputs)}; none is sent: the message is rejected):")
+    else:
+        lines.append(f"outputs ({len(explanation.outputs)}):" if explanation.outputs else "outputs: none")
+    for output in explanation.outputs:
+        element = f", element {output.element}" if output.element is not None else ""
+        spec = f" - {output.spec}" if output.spec else ""
+        lines.append(f"  {output.number}. {output.target} from rule {output.rule} ({output.where}{element}){spec}")
+        _render_fields(lines, output.fields, "       ")
+    if explanation.rejected:
+        lines.append("")
+        lines.append(f"rejected: {explanation.rejected['path']}: {explanation.rejected['error']}")
+    lines.append("")
+    lines.append("rules:")
+    for rule in explanation.rules:
+        made = f" -> outputs {', '.join(map(str, rule.outputs))}" if rule.outputs else ""
+        lines.append(f"  {rule.status:<21} {rule.name} ({rule.where}){made}")
+        if rule.status != "not for this message":
+            lines.append(f"  {'':<21}   {rule.why}")
+        for skipped in rule.skipped:
+            lines.append(f"  {'':<21}   {skipped}")
+    return "\n".join(lines)
+
+
+def _render_fields(lines: list[str], fields: list[FieldTrace], indent: str) -> None:
+    for trace in fields:
+        if trace.present:
+            shown = json.dumps(trace.value, ensure_ascii=False)
+            if len(shown) > 70:
+                shown = shown[:67] + "..."
+            lines.append(f"{indent}{trace.name} = {shown}")
+            lines.append(f"{indent}    <- {trace.how}")
+        else:
+            lines.append(f"{indent}{trace.name}: left out <- {trace.how}")
+        if trace.fields:
+            _render_fields(lines, trace.fields, indent + "    ")

@@ -1,0 +1,604 @@
+"""The fast path: a compiled rule set written, once, as one Python function ``plan(message)``.
+
+The plan holds a block per dispatch value (message type) with the rules such a message meets, in
+order; each construct writes its own code (``write`` in ``nodes``), and this module supplies what
+they share: the namespace the code runs in, fresh variable names, the JMESPath and Jinja subsets
+written as plain Python, and three savings per message: the message objects several rules read
+(``context``, ``context.device``) are looked up once (hoisting), a selector written more than
+once is computed once (memo), and the fields several outputs carry alike are computed and
+checked once (sharing). Everything settings alone decide is left out: a rule, case or branch that
+cannot apply is not written, and a part of a selector that reads only settings is a constant.
+
+Each output is checked as its target checks it (``Target.accepts``), so a plan's outputs need no
+further check; a refused one makes the plan give False. Anything else but the plain success path
+(a rule that rejects, an error, a mapping that is not a plain dict) raises, and the walk
+(``run``), the reference, takes the message and says where and why. A selector or template this
+module cannot write runs as its own node. The rule-language suite (``tests/language``) runs every
+case through both and requires the same outputs.
+
+For example, the rule ``{name: r, on: order, emit: {target: t, body: {id: orderId}}}`` becomes::
+
+    def plan(m):
+        ...
+        if key == 'order':
+            t1 = {}
+            v = m.get('orderId')
+            if v is not None and v != '': t1['id'] = v
+            if not K0(t1): return False
+            built.append((K1, K2, t1))
+            s.seq += 1
+            s.fired.add('r')
+        return built
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import MappingProxyType
+from typing import Any
+
+from jinja2 import nodes as jinja_nodes
+from jinja2.defaults import DEFAULT_NAMESPACE
+from jmespath.visitor import TreeInterpreter
+
+from . import nodes as n
+from .functions import PLAIN_FUNCTIONS, PREPARED_FUNCTIONS, RuleFunctions
+
+Plan = Callable[[dict], list]
+
+# JMESPath argument types (function signatures) and the Python test each becomes.
+_ARGUMENT_TYPES = {
+    "string": "isinstance({v}, str)",
+    "number": "(isinstance({v}, (int, float)) and not isinstance({v}, bool))",
+    "array": "isinstance({v}, list)",
+    "object": "isinstance({v}, dict)",
+    "null": "{v} is None",
+    "boolean": "isinstance({v}, bool)",
+}
+# Names Jinja resolves without the context (its default globals, ``self``): a template naming one
+# is left to Jinja.
+_JINJA_NAMES = frozenset(DEFAULT_NAMESPACE) | {"self"}
+_UNSET = object()
+_EMPTY = MappingProxyType({})  # a hoisted message object that is not there: read-only, like the message
+_UNDEFINED = object()  # a template's name that has no value
+
+
+class Unsupported(Exception):
+    """A selector or template this module does not write (the node then runs as itself)."""
+
+
+def is_false(value: Any) -> bool:
+    """JMESPath falsiness: null, false, empty text, list or object."""
+    return value == "" or value == [] or value == {} or value is None or value is False
+
+
+def ordered_compare(compare: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
+    """An ordering comparison as jmespath makes it: null unless both sides are numbers or text."""
+    comparable = (int, float, str)
+    if not (isinstance(a, comparable) and not isinstance(a, bool)
+            and isinstance(b, comparable) and not isinstance(b, bool)):
+        return None
+    return compare(a, b)
+
+
+def compile_plan(ruleset: Any, checked: bool = True) -> Plan | None:
+    """A function ``plan(message) -> [(rule, target, body), ...]`` that builds the same outputs as
+    the walk, each already checked as its target's ``accepts`` checks it, and gives False when one
+    fails those checks; it raises on anything else but the plain success path. None if the
+    generated code would not compile (the walk then takes every message: slower, same outputs).
+    ``checked=False`` leaves the outputs unchecked, for a caller that checks them itself (the
+    benchmark, to tell what the checks cost)."""
+    try:
+        return Writer(ruleset, checked=checked).build()
+    except (SyntaxError, RecursionError):
+        return None
+
+
+def compile_expression(ast: dict, functions: Any, label: str = "selector") -> Callable[[Any], Any] | None:
+    """One JMESPath AST as a generated function of the data it applies to (jmespath's value), or
+    None when the expression needs jmespath's own interpreter."""
+    writer = Writer(None, functions)
+    try:
+        lines, var = writer.selector(ast, "m")
+    except Unsupported:
+        return None
+    source = "\n".join(["def expression(m):", *("    " + line for line in lines), f"    return {var}", ""])
+    try:
+        writer.run(source, f"<{label}>")
+    except (SyntaxError, RecursionError):
+        return None
+    return writer.names["expression"]
+
+
+class Writer:
+    """Writes a rule set's plan. The constructs call back into it (``value``, ``condition``,
+    ``path``, ``field``, ``select``, ``jinja``, ``output``, ``chain``, ``call``, ``temp``,
+    ``const``)."""
+
+    def __init__(self, ruleset: Any, functions: Any = None, checked: bool = True) -> None:
+        self.ruleset = ruleset
+        self.checked = checked
+        self.names: dict[str, Any] = {
+            "MISSING": n.MISSING, "UNDEFINED": _UNDEFINED, "UNSET": _UNSET, "EMPTY": _EMPTY, "Scope": n.Scope,
+            "_same": n.same, "_table_key": n.table_key, "_fresh": n.fresh, "_is_false": is_false,
+            "_ordered": ordered_compare, "_eq": TreeInterpreter.COMPARATOR_FUNC["eq"],
+            "_ne": TreeInterpreter.COMPARATOR_FUNC["ne"],
+        }
+        self._constants: dict[int, str] = {}
+        self._counter = 0
+        if functions is None and ruleset is not None and ruleset.options is not None:
+            functions = ruleset.options.custom_functions
+        self.functions = functions
+        self.prefixes: dict[tuple[str, ...], str] = {}  # hoisted message objects of the current block
+        self.memos: dict[str, str] = {}  # selector text -> variable, for selectors a block repeats
+        self.shared: dict[int, tuple[str, set]] = {}  # emit -> its group of shared fields (``_share``)
+        self.bools: set[str] = set()  # variables known to hold true or false
+        self.message_is_object = ruleset is not None  # a plan runs on validated messages (objects)
+
+    # ------------------------------------------------------------ names
+
+    def const(self, value: Any) -> str:
+        """A name for ``value`` in the plan's namespace (the object itself, never a copy); short
+        literals are written as they are."""
+        if value is None or isinstance(value, bool) or (type(value) in (int, str) and len(repr(value)) < 60):
+            return repr(value)
+        name = self._constants.get(id(value))
+        if name is None:
+            name = f"K{len(self._constants)}"
+            self._constants[id(value)] = name
+            self.names[name] = value
+        return name
+
+    def temp(self) -> str:
+        """An unused variable name."""
+        self._counter += 1
+        return f"t{self._counter}"
+
+    def run(self, source: str, label: str) -> None:
+        """Compile and run generated source in the namespace (its functions land in ``names``)."""
+        exec(compile(source, label, "exec"), self.names)  # noqa: S102 - source generated by this package
+
+    # ------------------------------------------------------------ whole plan
+
+    def build(self) -> Plan:
+        # Plain JSON objects only: a mapping of another type (the Python API can pass one) is
+        # left to the walk, whose plain paths and selectors tell dict subclasses apart.
+        lines = ["def plan(m):", "    if type(m) is not dict: raise TypeError('not a plain object')",
+                 "    s = Scope(m)", "    built = []"]
+        dispatch = self.ruleset.dispatch
+        branches = list(self.ruleset.by_dispatch.items()) if dispatch is not None else []
+        if branches:
+            lines += ["    " + line for line in self.value(dispatch, "key")]
+            for position, (key, rules) in enumerate(branches):
+                keyword = "if" if position == 0 else "elif"
+                lines.append(f"    {keyword} key == {self.const(key)}:")
+                lines += ["        " + line for line in self._block(rules) or ["pass"]]
+            lines.append("    else:")
+            lines += ["        " + line for line in self._block(self.ruleset.undispatched) or ["pass"]]
+        else:
+            lines += ["    " + line for line in self._block(self.ruleset.undispatched)]
+        lines.append("    return built")
+        source = "\n".join(lines) + "\n"
+        self.run(source, f"<plan of the {self.ruleset.platform} rules>")
+        plan = self.names["plan"]
+        plan.source = source
+        return plan
+
+    def _block(self, rules: list) -> list[str]:
+        """The rules a message of one dispatch value meets, in order, as one block of code that
+        first computes what several of them read."""
+        inside = [node for rule in rules for child in rule.children() for node in n.walk_tree(child)]
+        lines = self._hoist(inside) + self._memoise(inside) + self._share(rules)
+        for rule in rules:
+            lines += rule.write(self)
+        self.prefixes, self.memos, self.shared = {}, {}, {}
+        return lines
+
+    def _hoist(self, inside: list) -> list[str]:
+        """Lines computing, once per message, the message's objects that several paths go through
+        (``context``, ``context.device``, ...); later paths start from them. An object that is
+        not there (or not an object) is an empty object that nothing changes, where every path
+        through it gives null."""
+        counts: dict[tuple[str, ...], int] = {}
+        for node in inside:
+            for chain in node.chains() if isinstance(node, (n.Path, n.Select)) else ():
+                for length in range(1, len(chain)):
+                    counts[chain[:length]] = counts.get(chain[:length], 0) + 1
+        self.prefixes = {}
+        lines = []
+        for prefix in sorted((p for p, count in counts.items() if count > 1), key=len):
+            var = f"P{len(self.prefixes)}"
+            parent = self.prefixes.get(prefix[:-1], "m") if len(prefix) > 1 else "m"
+            lines.append(f"{var} = {self._get(parent, prefix[-1])}")
+            lines.append(f"if type({var}) is not dict:")
+            lines.append(f"    if isinstance({var}, dict): raise TypeError('not a plain object')")
+            lines.append(f"    {var} = EMPTY")
+            self.prefixes[prefix] = var
+        return lines
+
+    def _memoise(self, inside: list) -> list[str]:
+        """Selectors on the message written more than once in the rules a message meets
+        (``number(properties.revenue)`` in several ``when``) are computed the first time and reused:
+        selectors have no side effects."""
+        counts: dict[str, int] = {}
+        for node in inside:
+            if type(node) is n.Select and node.source == "message":
+                counts[node.text] = counts.get(node.text, 0) + 1
+        self.memos = {text: f"M{position}" for position, text in enumerate(t for t, c in counts.items() if c > 1)}
+        return [f"{var} = UNSET" for var in self.memos.values()]
+
+    def _share(self, rules: list) -> list[str]:
+        """The output fields that several outputs of one message carry alike (the same node
+        under the same key of the same target, reading the message alone: fields a fragment gives
+        two outputs of one rule, or every element of a ``foreach``) are computed once per
+        message, by the first output that has them; the others copy them from its body, held in
+        a variable per group of such fields. Outputs of one message may so share objects, as they
+        share the message's own."""
+        made: dict[tuple, int] = {}
+        emits = [found for rule in rules for emit in rule.emits for found in emit.targets()]
+        for emit, repeated in emits:
+            for key, node in emit.fields:
+                if type(node) is not n.Const and _pure(node):
+                    field = (id(node), key, id(emit.target))
+                    made[field] = made.get(field, 0) + (2 if repeated else 1)
+        self.shared = {}
+        groups: dict[tuple, str] = {}
+        lines = []
+        for emit, _ in emits:
+            fields = tuple((id(node), key, id(emit.target)) for key, node in emit.fields
+                           if made.get((id(node), key, id(emit.target)), 0) > 1)
+            if not fields:
+                continue
+            if fields not in groups:
+                groups[fields] = f"G{len(groups)}"
+                lines.append(f"{groups[fields]} = None")
+            self.shared[id(emit)] = (groups[fields], set(fields))
+        return lines
+
+    # ------------------------------------------------------------ what constructs call
+
+    def value(self, node: Any, out: str) -> list[str]:
+        """Lines that leave ``node``'s value (or MISSING) in the variable ``out``."""
+        return node.write(self, out)
+
+    def condition(self, condition: Any) -> tuple[list[str], str]:
+        """Lines computing what a condition (or True: none) tests, and the test: "True" or
+        "False" when settings decide it, else an expression or a variable holding its truth."""
+        if condition is True:
+            return [], "True"
+        decided = condition.decided
+        if decided is not None:
+            return [], repr(decided)
+        return condition.write(self)
+
+    def chain(self, parts: list, every: bool) -> tuple[list[str], str]:
+        """``all`` (every part holds) or ``any`` of conditions, tested in order until decided."""
+        var = self.temp()
+        lines = [f"{var} = {every}"]
+        depth = ""
+        for part in parts:
+            test, result = self.condition(part)
+            if result == repr(not every):  # decides the whole
+                lines.append(f"{depth}{var} = {not every}")
+                break
+            if result == repr(every):  # changes nothing
+                continue
+            lines += [depth + line for line in test]
+            lines.append(f"{depth}if {'not ' if every else ''}{result}:")
+            lines.append(f"{depth}    {var} = {not every}")
+            lines.append(f"{depth}else:")
+            depth += "    "
+        lines.append(f"{depth}pass")
+        return lines, var
+
+    def call(self, node: Any, out: str) -> list[str]:
+        """A value construct left as it is: its own ``evaluate``."""
+        return [f"{out} = {self.const(node)}.evaluate(s)"]
+
+    def field(self, node: Any, container: str, key: str) -> list[str]:
+        """Lines setting ``container[key]`` to the node's value when it has one."""
+        if type(node) is n.Path:
+            lines, present = self.path(node, "v"), "v is not None and v != ''"
+        else:
+            lines, present = self.value(node, "v"), "v is not MISSING"
+        return lines + [f"if {present}: {container}[{key!r}] = v"]
+
+    def path(self, node: Any, out: str) -> list[str]:
+        """A plain path's lookup, leaving null (not MISSING) when a step is absent."""
+        start, keys = self.source(node.source), node.keys
+        if start == "m":
+            start, keys = self._start(keys)
+        if start in ("m", *self.prefixes.values()):
+            lines = [f"{out} = {self._get(start, keys[0])}"]
+        else:  # the item or the vars: a plain path steps into plain objects only, as nodes.Path does
+            lines = [f"{out} = {start}.get({keys[0]!r}) if type({start}) is dict else None"]
+        for key in keys[1:]:
+            lines.append(f"{out} = {out}.get({key!r}) if type({out}) is dict else None")
+        return lines
+
+    def select(self, node: Any, out: str) -> list[str]:
+        """A JMESPath selector's value (MISSING for null or empty text), computed once per message
+        when the block repeats it."""
+        memo = self.memos.get(node.text) if node.source == "message" else None
+        if memo is not None:
+            computed = self._select(node, memo)
+            return [f"if {memo} is UNSET:"] + ["    " + line for line in computed] + [f"{out} = {memo}"]
+        return self._select(node, out)
+
+    def _select(self, node: Any, out: str) -> list[str]:
+        try:
+            lines, var = self.selector(node.folded, self.source(node.source))
+        except Unsupported:
+            return self.call(node, out)
+        return lines + [f"{out} = MISSING if {var} is None or {var} == '' else {var}"]
+
+    def output(self, emit: Any, rule_ref: str) -> list[str]:
+        """One output of an emit: its body built field by field, checked, and appended."""
+        target = emit.target
+        body = self.temp()
+        lines = [f"{body} = {{}}"]
+        for key, node in emit.fields:
+            lines += self.field(node, body, key)
+        checked = [f"if not {self.const(target.accepts)}({body}): return False"] if self.checked else []
+        made = [f"built.append(({rule_ref}, {self.const(target)}, {body}))", "s.seq += 1"]
+        group = self.shared.get(id(emit))
+        if group is None:
+            return lines + checked + made
+        # The first output of the group computes its shared fields; the next ones copy them.
+        source, fields = group
+        again = [f"{body} = {{}}"]
+        for key, node in emit.fields:
+            if (id(node), key, id(target)) in fields:
+                again += [f"v = {source}.get({key!r}, MISSING)", f"if v is not MISSING: {body}[{key!r}] = v"]
+            else:
+                again += self.field(node, body, key)
+        return ([f"if {source} is None:"] + ["    " + line for line in [*lines, f"{source} = {body}"]] +
+                ["else:"] + ["    " + line for line in again] + checked + made)
+
+    @staticmethod
+    def source(source: str) -> str:
+        """The variable a selector ``from:`` a source reads."""
+        return {"item": "s.item", "vars": "s.vars"}.get(source, "m")
+
+    def _get(self, source: str, key: str) -> str:
+        """``source.get(key)`` as jmespath means it (null unless ``source`` is an object), written
+        for what ``source`` is known to hold: the message (an object: anything else makes the plan
+        give the message up), a hoisted object (always an object), or anything."""
+        if (source == "m" and self.message_is_object) or source in self.prefixes.values():
+            return f"{source}.get({key!r})"
+        return f"{source}.get({key!r}) if isinstance({source}, dict) else None"
+
+    def _start(self, keys: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+        """Where a path from the message starts: the longest hoisted prefix, and the keys left."""
+        for length in range(len(keys) - 1, 0, -1):
+            var = self.prefixes.get(keys[:length])
+            if var is not None:
+                return var, keys[length:]
+        return "m", keys
+
+    # ------------------------------------------------------------ JMESPath
+
+    def selector(self, ast: dict, source: str) -> tuple[list[str], str]:
+        """Lines computing a JMESPath AST on the variable ``source`` (jmespath's meaning, null for
+        absent); the lines and the variable holding the result. Raises ``Unsupported`` for what
+        needs jmespath's own interpreter (projections, filters, flattening, expression
+        references)."""
+        kind = ast["type"]
+        children = ast.get("children") or []
+        if kind == "field":
+            var = self.temp()
+            return [f"{var} = {self._get(source, ast['value'])}"], var
+        if kind in ("subexpression", "index_expression"):
+            lines: list[str] = []
+            if source == "m" and kind == "subexpression":
+                names = []
+                for child in children:
+                    if child["type"] != "field":
+                        break
+                    names.append(child["value"])
+                start, rest = self._start(tuple(names))
+                if start != "m":
+                    source, children = start, children[len(names) - len(rest):]
+            for child in children:
+                more, source = self.selector(child, source)
+                lines += more
+            return lines, source
+        if kind in ("current", "identity"):
+            return [], source
+        if kind == "literal":  # in a variable: what follows may look it up (`1`.a) or test it
+            var, value = self.temp(), ast["value"]
+            if type(value) in (dict, list):  # a new one each time, as nodes.Interpreter reads it
+                made = repr(value) if not value else f"_fresh({self.const(value)})"
+                return [f"{var} = {made}"], var
+            return [f"{var} = {self.const(value)}"], var
+        if kind == "index":
+            var, position = self.temp(), ast["value"]
+            return [f"{var} = {source}[{position}] if isinstance({source}, list) and "
+                    f"-len({source}) <= {position} < len({source}) else None"], var
+        if kind == "pipe":
+            left, middle = self.selector(children[0], source)
+            right, var = self.selector(children[1], middle)
+            return left + right, var
+        if kind == "comparator":
+            return self._comparator(ast, children, source)
+        if kind in ("or_expression", "and_expression"):
+            left, a = self.selector(children[0], source)
+            right, b = self.selector(children[1], source)
+            var = self.temp()
+            if a in self.bools:
+                condition = f"not {a}" if kind == "or_expression" else a
+            else:
+                condition = f"_is_false({a})" if kind == "or_expression" else f"not _is_false({a})"
+            return left + [f"if {condition}:"] + ["    " + line for line in right] + [
+                f"    {var} = {b}", "else:", f"    {var} = {a}"], var
+        if kind == "not_expression":
+            inner, a = self.selector(children[0], source)
+            var = self.temp()
+            self.bools.add(var)
+            return inner + [f"{var} = {f'not {a}' if a in self.bools else f'_is_false({a})'}"], var
+        if kind in ("multi_select_dict", "multi_select_list"):
+            var = self.temp()
+            lines = []
+            parts = []
+            for child in children:
+                if kind == "multi_select_dict":
+                    more, value = self.selector(child["children"][0], source)
+                    parts.append(f"{child['value']!r}: {value}")
+                else:
+                    more, value = self.selector(child, source)
+                    parts.append(value)
+                lines += more
+            built = "{" + ", ".join(parts) + "}" if kind == "multi_select_dict" else "[" + ", ".join(parts) + "]"
+            return [f"if {source} is None:", f"    {var} = None", "else:"] + [
+                "    " + line for line in lines] + [f"    {var} = {built}"], var
+        if kind == "function_expression":
+            return self._function(ast, source)
+        raise Unsupported(kind)
+
+    def _comparator(self, ast: dict, children: list, source: str) -> tuple[list[str], str]:
+        left, a = self.selector(children[0], source)
+        right, b = self.selector(children[1], source)
+        var = self.temp()
+        op = ast["value"]
+        if op in ("eq", "ne"):
+            return left + right + [f"{var} = _{op}({a}, {b})"], var
+        compare = self.const(TreeInterpreter.COMPARATOR_FUNC[op])
+        literal = children[1].get("value") if children[1]["type"] == "literal" else None
+        if type(literal) is int:  # against a whole-number literal: numbers compare directly
+            symbol = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}[op]
+            return left + right + [f"{var} = ({a} {symbol} {literal!r}) if (type({a}) is int or "
+                                   f"type({a}) is float) else _ordered({compare}, {a}, {b})"], var
+        return left + right + [f"{var} = _ordered({compare}, {a}, {b})"], var
+
+    def _function(self, ast: dict, source: str) -> tuple[list[str], str]:
+        name = ast["value"]
+        entry = self.functions.FUNCTION_TABLE.get(name) if self.functions is not None else None
+        if entry is None:
+            raise Unsupported(name)
+        signature = entry["signature"]
+        variadic = bool(signature) and signature[-1].get("variadic")
+        children = ast.get("children") or []
+        prepare = PREPARED_FUNCTIONS.get(name) if isinstance(self.functions, RuleFunctions) else None
+        if not (prepare is not None and len(children) == 2 and children[1]["type"] == "literal"
+                and (children[1]["value"] is None or isinstance(children[1]["value"], list))):
+            prepare = None
+        lines: list[str] = []
+        args: list[str] = []
+        for position, child in enumerate(children):
+            if prepare is not None and position == 1:
+                args.append(self.const(child["value"]))  # the keys: read by the function, never returned
+                continue
+            more, value = self.selector(child, source)
+            lines += more
+            args.append(value)
+        tests = []
+        for position, arg in enumerate(args):
+            spec = signature[min(position, len(signature) - 1)] if variadic else signature[position]
+            types = spec.get("types") or []
+            if any(t not in _ARGUMENT_TYPES for t in types):
+                raise Unsupported(f"{name}() argument types {types}")
+            if types:
+                tests.append("(" + " or ".join(_ARGUMENT_TYPES[t].format(v=arg) for t in types) + ")")
+        var = self.temp()
+        # jmespath's own call where an argument has the wrong type: it raises jmespath's error
+        fallback = f"{self.const(self.functions)}.call_function({name!r}, [{', '.join(args)}])"
+        if prepare is not None:
+            # the keys are a constant (their type test holds): the function of the object alone
+            prepared = self.const(prepare(children[1]["value"]))
+            return lines + [f"{var} = {prepared}({args[0]}) if {tests[0]} else {fallback}"], var
+        plain = PLAIN_FUNCTIONS.get(name) if isinstance(self.functions, RuleFunctions) else None
+        call = f"{self.const(plain or getattr(self.functions, '_func_' + name))}({', '.join(args)})"
+        if not tests:
+            return lines + [f"{var} = {call}"], var
+        return lines + [f"{var} = {call} if {' and '.join(tests)} else {fallback}"], var
+
+    # ------------------------------------------------------------ Jinja
+
+    def jinja(self, node: Any, out: str) -> list[str]:
+        """A simple template (text, names, ``a.b`` on objects, ``{% if name %}`` without elif) as
+        string building, rendering what the sandboxed Jinja environment renders (missing and null
+        are empty text). Anything else, or a value that is not text, a number or a boolean, is
+        left to Jinja: the template runs as its own node."""
+        try:
+            return self._template(node, out)
+        except Unsupported:
+            return self.call(node, out)
+
+    def _template(self, node: Any, out: str) -> list[str]:
+        tree = node.template.seg_tree
+        if any(name.name in _JINJA_NAMES for name in tree.find_all(jinja_nodes.Name)):
+            raise Unsupported("a name Jinja resolves itself")
+        text = self.temp()
+        self.template_node = node
+        self.template_values: dict[str, str] = {}  # expressions already read (``{% if x %}{{ x }}``)
+        lines = [f"{text} = ''"]
+        for statement in tree.body:
+            lines += self._statement(statement, text)
+        if node.collapse:
+            lines.append(f"{text} = ' '.join({text}.split())")
+        return lines + [f"{out} = {text} if {text} else MISSING"]
+
+    def _statement(self, statement: Any, text: str) -> list[str]:
+        if isinstance(statement, jinja_nodes.Output):
+            lines = []
+            for child in statement.nodes:
+                if isinstance(child, jinja_nodes.TemplateData):
+                    lines.append(f"{text} += {child.data!r}")
+                    continue
+                more, value = self._jinja_expression(child)
+                lines += more
+                lines += [f"if type({value}) is str:", f"    {text} += {value}",
+                          f"elif {value} is not UNDEFINED and {value} is not None:",
+                          f"    if not isinstance({value}, (str, int, float, bool)): raise TypeError('not text')",
+                          f"    {text} += str({value})"]
+            return lines
+        if isinstance(statement, jinja_nodes.If) and not statement.elif_ and isinstance(
+                statement.test, (jinja_nodes.Name, jinja_nodes.Getattr)):
+            lines, value = self._jinja_expression(statement.test)
+            known = self.template_values
+            # what a branch reads is not read where the branch is not taken
+            self.template_values = dict(known)
+            body = [line for child in statement.body for line in self._statement(child, text)]
+            self.template_values = dict(known)
+            otherwise = [line for child in statement.else_ for line in self._statement(child, text)]
+            self.template_values = known
+            lines += [f"if {value} is not UNDEFINED and {value}:"] + ["    " + line for line in body or ["pass"]]
+            if otherwise:
+                lines += ["else:"] + ["    " + line for line in otherwise]
+            return lines
+        raise Unsupported(type(statement).__name__)
+
+    def _jinja_expression(self, expression: Any) -> tuple[list[str], str]:
+        """Lines reading a template expression into a variable; one read already made on the way
+        here is reused (a template's values do not change while it renders)."""
+        key = expression.dump() if isinstance(expression, (jinja_nodes.Name, jinja_nodes.Getattr)) else None
+        if key is not None and key in self.template_values:
+            return [], self.template_values[key]
+        lines, var = self._read_expression(expression)
+        if key is not None:
+            self.template_values[key] = var
+        return lines, var
+
+    def _read_expression(self, expression: Any) -> tuple[list[str], str]:
+        var = self.temp()
+        if isinstance(expression, jinja_nodes.Name):
+            name = expression.name
+            if name in self.template_node.names:  # a message field the template may see
+                return [f"{var} = m.get({name!r}, UNDEFINED)"], var
+            special = {"message": "m", "item": "s.item", "index": "s.index", "seq": "s.seq", "vars": "s.vars",
+                       "settings": self.const(self.template_node.settings)}
+            return [f"{var} = {special.get(name, 'UNDEFINED')}"], var
+        if isinstance(expression, jinja_nodes.Getattr):
+            attribute = expression.attr
+            if hasattr(dict, attribute) or attribute.startswith("_"):  # Jinja reads those from the dict type
+                raise Unsupported(attribute)
+            lines, inner = self._jinja_expression(expression.node)
+            return lines + [f"if {inner} is UNDEFINED or {inner} is None:", f"    {var} = UNDEFINED",
+                            f"elif isinstance({inner}, dict):", f"    {var} = {inner}.get({attribute!r}, UNDEFINED)",
+                            "else:", "    raise TypeError('an attribute of a value that is not an object')"], var
+        raise Unsupported(type(expression).__name__)
+
+
+def _pure(node: Any) -> bool:
+    """Whether a construct's value depends on the message (and settings) alone."""
+    return node.pure and all(_pure(child) for child in node.children())
