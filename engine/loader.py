@@ -1,10 +1,12 @@
 """Loading a platform variant: its rule file and every file it extends, each validated against
 the rule-language schema, merged into one raw rule set that remembers where each part came from.
 
-Merging: the extended files come first, in order; a target, fragment or rule with the same name
-in a later file replaces the earlier one in place; new rules are appended; ``remove`` drops
-inherited rules by name. Scalars (``input``, ``settings``) are taken from the latest file that
-sets them."""
+Merging: the extended files come first, in order, each before the file that extends it; a file
+reached again through another path (two files that extend one shared file) is merged once, where
+it is first reached, so a later merge of it cannot undo an override of its rules. A target,
+fragment or rule with the same name in a later file replaces the earlier one in place; new rules
+are appended; ``remove`` drops inherited rules by name. Scalars (``input``, ``settings``) are
+taken from the latest file that sets them."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ class RawRuleSet:
 
     platform: str
     folder: Path
-    files: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # each merged file once, in merge order; the variant last
     input: dict = field(default_factory=dict)
     input_file: str | None = None
     settings_path: Path | None = None
@@ -150,10 +152,15 @@ def _inherit(base: dict, rule: LocatedDict) -> LocatedDict:
 
 
 def _merge_file(raw: RawRuleSet, path: Path, schemas: SchemaStore, chain: tuple) -> None:
+    """Merge ``path`` into ``raw`` after the files it extends, depth first; a file already merged
+    (reached before through another file) is not merged again. ``chain`` is the files being merged
+    that lead to this one, to find cycles."""
     path = path.resolve()
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise RuleError(f"'extends' makes a cycle: {cycle}", file=str(path))
+    if str(path) in raw.files:
+        return
     document = _read(path, schemas)
     extends = document.get("extends") or []
     if isinstance(extends, str):
