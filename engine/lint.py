@@ -31,11 +31,14 @@ class Finding:
     level: str  # error | warning
     message: str
     path: str = ""  # JSON path of the fault in the file, when it has one
+    column: int = 0  # 1-based, when known (YAML syntax errors)
 
     def __str__(self) -> str:
         rule = f" rule {self.rule!r}:" if self.rule else ""
         path = f" {self.path}:" if self.path else ""
         where = f"{self.file}:{self.line}:" if self.line else f"{self.file}:"
+        if self.line and self.column:
+            where += f"{self.column}:"
         return f"{where}{rule} {self.level}:{path} {self.message}"
 
 
@@ -80,7 +83,7 @@ def lint(folder: Path, schemas: SchemaStore) -> list[Finding]:
 
 def _from_error(error: RuleError, folder: Path) -> Finding:
     return Finding(_relative(error.file or "", folder), error.line or 1, error.rule or "", "error", error.message,
-                   error.path or "")
+                   error.path or "", error.column or 0)
 
 
 def _relative(file: str, folder: Path) -> str:
