@@ -36,6 +36,8 @@ _BUILTIN_FUNCTIONS = frozenset(
 # JMESPath AST nodes that never read the data a selector is applied to.
 _DATA_FREE = frozenset({"literal", "function_expression", "multi_select_list", "multi_select_dict", "key_val_pair",
                         "or_expression", "and_expression", "not_expression", "comparator"})
+# `emit: nothing`: a rule that sends nothing on purpose (`emit: []` is one left to complete).
+NOTHING = "nothing"
 # Names a template sees besides the message's fields.
 _TEMPLATE_NAMES = frozenset({"message", "item", "index", "seq", "settings", "body", "vars"})
 
@@ -174,13 +176,14 @@ class _Compiler:
         if "reject" in spec:
             text = spec["reject"]["error"]
             reject = (self._text_template(text, True, origin), spec["reject"].get("path", "$"))
-        else:
+        elif spec["emit"] != NOTHING:
             items = spec["emit"] if isinstance(spec["emit"], list) else [spec["emit"]]
             emits = [self.emit(item) for item in items]
         return Rule(name=name, spec=spec.get("spec", ""), note=spec.get("note", ""),
                     on=tuple(on) if on else None, condition=condition, when=spec.get("when"),
                     emits=emits, reject=reject, origin=origin, stop=bool(spec.get("stop", False)),
-                    vars=variables, alongside=tuple(spec.get("alongside") or ()))
+                    vars=variables, alongside=tuple(spec.get("alongside") or ()),
+                    sends_nothing=spec.get("emit") == NOTHING)
 
     def emit(self, spec: dict) -> Emit:
         origin = n.Origin(spec.file, spec.line, rule=self.rule)

@@ -1,6 +1,6 @@
 """Errors the engine raises. Every error says where: a rule error names the rule file, line and
-rule; an input error names the message (its 1-based number in the input) and a JSON path; a
-setting error names the setting."""
+rule (and the column, when it is known: YAML syntax errors); an input error names the message
+(its 1-based number in the input) and a JSON path; a setting error names the setting."""
 
 from __future__ import annotations
 
@@ -13,18 +13,21 @@ class RuleError(EngineError):
     """A rule file that cannot be loaded or compiled."""
 
     def __init__(self, message: str, file: str | None = None, line: int | None = None,
-                 rule: str | None = None, path: str | None = None) -> None:
+                 rule: str | None = None, path: str | None = None, column: int | None = None) -> None:
         self.message = message
         self.file = file
         self.line = line
         self.rule = rule
         self.path = path
+        self.column = column  # 1-based, with line
         super().__init__(str(self))
 
     def __str__(self) -> str:
         where = self.file or "<rules>"
         if self.line:
             where += f":{self.line}"
+            if self.column:
+                where += f":{self.column}"
         parts = [where]
         if self.rule:
             parts.append(f"rule {self.rule!r}")

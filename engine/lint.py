@@ -1,6 +1,7 @@
 """Static checks of a rule set folder, beyond loading it: selectors naming paths the input schema
 cannot hold, templates using names no message has, settings read but not in the catalog (and
-catalog settings nothing reads), and rules that can emit the same target for one message.
+catalog settings nothing reads), rules that can emit the same target for one message, and rules
+that can fire with nothing to emit (a rule left to complete that a variant did not complete).
 
 Every finding names the file (its path in the rule set folder, or, for a schema, in the schemas
 folder), line and rule, and the JSON path in the file when the fault has one."""
@@ -31,11 +32,14 @@ class Finding:
     level: str  # error | warning
     message: str
     path: str = ""  # JSON path of the fault in the file, when it has one
+    column: int = 0  # 1-based, when known (YAML syntax errors)
 
     def __str__(self) -> str:
         rule = f" rule {self.rule!r}:" if self.rule else ""
         path = f" {self.path}:" if self.path else ""
         where = f"{self.file}:{self.line}:" if self.line else f"{self.file}:"
+        if self.line and self.column:
+            where += f"{self.column}:"
         return f"{where}{rule} {self.level}:{path} {self.message}"
 
 
@@ -80,7 +84,7 @@ def lint(folder: Path, schemas: SchemaStore) -> list[Finding]:
 
 def _from_error(error: RuleError, folder: Path) -> Finding:
     return Finding(_relative(error.file or "", folder), error.line or 1, error.rule or "", "error", error.message,
-                   error.path or "")
+                   error.path or "", error.column or 0)
 
 
 def _relative(file: str, folder: Path) -> str:
@@ -132,7 +136,27 @@ class _Checker:
             for other in rule.alongside:
                 if other not in names:
                     self.add(rule.origin, rule.name, "error", f"`alongside` names {other!r}, which is not a rule")
+            self._nothing_to_emit(rule)
         self._overlaps()
+
+    def _nothing_to_emit(self, rule: Rule) -> None:
+        """A rule that can fire, has no output it can make, and neither stops nor rejects: a message
+        it fires for sends nothing, and nobody meant it (``emit: nothing`` says it is meant). Any rule
+        can fire: settings can turn any test on."""
+        if rule.sends_nothing or rule.stop or rule.reject is not None:
+            return
+        if _can_make_output(rule.emits):
+            return
+        variant = _relative(self.ruleset.files[-1], self.folder)
+        if _relative(rule.origin.file, self.folder) == variant:
+            fix = "give it an `emit`, delete it, or write `emit: nothing` if it sends nothing on purpose"
+        else:
+            fix = (f"`emit: []` leaves it for the variant to complete: complete it in {variant} (`inherit: true` and "
+                   f"an `emit`), drop it there with `remove: [{rule.name}]`, or write `emit: nothing` here if it "
+                   "sends nothing on purpose")
+        where = f"in variant {self.ruleset.platform!r} ({variant})"
+        self.add(rule.origin, rule.name, "error", f"{where} this rule can fire but has nothing to emit, and it "
+                 f"neither stops nor rejects, so a message it fires for sends nothing unnoticed; {fix}")
 
     def _emit(self, emit: Emit, rule: Rule) -> None:
         self._condition(emit.condition, rule)
@@ -228,6 +252,11 @@ class _Checker:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _can_make_output(emits: list[Emit]) -> bool:
+    """Whether any of the emits names a target (settings can turn any condition on)."""
+    return any(emit.target is not None or _can_make_output(emit.group) for emit in emits)
 
 
 def _targets(rule: Rule) -> set[str]:

@@ -1,10 +1,12 @@
 """Loading a platform variant: its rule file and every file it extends, each validated against
 the rule-language schema, merged into one raw rule set that remembers where each part came from.
 
-Merging: the extended files come first, in order; a target, fragment or rule with the same name
-in a later file replaces the earlier one in place; new rules are appended; ``remove`` drops
-inherited rules by name. Scalars (``input``, ``settings``) are taken from the latest file that
-sets them."""
+Merging: the extended files come first, in order, each before the file that extends it; a file
+reached again through another path (two files that extend one shared file) is merged once, where
+it is first reached, so a later merge of it cannot undo an override of its rules. A target,
+fragment or rule with the same name in a later file replaces the earlier one in place; new rules
+are appended; ``remove`` drops inherited rules by name. Scalars (``input``, ``settings``) are
+taken from the latest file that sets them."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ class RawRuleSet:
 
     platform: str
     folder: Path
-    files: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # each merged file once, in merge order; the variant last
     input: dict = field(default_factory=dict)
     input_file: str | None = None
     settings_path: Path | None = None
@@ -95,16 +97,34 @@ def load_variant(folder: Path, platform: str, schemas: SchemaStore) -> RawRuleSe
 _cache: dict[tuple[str, float], Any] = {}
 
 
-def _read(path: Path, schemas: SchemaStore) -> LocatedDict:
+def _read(path: Path, schemas: SchemaStore, named_by: tuple[str, Path, int | None] | None = None) -> LocatedDict:
+    """The rule file at ``path``, validated. ``named_by`` is the ``extends`` that names it (the name
+    as written, the file and the line of its ``extends`` key): a file that is not a mapping is
+    reported there."""
     key = (str(path), path.stat().st_mtime)
     document = _cache.get(key)
     if document is None:
         document = load_yaml_file(path)
         if not isinstance(document, dict):
-            raise RuleError("a rule file must be a mapping", file=str(path), line=1)
+            raise _not_a_mapping(path, document, named_by)
         validate_rule_document(document, str(path), schemas)
         _cache[key] = document
     return document
+
+
+def _not_a_mapping(path: Path, document: Any, named_by: tuple[str, Path, int | None] | None) -> RuleError:
+    """The error for a rule file that is not a mapping: at the ``extends`` that names it, if any."""
+    kind = "empty" if document is None else "a list" if isinstance(document, list) else "a single value"
+    if named_by is None:
+        return RuleError(f"a rule file must be a mapping, and this one is {kind}", file=str(path), line=1)
+    name, file, line = named_by
+    return RuleError(f"extends {name!r}, which is not a mapping (a rule file must be one; {path.name} is {kind})",
+                     file=str(file), line=line)
+
+
+def _extends_line(document: LocatedDict) -> int | None:
+    """The line of the document's ``extends`` key."""
+    return document.key_lines.get("extends") or line_of(document, ["extends"])
 
 
 def validate_rule_document(document: Any, file: str, schemas: SchemaStore) -> None:
@@ -149,21 +169,29 @@ def _inherit(base: dict, rule: LocatedDict) -> LocatedDict:
     return merged
 
 
-def _merge_file(raw: RawRuleSet, path: Path, schemas: SchemaStore, chain: tuple) -> None:
+def _merge_file(raw: RawRuleSet, path: Path, schemas: SchemaStore, chain: tuple,
+                named_by: tuple[str, Path, int | None] | None = None) -> None:
+    """Merge ``path`` into ``raw`` after the files it extends, depth first; a file already merged
+    (reached before through another file) is not merged again. ``chain`` is the files being merged
+    that lead to this one, to find cycles; ``named_by`` is the ``extends`` that names this file.
+    Errors about ``extends`` are reported at the ``extends`` key of the file that says it."""
     path = path.resolve()
-    if path in chain:
-        cycle = " -> ".join(p.name for p in (*chain, path))
-        raise RuleError(f"'extends' makes a cycle: {cycle}", file=str(path))
-    document = _read(path, schemas)
+    if str(path) in raw.files:
+        return
+    document = _read(path, schemas, named_by)
     extends = document.get("extends") or []
     if isinstance(extends, str):
         extends = [extends]
+    line = _extends_line(document)
     for name in extends:
-        base = (path.parent / name)
+        base = (path.parent / name).resolve()
         if not base.is_file():
-            raise RuleError(f"extends {name!r}, which does not exist", file=str(path),
-                            line=line_of(document, ["extends"]))
-        _merge_file(raw, base, schemas, (*chain, path))
+            raise RuleError(f"extends {name!r}, which does not exist", file=str(path), line=line)
+        lineage = (*chain, path)
+        if base in lineage:
+            cycle = " -> ".join(p.name for p in (*lineage[lineage.index(base):], base))
+            raise RuleError(f"'extends' makes a cycle: {cycle}", file=str(path), line=line)
+        _merge_file(raw, base, schemas, lineage, (name, path, line))
     raw.files.append(str(path))
     if "input" in document:
         raw.input = {**raw.input, **document["input"]}

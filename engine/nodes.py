@@ -1103,6 +1103,7 @@ class Rule:
     stop: bool = False
     vars: list[tuple[str, Node]] = dataclasses.field(default_factory=list)
     alongside: tuple[str, ...] = ()
+    sends_nothing: bool = False  # `emit: nothing`: no outputs, on purpose
 
     def children(self) -> list:
         found = [] if self.condition is True else [self.condition]

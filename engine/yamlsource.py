@@ -87,19 +87,43 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
 def load_yaml_text(text: str, source_name: str = "<string>") -> Any:
-    """Parse YAML text; errors name the source and line."""
+    """Parse YAML text; a syntax error names the source, line and column, and shows that line with a
+    caret under the column."""
     loader = _Loader(text)
     loader.source_name = source_name
     try:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise RuleError(f"invalid YAML: {exc.problem or exc}", file=source_name, line=line) from None
+        raise _syntax_error(exc, text, source_name) from None
     except yaml.YAMLError as exc:
         raise RuleError(f"invalid YAML: {exc}", file=source_name) from None
     finally:
         loader.dispose()
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, source_name: str) -> RuleError:
+    """A YAML error where the parser found the problem, with what it was reading when it did
+    (``while parsing a flow mapping ... started at``)."""
+    mark = exc.problem_mark or exc.context_mark
+    if mark is None:
+        return RuleError(f"invalid YAML: {exc}", file=source_name)
+    message = f"invalid YAML: {exc.problem or exc.context or exc}"
+    context = exc.context_mark
+    if exc.problem and exc.context and context is not None and context is not mark:
+        message += f" ({exc.context}, which starts at line {context.line + 1}, column {context.column + 1})"
+    return RuleError(message + _excerpt(text, mark.line, mark.column), file=source_name, line=mark.line + 1,
+                     column=mark.column + 1)
+
+
+def _excerpt(text: str, line: int, column: int) -> str:
+    """Line ``line`` (0-based) of ``text`` and a caret under ``column``, each on its own indented
+    line; nothing past the end of the text."""
+    lines = text.splitlines()
+    if line >= len(lines):
+        return ""
+    shown = lines[line]
+    caret = "".join(c if c == "\t" else " " for c in shown[:column]) + "^"
+    return f"\n    {shown}\n    {caret}"
 
 
 def load_yaml_file(path: Path) -> Any:

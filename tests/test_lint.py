@@ -7,11 +7,13 @@ import shutil
 
 import pytest
 
+from engine import load
 from engine.cli import main
 from engine.lint import lint
 from engine.resources import bundled_dir, default_rules_dir
 from engine.translator import schema_store
 from engine.validation import SchemaStore
+from support import API_KEY
 
 
 @pytest.fixture
@@ -150,3 +152,79 @@ def test_a_subschema_with_its_own_id_resolves_its_refs_from_its_id(rules, tmp_pa
     _replace(rules / "server.yaml", "      ip: context.ip\n", "      ip: context.ip.v4\n")
     [finding] = [f for f in lint(rules, store) if f.level == "error"]
     assert "selector path `context.ip.v4`: context.ip cannot hold a field 'v4' (string)" in finding.message
+
+
+KIOSK = """\
+platform: kiosk
+description: A variant that extends the shared page rules and forgets to complete them.
+extends: [_device.yaml, _pages.yaml]
+rules: []
+"""
+PAGE_RULES = ["page.track-all-pages", "page.track-categorized-pages", "page.track-named-pages"]
+ORDER_RULES = ["order-completed.products-once", "order-completed"]
+
+
+def _nothing_to_emit(findings, platform):
+    return sorted((f for f in findings if f.level == "error" and f"variant {platform!r}" in f.message),
+                  key=lambda f: f.line)
+
+
+def test_a_rule_left_to_complete_that_a_variant_does_not_complete_is_an_error(rules):
+    (rules / "kiosk.yaml").write_text(KIOSK)
+    kiosk = load("kiosk", {"apiKey": API_KEY, "trackAllPages": True}, rules_dir=rules)
+    assert kiosk.translate({"type": "page", "userId": "user-12345", "name": "Home"}) == []  # what goes unnoticed
+    findings = _nothing_to_emit(_findings(rules), "kiosk")
+    assert [f.rule for f in findings] == PAGE_RULES + ORDER_RULES
+    first = findings[0]
+    assert first.file == "_pages.yaml" and first.line == (rules / "_pages.yaml").read_text().splitlines().index(
+        "  - name: page.track-all-pages") + 1
+    assert "can fire but has nothing to emit" in first.message and "kiosk.yaml" in first.message
+    assert "`inherit: true`" in first.message and "`remove: [page.track-all-pages]`" in first.message
+    assert "`emit: nothing`" in first.message
+    assert _nothing_to_emit(_findings(rules), "web") == [] and _nothing_to_emit(_findings(rules), "server") == []
+
+
+def test_a_rule_left_to_complete_is_fine_once_removed_or_completed(rules):
+    (rules / "kiosk.yaml").write_text(KIOSK.replace("rules: []\n", f"remove: [{', '.join(ORDER_RULES)}]\nrules:\n")
+                                      + "".join(f"  - name: {name}\n    inherit: true\n    emit:\n"
+                                                "      target: sdk.logEvent\n"
+                                                "      body: {eventType: {select: eventType, from: vars}}\n"
+                                                for name in PAGE_RULES))
+    assert [f for f in _findings(rules) if f.level == "error"] == []
+
+
+def test_a_rule_of_the_variant_itself_with_nothing_to_emit_is_an_error(rules):
+    line = _replace(rules / "web.yaml", "    on: screen\n    emit: nothing\n", "    on: screen\n    emit: []\n")
+    [finding] = _nothing_to_emit(_findings(rules), "web")
+    assert (finding.file, finding.rule) == ("web.yaml", "screen.web") and finding.line == line - 3
+    assert "`emit: nothing`" in finding.message
+
+
+def test_a_rule_that_stops_or_rejects_or_sends_nothing_on_purpose_is_not_reported(rules):
+    (rules / "kiosk.yaml").write_text(KIOSK.replace("rules: []\n", f"remove: [{', '.join(ORDER_RULES)}]\n") + """\
+rules:
+  - name: page.track-all-pages
+    inherit: true
+    stop: true
+  - name: page.track-categorized-pages
+    inherit: true
+    emit: nothing
+  - name: page.track-named-pages
+    on: page
+    reject: {error: no named pages on a kiosk}
+""")
+    assert [f for f in _findings(rules) if f.level == "error"] == []
+    kiosk = load("kiosk", {"apiKey": API_KEY, "trackAllPages": True}, rules_dir=rules)
+    assert kiosk.translate({"type": "page", "userId": "user-12345", "name": "Home"}) == []
+
+
+def test_emit_nothing_is_the_rule_language_and_sends_nothing(rules):
+    text = (rules / "_device.yaml").read_text()
+    assert "    on: delete\n    emit: nothing\n" in text and "    on: alias\n    emit: nothing\n" in text
+    web = load("web", {"apiKey": API_KEY}, rules_dir=rules)
+    assert web.translate({"type": "screen", "userId": "user-12345", "name": "Home"}) == []
+    explanation = web.explain({"type": "screen", "userId": "user-12345", "name": "Home"}, 1)
+    assert [r.name for r in explanation.rules if r.status == "fired"] == ["screen.web"]
+    _replace(rules / "web.yaml", "    on: screen\n    emit: nothing\n", "    on: screen\n    emit: none\n")
+    [finding] = [f for f in _findings(rules) if f.level == "error"]
+    assert finding.file == "web.yaml" and finding.rule == "screen.web" and finding.path.endswith(".emit")

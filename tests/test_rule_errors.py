@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 import engine
+from engine.lint import lint
 from engine.resources import default_rules_dir
+from engine.translator import schema_store
 from support import API_KEY
 
 
@@ -40,6 +42,28 @@ def test_yaml_syntax_error_names_file_and_line(rules):
     assert error.file.endswith("_pages.yaml")
     assert error.line is not None and abs(error.line - line) <= 2
     assert "invalid YAML" in str(error)
+
+
+def test_yaml_syntax_error_gives_line_column_and_the_line_with_a_caret(rules):
+    line = _replace(rules / "server.yaml", "    on: alias\n", "    on: alias\n    when: {setting: sendAlias\n")
+    text = (rules / "server.yaml").read_text().splitlines()
+    error = _load_error(rules)
+    assert error.file.endswith("server.yaml") and error.column is not None
+    quoted = text[error.line - 1]
+    assert str(error).startswith(f"{error.file}:{error.line}:{error.column}: invalid YAML: ")
+    assert f"\n    {quoted}\n    {' ' * (error.column - 1)}^" in error.message
+    assert "flow mapping" in error.message and f"line {line + 1}, column 11" in error.message
+    [finding] = [f for f in lint(rules, schema_store()) if "invalid YAML" in f.message]
+    assert (finding.file, finding.line, finding.column) == ("server.yaml", error.line, error.column)
+    assert str(finding).startswith(f"server.yaml:{error.line}:{error.column}: error: invalid YAML: ")
+
+
+def test_yaml_syntax_error_points_at_the_offending_character(rules):
+    line = _replace(rules / "_pages.yaml", "    on: page\n", "    on: page: track\n")
+    error = _load_error(rules)
+    assert (error.line, error.column) == (line, 13)
+    assert error.message.endswith("\n        on: page: track\n" + " " * (4 + 12) + "^")  # under the second ':'
+    assert str(error).startswith(f"{error.file}:{line}:13: invalid YAML: mapping values are not allowed")
 
 
 def test_unknown_rule_key_names_rule_and_line(rules):
@@ -111,6 +135,34 @@ def test_missing_extended_file_and_cycle(rules):
     _replace(rules / "server.yaml", "extends: _base.yaml", "extends: _pages.yaml")
     (rules / "_common.yaml").write_text((rules / "_common.yaml").read_text() + "extends: server.yaml\n")
     assert "cycle" in _load_error(rules).message
+
+
+def _extends_line(path: Path) -> int:
+    return [number for number, text in enumerate(path.read_text().splitlines(), 1)
+            if text.startswith("extends:")][0]
+
+
+def test_extends_errors_name_the_extends_key_of_the_file_that_says_it(rules):
+    # a missing file, named by a file whose extends key is not its first key; one name, then a list
+    _replace(rules / "server.yaml", "extends: _pages.yaml", "extends: _base.yaml")
+    error = _load_error(rules)
+    assert error.file.endswith("server.yaml") and error.line == _extends_line(rules / "server.yaml")
+    _replace(rules / "server.yaml", "extends: _base.yaml", "extends: [_device.yaml, _base.yaml]")
+    error = _load_error(rules)
+    assert error.file.endswith("server.yaml") and error.line == _extends_line(rules / "server.yaml")
+    assert str(error).startswith(f"{error.file}:{error.line}: extends '_base.yaml'")
+    _replace(rules / "server.yaml", "extends: [_device.yaml, _base.yaml]", "extends: _pages.yaml")
+    # a cycle: the file whose extends closes it
+    _replace(rules / "_common.yaml", "settings: settings.yaml\n", "settings: settings.yaml\nextends: server.yaml\n")
+    error = _load_error(rules)
+    assert error.file.endswith("_common.yaml") and error.line == _extends_line(rules / "_common.yaml")
+    assert "'extends' makes a cycle: server.yaml -> _pages.yaml -> _common.yaml -> server.yaml" in error.message
+    _replace(rules / "_common.yaml", "settings: settings.yaml\nextends: server.yaml\n", "settings: settings.yaml\n")
+    # an extended file that is not a mapping
+    (rules / "_pages.yaml").write_text("- a list, not a rule file\n")
+    error = _load_error(rules)
+    assert error.file.endswith("server.yaml") and error.line == _extends_line(rules / "server.yaml")
+    assert "extends '_pages.yaml', which is not a mapping" in error.message
 
 
 def test_duplicate_key_names_its_line(rules):
