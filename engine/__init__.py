@@ -7,8 +7,11 @@
 
 Modules, one per stage: ``yamlsource`` (located YAML), ``loader`` (rule files and ``extends``),
 ``settings`` (catalog and resolution), ``validation`` (JSON Schemas), ``compiler`` (rules to
-``nodes``), ``nodes`` (the evaluation semantics), ``evaluator`` (one message), ``reader`` (input
-streams), ``translator`` (this public API) and ``cli``.
+constructs), ``nodes`` (the constructs, one class each: evaluation, explanation, the code each
+writes), ``plan`` (the generated fast path), ``run`` (one message: the plan, else the walk),
+``explain`` (the walk, saying why), ``functions`` (selector functions and filters), ``reader``
+and ``jsonio`` (input and output streams), ``batches`` (``--jobs``), ``translator`` (this public
+API) and ``cli``; ``lint``, ``docs`` and ``examples`` are the authoring tools.
 """
 
 from .errors import EngineError, Rejected, RuleError, SettingsError

@@ -14,6 +14,8 @@ from typing import Any
 
 from jmespath import functions
 
+from .nodes import same
+
 _DATE_ONLY = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _FRACTION = re.compile(r"[.,](\d+)")
 _OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
@@ -273,7 +275,7 @@ class RuleFunctions(functions.Functions):
         """keys_with_value(obj, v): the keys of obj whose value equals v, in obj's order."""
         if obj is None:
             return []
-        return [k for k, v in obj.items() if _json_equal(v, wanted)]
+        return [k for k, v in obj.items() if same(v, wanted)]
 
     @functions.signature({"types": ["array", "null"]}, {"types": []})
     def _func_with_value(self, keys, value):
@@ -281,17 +283,6 @@ class RuleFunctions(functions.Functions):
         if keys is None or _missing(value):
             return {}
         return {k: value for k in keys if isinstance(k, str)}
-
-
-def _json_equal(a: Any, b: Any) -> bool:
-    """Equality as JSON means it: true is not 1, 1 is 1.0."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b))  # noqa: B905 - same length
-    return a == b
 
 
 # Functions whose value is a plain function of their arguments (no settings), for generated code

@@ -726,9 +726,7 @@ class Truthy(_ValueTest):
 
     def write(self, w: Any) -> tuple[list[str], str]:
         value = w.temp()
-        # a value is never null or empty text here: those are missing
-        return w.value(self.node, value), (f"(not ({value} is MISSING or {value} is False or "
-                                           f"(isinstance({value}, (list, dict)) and not {value})))")
+        return w.value(self.node, value), f"_truthy({value})"
 
 
 class Present(_ValueTest):

@@ -67,11 +67,6 @@ class Unsupported(Exception):
     """A selector or template this module does not write (the node then runs as itself)."""
 
 
-def is_false(value: Any) -> bool:
-    """JMESPath falsiness: null, false, empty text, list or object."""
-    return value == "" or value == [] or value == {} or value is None or value is False
-
-
 def ordered_compare(compare: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
     """An ordering comparison as jmespath makes it: null unless both sides are numbers or text."""
     comparable = (int, float, str)
@@ -120,7 +115,7 @@ class Writer:
         self.checked = checked
         self.names: dict[str, Any] = {
             "MISSING": n.MISSING, "UNDEFINED": _UNDEFINED, "UNSET": _UNSET, "EMPTY": _EMPTY, "Scope": n.Scope,
-            "_same": n.same, "_table_key": n.table_key, "_fresh": n.fresh, "_is_false": is_false,
+            "_same": n.same, "_table_key": n.table_key, "_fresh": n.fresh, "_truthy": n.truthy,
             "_ordered": ordered_compare, "_eq": TreeInterpreter.COMPARATOR_FUNC["eq"],
             "_ne": TreeInterpreter.COMPARATOR_FUNC["ne"],
         }
@@ -428,14 +423,14 @@ class Writer:
             if a in self.bools:
                 condition = f"not {a}" if kind == "or_expression" else a
             else:
-                condition = f"_is_false({a})" if kind == "or_expression" else f"not _is_false({a})"
+                condition = f"not _truthy({a})" if kind == "or_expression" else f"_truthy({a})"
             return left + [f"if {condition}:"] + ["    " + line for line in right] + [
                 f"    {var} = {b}", "else:", f"    {var} = {a}"], var
         if kind == "not_expression":
             inner, a = self.selector(children[0], source)
             var = self.temp()
             self.bools.add(var)
-            return inner + [f"{var} = {f'not {a}' if a in self.bools else f'_is_false({a})'}"], var
+            return inner + [f"{var} = {f'not {a}' if a in self.bools else f'not _truthy({a})'}"], var
         if kind in ("multi_select_dict", "multi_select_list"):
             var = self.temp()
             lines = []
