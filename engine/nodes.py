@@ -62,15 +62,19 @@ def same(value: Any, expected: Any) -> bool:
     return value == expected
 
 
-#: The JSON types a value can be kept as (``type:``), each as a test.
-JSON_TYPES = {
-    "string": lambda v: isinstance(v, str),
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
-    "boolean": lambda v: isinstance(v, bool),
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
+#: The JSON types, each as a Python test of ``{v}`` (``type:`` keeps a value of one; JMESPath
+#: function signatures name them too). ``JSON_TYPES`` holds the same tests as functions.
+JSON_TYPE_TESTS = {
+    "string": "isinstance({v}, str)",
+    "number": "(isinstance({v}, (int, float)) and not isinstance({v}, bool))",
+    "integer": "((isinstance({v}, int) and not isinstance({v}, bool))"
+               " or (isinstance({v}, float) and {v}.is_integer()))",
+    "boolean": "isinstance({v}, bool)",
+    "object": "isinstance({v}, dict)",
+    "array": "isinstance({v}, list)",
+    "null": "{v} is None",
 }
+JSON_TYPES = {name: eval(f"lambda v: {test.format(v='v')}") for name, test in JSON_TYPE_TESTS.items()}  # noqa: S307
 
 
 def fresh(value: Any) -> Any:
@@ -645,8 +649,8 @@ class Typed(_Modifier):
         return f"kept if {self.type_name}"
 
     def write(self, w: Any, out: str) -> list[str]:
-        return w.value(self.node, out) + [f"if {out} is not MISSING and not {w.const(self.check)}({out}): "
-                                          f"{out} = MISSING"]
+        test = JSON_TYPE_TESTS[self.type_name].format(v=out)
+        return w.value(self.node, out) + [f"if {out} is not MISSING and not {test}: {out} = MISSING"]
 
 
 # ---------------------------------------------------------------- conditions

@@ -46,15 +46,6 @@ from .functions import PLAIN_FUNCTIONS, PREPARED_FUNCTIONS, RuleFunctions
 
 Plan = Callable[[dict], list]
 
-# JMESPath argument types (function signatures) and the Python test each becomes.
-_ARGUMENT_TYPES = {
-    "string": "isinstance({v}, str)",
-    "number": "(isinstance({v}, (int, float)) and not isinstance({v}, bool))",
-    "array": "isinstance({v}, list)",
-    "object": "isinstance({v}, dict)",
-    "null": "{v} is None",
-    "boolean": "isinstance({v}, bool)",
-}
 # Names Jinja resolves without the context (its default globals, ``self``): a template naming one
 # is left to Jinja.
 _JINJA_NAMES = frozenset(DEFAULT_NAMESPACE) | {"self"}
@@ -490,10 +481,10 @@ class Writer:
         for position, arg in enumerate(args):
             spec = signature[min(position, len(signature) - 1)] if variadic else signature[position]
             types = spec.get("types") or []
-            if any(t not in _ARGUMENT_TYPES for t in types):
+            if any(t not in n.JSON_TYPE_TESTS for t in types):
                 raise Unsupported(f"{name}() argument types {types}")
             if types:
-                tests.append("(" + " or ".join(_ARGUMENT_TYPES[t].format(v=arg) for t in types) + ")")
+                tests.append("(" + " or ".join(n.JSON_TYPE_TESTS[t].format(v=arg) for t in types) + ")")
         var = self.temp()
         # jmespath's own call where an argument has the wrong type: it raises jmespath's error
         fallback = f"{self.const(self.functions)}.call_function({name!r}, [{', '.join(args)}])"
