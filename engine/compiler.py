@@ -115,7 +115,8 @@ class _Compiler:
             raise RuleError(f"input schema {input_schema!r} is not in {self.schemas.root}", file=raw.input_file)
         dispatch = None
         if raw.input.get("dispatch"):
-            dispatch = self.selector(raw.input["dispatch"], "message", n.Origin(raw.input_file or "", None))
+            origin = n.Origin(raw.input_file or "", raw.input_lines.get("dispatch"), field="input.dispatch")
+            dispatch = self.selector(raw.input["dispatch"], "message", origin)
         targets = {name: self.target(name, spec) for name, spec in raw.targets.items()}
         self.targets = targets
         rules: list[Rule] = []
@@ -202,7 +203,7 @@ class _Compiler:
         fields: list[tuple[str, n.Node]] = []
         own = spec.get("body") or {}
         for key, value in own.items():
-            fields.append((key, self.value(value, self._origin(own, value, key))))
+            fields.append((key, self.value(value, self._origin(own, value, f"body.{key}"))))
         include_origin = n.Origin(spec.file, spec.key_lines.get("include", spec.line), rule=self.rule)
         for fragment in spec.get("include") or []:
             for key, node in self.fragment(fragment, include_origin):

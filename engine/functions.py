@@ -2,7 +2,8 @@
 
 They are named for what they do, not for any product. Every function accepts null where its
 natural input is missing and then returns null, so a selector on an incomplete message yields a
-missing value instead of an error.
+missing value instead of an error; the three that build a collection to merge or look keys up
+in give an empty one instead (``keys_with_value``: [], ``with_value`` and ``select_paths``: {}).
 """
 
 from __future__ import annotations

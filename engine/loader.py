@@ -30,6 +30,7 @@ class RawRuleSet:
     files: list[str] = field(default_factory=list)  # each merged file once, in merge order; the variant last
     input: dict = field(default_factory=dict)
     input_file: str | None = None
+    input_lines: dict[str, int] = field(default_factory=dict)  # where each key of ``input`` was set
     settings_path: Path | None = None
     targets: dict[str, dict] = field(default_factory=dict)
     fragments: dict[str, dict] = field(default_factory=dict)
@@ -196,6 +197,7 @@ def _merge_file(raw: RawRuleSet, path: Path, schemas: SchemaStore, chain: tuple,
     if "input" in document:
         raw.input = {**raw.input, **document["input"]}
         raw.input_file = str(path)
+        raw.input_lines.update(getattr(document["input"], "key_lines", {}))
     if "settings" in document:
         raw.settings_path = path.parent / document["settings"]
         if not raw.settings_path.is_file():

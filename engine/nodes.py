@@ -925,7 +925,7 @@ class SettingTest(Condition):
         elif op == "in":
             self.result = any(same(value, choice) for choice in operand)
         else:
-            self.result = bool(value)
+            self.result = truthy(value)  # set: not null, false, empty text, [] or {}
         self.origin = origin
 
     @property

@@ -212,4 +212,4 @@ def test_failure_while_translating_names_the_field_that_failed(rules):
         translator.translate({"type": "track", "userId": "user-12345", "event": "x", "context": {"traits": {}}}, 9)
     message = info.value.message
     assert info.value.index == 9 and info.value.rule == "track"
-    assert "field user_properties (" in message and f"server.yaml:{line}) could not be computed" in message
+    assert "field body.user_properties (" in message and f"server.yaml:{line}) could not be computed" in message

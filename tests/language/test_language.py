@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 import engine
-import engine.evaluator  # the adapter below reaches the walk through it
+from engine import run as engine_run
 
 # =================================================================================================
 # ADAPTER: how each way of evaluating a message is reached. The engine's internals are about to be
@@ -25,16 +25,10 @@ import engine.evaluator  # the adapter below reaches the walk through it
 # "error"}), or (the plan only) that it gave the message up.
 # =================================================================================================
 
-evaluator = engine.evaluator  # the module the walk and its checks live in
-
-
 def run_walk(translator: engine.Translator, message: Any) -> Outcome:
-    """(a) The reference: the compiled nodes walked one by one, then the outputs checked."""
-    ruleset = translator.ruleset
+    """(a) The reference: the walk (input checked, each construct's ``evaluate``, outputs checked)."""
     try:
-        evaluator.check_input(ruleset, message, 1)
-        built = evaluator.walk_rules(ruleset, message, 1)
-        return Outcome(outputs=evaluator.check_outputs(ruleset, built, 1))
+        return Outcome(outputs=engine_run.walk(translator.ruleset, message, 1))
     except engine.Rejected as rejected:
         return Outcome(rejected={"path": rejected.path, "error": rejected.message})
 
@@ -42,11 +36,11 @@ def run_walk(translator: engine.Translator, message: Any) -> Outcome:
 def run_plan(translator: engine.Translator, message: Any) -> Outcome:
     """(b) The generated plan (the fast path), on a message that passed the input check as
     ``translate`` runs it: its outputs, or False (an output refused), or an exception (a rule
-    rejected, or something it leaves to the nodes)."""
+    rejected, or something it leaves to the walk)."""
     ruleset = translator.ruleset
     assert ruleset.plan is not None, "the rule set has no generated plan"
     try:
-        evaluator.check_input(ruleset, message, 1)
+        engine_run.check_input(ruleset, message, 1)
     except engine.Rejected as rejected:
         return Outcome(rejected={"path": rejected.path, "error": rejected.message})
     try:
