@@ -19,8 +19,9 @@ import engine
 from engine import run as engine_run
 
 # =================================================================================================
-# ADAPTER: how each way of evaluating a message is reached. The engine's internals are about to be
-# reorganised; when they move, re-point these four functions and nothing else.
+# ADAPTER: how each way of evaluating a message is reached (engine.run.walk, the rule set's
+# generated plan, Translator.translate and Translator.explain); if they move, re-point these four
+# functions and nothing else.
 # Each returns an ``Outcome``: the outputs ([{"target", "body"}]), or the rejection ({"path",
 # "error"}), or (the plan only) that it gave the message up.
 # =================================================================================================
