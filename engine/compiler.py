@@ -42,23 +42,6 @@ NOTHING = "nothing"
 _TEMPLATE_NAMES = frozenset({"message", "item", "index", "seq", "settings", "body", "vars"})
 
 
-def _acceptor(target: Target) -> Any:
-    # jsonschema-rs itself: a value it cannot take raises, and the caller (the generated plan) then
-    # gives the message to the walk, which asks jsonschema
-    is_valid = (target.validator.fast or target.validator).is_valid
-    assertions = tuple(check.assertion for check in target.checks)
-
-    def accepts(body: dict) -> bool:
-        if not is_valid(body):
-            return False
-        for assertion in assertions:
-            if not n.truthy(assertion(body)):
-                return False
-        return True
-
-    return accepts
-
-
 @dataclass
 class RuleSet:
     """A variant compiled for one set of settings."""
@@ -153,10 +136,7 @@ class _Compiler:
                                 parsed=parsed, text=check["assert"],
                                 error=self._template(check["error"], corigin),
                                 path=check.get("path", "$"), origin=corigin))
-        target = Target(name=name, schema=schema, validator=self.schemas.validator(schema), checks=checks,
-                        description=spec.get("description", ""), origin=origin)
-        target.accepts = _acceptor(target)
-        return target
+        return Target(name, schema, self.schemas.validator(schema), checks, spec.get("description", ""), origin)
 
     def compile_rule(self, spec: dict, earlier: set[str]) -> Rule:
         name = spec["name"]

@@ -26,6 +26,8 @@ from typing import Any
 
 from jmespath.visitor import TreeInterpreter
 
+from .validation import first_error
+
 
 class _Missing:
     __slots__ = ()
@@ -984,18 +986,54 @@ class Check:
     origin: Origin
 
 
-@dataclass
 class Target:
-    """An output kind with the schema (and extra checks) its body must satisfy. ``accepts(body)``
-    is the fast yes/no of both; it may raise where it cannot answer."""
+    """An output kind with the schema (and extra checks, ``Check``) its body must satisfy.
+    ``accepts(body)`` is the fast yes/no of both (it may raise where it cannot answer);
+    ``problem(body)`` the located reason of a refusal, or None."""
 
-    name: str
-    schema: str
-    validator: Any
-    checks: list[Check]
-    description: str
-    origin: Origin
-    accepts: Any = None
+    __slots__ = ("name", "schema", "validator", "checks", "description", "origin", "accepts")
+
+    def __init__(self, name: str, schema: str, validator: Any, checks: list[Check], description: str,
+                 origin: Origin) -> None:
+        self.name = name
+        self.schema = schema
+        self.validator = validator
+        self.checks = checks
+        self.description = description
+        self.origin = origin
+        # jsonschema-rs itself: a value it cannot take raises, and the plan then gives the message
+        # to the walk, which asks ``problem``
+        is_valid = (validator.fast or validator).is_valid
+        assertions = tuple(check.assertion for check in checks)
+
+        def accepts(body: dict) -> bool:
+            if not is_valid(body):
+                return False
+            for assertion in assertions:
+                if not truthy(assertion(body)):
+                    return False
+            return True
+
+        self.accepts = accepts
+
+    def problem(self, body: dict) -> tuple[str, str] | None:
+        """Why ``body`` is not a valid output, and the JSON path in it; None when it is."""
+        try:
+            problem = first_error(self.validator, body)
+        except RecursionError:
+            return "the output is nested too deeply to check", "$"
+        if problem is not None:
+            return problem
+        for check in self.checks:
+            try:
+                if truthy(check.assertion(body)):
+                    continue
+                reason = check.error.render({"body": body})
+            except Exception as exc:  # a message must never stop the run
+                cause = (str(exc) or type(exc).__name__)[:300]
+                reason = f"the check {check.text!r} ({check.origin.file}:{check.origin.line}) failed: {cause}"
+            return " ".join(reason.split()), check.path
+        return None
 
 
 class Emit:

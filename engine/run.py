@@ -16,7 +16,7 @@ from typing import Any
 
 from .compiler import RuleSet
 from .errors import Rejected
-from .nodes import MISSING, Emit, Rule, Scope, Target, truthy
+from .nodes import MISSING, Emit, Rule, Scope, Target
 from .validation import first_error
 
 
@@ -155,20 +155,7 @@ def check_outputs(built: list, index: int | None = None) -> list[dict]:
 
 
 def _check_output(rule: Rule, target: Target, body: dict, number: int, index: int | None) -> None:
-    try:
-        problem = first_error(target.validator, body)
-    except RecursionError:
-        problem = ("the output is nested too deeply to check", "$")
-    if problem is None:
-        for check in target.checks:
-            try:
-                if truthy(check.assertion(body)):
-                    continue
-                reason = check.error.render({"body": body})
-            except Exception as exc:  # a message must never stop the run
-                reason = f"the check {check.text!r} ({check.origin.file}:{check.origin.line}) failed: {_reason(exc)}"
-            problem = (" ".join(reason.split()), check.path)
-            break
+    problem = target.problem(body)
     if problem is not None:
         reason, path = problem
         raise Rejected(f"output {number} ({target.name}, from rule {rule.name}) would be invalid: {reason}",
