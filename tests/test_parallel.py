@@ -230,3 +230,31 @@ def test_a_span_sent_to_another_process_reads_its_lines_again_and_names_a_change
     with pytest.raises(OSError, match=f"^{path}:2: the file changed while it was being read$"):
         list(sent.messages())
     assert list(span.messages()) == [{"n": n} for n in range(1, 50)]  # held: read once, as it was
+
+
+def test_spawned_workers_build_their_translator_with_the_factory_they_are_given(monkeypatch):
+    """Where processes cannot be forked, each worker calls the picklable translator factory; without
+    one, workers cannot be started and the error says why."""
+    import functools
+    import io
+    import multiprocessing
+
+    from engine import load
+    from engine.batches import translate_batches, write_result
+
+    def outputs(results):
+        out = io.BytesIO()
+        for result in results:
+            write_result(out, result)
+        return out.getvalue()
+
+    def chunks():
+        messages = list(corpus.messages(300, seed=2))
+        return [messages[start:start + 50] for start in range(0, 300, 50)]
+
+    make = functools.partial(load, "server", {"apiKey": API_KEY})
+    one = outputs(translate_batches(chunks(), make(), 1))
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert outputs(translate_batches(chunks(), make(), 2, make)) == one and one.count(b"\n") > 250
+    with pytest.raises(ValueError, match="cannot be forked on this system, and no translator factory"):
+        outputs(translate_batches(chunks(), make(), 2))
