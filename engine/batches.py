@@ -13,7 +13,7 @@ import signal
 import tempfile
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +23,8 @@ from .reader import BadInput, Lines, Span, Text, parse_line
 
 
 @dataclass
-class Result:
-    """What one batch gave: the outputs' NDJSON text (UTF-8: ``data``, or in the file ``spooled``
+class BatchResult:
+    """What one batch of messages gave: the outputs' NDJSON text (UTF-8: ``data``, or in the file ``spooled``
     when a worker wrote it there), the rejection records, and counts. ``write_result`` writes it."""
 
     data: bytes = b""
@@ -35,7 +35,7 @@ class Result:
     spooled: str | None = None
 
 
-def write_result(out: Any, result: Result) -> None:
+def write_result(out: Any, result: BatchResult) -> None:
     """Write a batch's outputs to ``out`` (a binary stream): a spooled file is copied by the
     kernel where it can be, then removed."""
     if result.spooled is None:
@@ -109,7 +109,7 @@ def batch_size(batch: list | Lines | Text | Span) -> int:
     return len(batch.entries) if isinstance(batch, Lines) else len(batch)
 
 
-def translate_batch(translator: Any, batch: list | Lines | Text | Span, first_index: int) -> Result:
+def translate_batch(translator: Any, batch: list | Lines | Text | Span, first_index: int) -> BatchResult:
     """Translate the messages of one batch, numbered from ``first_index``."""
     if isinstance(batch, (Text, Span)):
         messages: Iterable = batch.messages()
@@ -119,7 +119,7 @@ def translate_batch(translator: Any, batch: list | Lines | Text | Span, first_in
                               for line_no, entry in batch.entries)
     else:
         messages = batch
-    result = Result()
+    result = BatchResult()
     texts = []
     for index, message in enumerate(messages, first_index):
         result.read += 1
@@ -138,10 +138,12 @@ def translate_batch(translator: Any, batch: list | Lines | Text | Span, first_in
 
 
 def translate_batches(batches: Iterable[list | Lines | Text | Span], translator: Any, jobs: int = 1,
-                      load: tuple | None = None) -> Iterator[Result]:
-    """The results of ``batches`` in order. With ``jobs`` > 1, from the second batch on, batches go
-    to that many worker processes, each with its own translator (``load``: the arguments of
-    ``translator.load`` to build it where processes do not share memory)."""
+                      make: Callable[[], Any] | None = None) -> Iterator[BatchResult]:
+    """The results of ``batches`` in order, translated by ``translator`` (anything with
+    ``translate(message, index)``). With ``jobs`` > 1, from the second batch on, batches go to that
+    many worker processes. Forked workers inherit ``translator``. Where processes can only be
+    spawned, each worker builds its own by calling ``make``, a picklable callable that gives the
+    same translator (a ``functools.partial`` of the loading function, say)."""
     index = 1
     pool = None
     restore: dict = {}
@@ -158,7 +160,7 @@ def translate_batches(batches: Iterable[list | Lines | Text | Span], translator:
                 if pool is None:
                     shared = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
                     spool = tempfile.mkdtemp(prefix="seg2amp-", dir=shared)
-                    pool = _start(jobs, translator, load, spool)
+                    pool = _start(jobs, translator, make, spool)
                     restore = _exit_cleanly_on_signals()
                 pending.append(pool.apply_async(_work, (batch, index)))
                 if len(pending) >= 2 * jobs:
@@ -199,13 +201,16 @@ _translator: Any = None  # a worker process's translator
 _spool: str | None = None  # and the folder it leaves its outputs in
 
 
-def _start(jobs: int, translator: Any, load: tuple | None, spool: str):
+def _start(jobs: int, translator: Any, make: Callable[[], Any] | None, spool: str):
     global _translator, _spool
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods:  # workers inherit the compiled translator
         _translator, _spool = translator, spool
         return multiprocessing.get_context("fork").Pool(jobs, initializer=_ignore_interrupts)
-    return multiprocessing.get_context("spawn").Pool(jobs, initializer=_load_in_worker, initargs=(load, spool))
+    if make is None:
+        raise ValueError(f"{jobs} worker processes cannot be forked on this system, and no translator factory "
+                         "(make) was given to build a translator in each")
+    return multiprocessing.get_context("spawn").Pool(jobs, initializer=_make_in_worker, initargs=(make, spool))
 
 
 def _ignore_interrupts() -> None:
@@ -213,15 +218,13 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _load_in_worker(load: tuple, spool: str) -> None:
+def _make_in_worker(make: Callable[[], Any], spool: str) -> None:
     global _translator, _spool
-    from .translator import load as load_translator
-
     _ignore_interrupts()
-    _translator, _spool = load_translator(*load), spool
+    _translator, _spool = make(), spool
 
 
-def _work(batch: list | Lines | Text | Span, first_index: int) -> Result:
+def _work(batch: list | Lines | Text | Span, first_index: int) -> BatchResult:
     result = translate_batch(_translator, batch, first_index)
     if _spool is not None and result.data:
         path = os.path.join(_spool, f"{first_index}.ndjson")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import stat
@@ -196,7 +197,8 @@ def _platforms_epilog() -> str:
 def _cmd_translate(args: argparse.Namespace) -> int:
     inputs = _check_inputs(args.inputs, args.output, args.rejects)
     settings = read_settings_file(args.settings) if args.settings else {}
-    translator = api.load(args.platform, settings, args.rules, args.schemas)
+    make = functools.partial(api.load, args.platform, settings, args.rules, args.schemas)  # workers may call it too
+    translator = make()
     for warning in translator.warnings:
         print(f"seg2amp: warning: {warning}", file=sys.stderr)
     if args.output:
@@ -206,10 +208,9 @@ def _cmd_translate(args: argparse.Namespace) -> int:
         out = getattr(sys.stdout, "buffer", None) or _TextSink(sys.stdout)
     rejects = open(args.rejects, "w", encoding="utf-8") if args.rejects else sys.stderr  # noqa: SIM115
     jobs = args.jobs if args.jobs is not None else default_jobs()
-    load = (args.platform, settings, args.rules, args.schemas)
     read = translated = rejected = written = 0
     interrupted = False
-    results = translate_batches(read_batches(inputs, _BATCH), translator, jobs, load)
+    results = translate_batches(read_batches(inputs, _BATCH), translator, jobs, make)
     try:
         for result in results:
             read += result.read

@@ -14,7 +14,7 @@ standard library (the reference) everywhere else.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -55,6 +55,26 @@ def loads_bytes(data: bytes, reference: Callable[..., Any], *arguments: Any) -> 
         except _ORJSON_ERRORS:
             pass
     return reference(data, *arguments)
+
+
+def loads_lines(data: bytes, lines: Iterable[bytes], reference: Callable[[bytes, int], Any]) -> Iterator[Any]:
+    """``loads_bytes`` of each of ``lines`` (UTF-8 texts, each a line of ``data``, which may hold
+    more): the i-th read by orjson where ``loads`` would use it on its text, else
+    ``reference(line, i)`` decides. Runs of digits are looked for once in ``data``, not in each
+    line: only where ``data`` has a long one is each line looked at."""
+    if _LONG_NUMBER in data.translate(_DIGITS_TO_ZERO):
+        for index, line in enumerate(lines):
+            yield loads_bytes(line, reference, index)
+        return
+    orjson_loads = orjson.loads
+    for index, line in enumerate(lines):
+        if len(line) < _DEEP_TEXT or line.count(b"[") + line.count(b"{") <= _MAX_FAST_DEPTH:
+            try:
+                yield orjson_loads(line)
+                continue
+            except _ORJSON_ERRORS:
+                pass
+        yield reference(line, index)
 
 
 def dumps(value: Any) -> str:

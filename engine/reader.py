@@ -16,8 +16,10 @@ bad item after the messages read before it. ``-`` means standard input.
 
 ``read_messages`` gives the messages one by one. ``read_batches`` gives the same in batches for
 translating in several processes: parsed messages, or NDJSON not parsed yet (``Lines``, ``Text``)
-and, for a regular file whose lines are plain, ``Span``s of its bytes that the consumer reads and
-parses itself, so that the process feeding the workers does almost nothing per message.
+and, for a regular file whose lines are plain, ``Span``s of its bytes. A span holds the lines the
+reader read, parsed where it is consumed in the reader's process; one sent to another process goes
+without them and is read again there, so that the process feeding the workers does almost nothing
+per message.
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ import stat
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import repeat
 from typing import IO, Any
 
-from .jsonio import loads, loads_bytes
+from .jsonio import loads, loads_lines
 
 _CHUNK = 1 << 16
 _CHARS_PER_MESSAGE = 1000  # how much text a batch of N messages is read as: N times this
@@ -258,10 +261,12 @@ def _text_batches(stream: IO[str], label: str, line_no: int, size: int) -> Itera
 
 @dataclass
 class Span:
-    """Lines of a plain NDJSON file not read yet: its bytes ``start`` to ``end``, from line
-    ``line`` on, holding ``count`` messages; ``Span.messages()`` reads and parses them, through the
-    reader's open descriptor ``fd`` where the process shares it, else by the file's name, checking
-    it is still the same file (``identity``: device and inode) with the same lines."""
+    """Lines of a plain NDJSON file: its bytes ``start`` to ``end``, from line ``line`` on, holding
+    ``count`` messages; ``Span.messages()`` parses them. In the reader's process the span holds the
+    lines the reader read (``held``), and they are parsed from there. In another process (a span
+    is sent without them) it reads them again, through the reader's open descriptor ``fd`` where
+    the process shares it, else by the file's name, checking it is still the same file
+    (``identity``: device and inode) with the same lines."""
 
     label: str
     path: str
@@ -271,32 +276,37 @@ class Span:
     end: int
     line: int
     count: int
+    held: tuple[bytes, list[bytes]] | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        """What goes to another process: the span without its lines, which that process reads."""
+        return {**self.__dict__, "held": None}
 
     def messages(self) -> Iterator[Any]:
+        data, lines = self.held if self.held is not None else self._read()
+        # Each line (with its newline; the last may lack it) is a message, read from its bytes, or
+        # from its text as any line is when that decides.
+        label, first = self.label, self.line
+        return loads_lines(data, lines, lambda line, offset: _parse_line_bytes(line, label, first + offset))
+
+    def _read(self) -> tuple[bytes, list[bytes]]:
+        """The span's lines read again from the file; ``OSError`` naming the span's first line when
+        they are not the lines the reader found there."""
         size = self.end - self.start
         data = _pread_if_same(self.fd, self.identity, size, self.start)
         if data is None:  # another process, which does not share the reader's descriptor
             with open(self.path, "rb") as file:
                 data = _pread_if_same(file.fileno(), self.identity, size, self.start)
-        if data is None or len(data) != size:
+        same = data is not None and len(data) == size and b"\r" not in data
+        lines = data.splitlines(keepends=True) if same else []
+        if len(lines) != self.count or not all(map(bytes.startswith, lines, repeat(b"{"))):
             raise OSError(f"{self.label}:{self.line}: the file changed while it was being read")
-        # Every line of a span starts an object and ends in a newline (the last may lack it): each
-        # is a message, read from its bytes, or from its text as any line is when that decides.
-        lines = data.split(b"\n")
-        if lines[-1] == b"":
-            lines.pop()
-        if len(lines) != self.count or any(not line.startswith(b"{") for line in lines):
-            raise OSError(f"{self.label}:{self.line}: the file changed while it was being read")
-        label, first, last = self.label, self.line, len(lines) - 1
-        ends_line = data.endswith(b"\n")
-        for offset, line in enumerate(lines):
-            newline = offset < last or ends_line
-            yield loads_bytes(line, _parse_line_bytes, newline, label, first + offset)
+        return data, lines
 
 
-def _parse_line_bytes(line: bytes, newline: bool, label: str, line_no: int) -> Any:
-    """A line of a span read from its text, as every NDJSON line is (with its newline)."""
-    return parse_line(line.decode("utf-8", "surrogateescape") + ("\n" if newline else ""), label, line_no)
+def _parse_line_bytes(line: bytes, label: str, line_no: int) -> Any:
+    """A line of a span read from its text (with its newline, if it has one), as every NDJSON line is."""
+    return parse_line(line.decode("utf-8", "surrogateescape"), label, line_no)
 
 
 def _pread_if_same(fd: int, identity: tuple[int, int], size: int, offset: int) -> bytes | None:
@@ -309,8 +319,7 @@ def _pread_if_same(fd: int, identity: tuple[int, int], size: int, offset: int) -
         return None
 
 
-_SPAN_BYTES = 1 << 20  # a span holds about this much
-_SPAN_LINE = 1 << 20  # a line longer than this (bytes) ends the spans: text is read from there
+_SPAN_BYTES = 1 << 20  # a span holds about this much; a longer line ends the spans (text is read from there)
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -329,7 +338,7 @@ def _offset_of_line(fd: int, line_no: int) -> int | None:
     newlines only (no carriage returns, which the text reading also takes as line ends)."""
     offset = 3 if os.pread(fd, 3, 0) == _BOM else 0
     for _ in range(line_no - 1):
-        piece = os.pread(fd, _SPAN_LINE, offset)
+        piece = os.pread(fd, _SPAN_BYTES, offset)
         end = piece.find(b"\n")
         if end < 0 or b"\r" in piece[:end]:
             return None
@@ -340,27 +349,28 @@ def _offset_of_line(fd: int, line_no: int) -> int | None:
 def _span_batches(fd: int, path: str, label: str, line_no: int, start: int, size: int
                   ) -> Iterator[list | Text | Span]:
     """The file's NDJSON lines from ``line_no`` (at byte ``start``) on, as ``Span`` batches while
-    the lines are plain: each starts an object, ends in a newline (no carriage return) and is not
-    very long. From the first piece where they are not, the rest is read as text."""
+    the lines are plain: each starts an object, ends in a newline (no carriage return; the file's
+    last line may lack it) and is shorter than a span. From the first piece where they are not, the
+    rest is read as text. Each byte is read once, but for a line cut at the end of a piece, which
+    is read again as the start of the next one."""
     status = os.fstat(fd)
     identity = (status.st_dev, status.st_ino)
-    if _SPAN_BYTES + _SPAN_LINE <= _MAX_VALUE:  # a line in a span is never too long to hold
+    if _SPAN_BYTES <= _MAX_VALUE:  # a line in a span is never too long to hold
         while True:
             data = os.pread(fd, _SPAN_BYTES, start)
             if not data:
                 return
-            if not data.endswith(b"\n"):
-                tail = os.pread(fd, _SPAN_LINE, start + len(data))
-                cut = tail.find(b"\n")
-                if cut < 0 and len(tail) == _SPAN_LINE:
-                    break  # a very long line: left to the text reading, which knows its limits
-                data += tail if cut < 0 else tail[:cut + 1]
-            lines = data.count(b"\n") + (not data.endswith(b"\n"))
-            if b"\r" in data or not data.startswith(b"{") or data.count(b"\n{") != lines - 1:
+            lines = data.splitlines(keepends=True)
+            end = len(data)
+            if end == _SPAN_BYTES and not data.endswith(b"\n"):  # the piece ends inside a line
+                if len(lines) == 1:
+                    break  # a line longer than a span: left to the text reading, which knows its limits
+                end -= len(lines.pop())  # that line starts the next piece
+            if data.find(b"\r", 0, end) >= 0 or not all(map(bytes.startswith, lines, repeat(b"{"))):
                 break
-            yield Span(label, path, fd, identity, start, start + len(data), line_no, lines)
-            start += len(data)
-            line_no += lines
+            yield Span(label, path, fd, identity, start, start + end, line_no, len(lines), (data, lines))
+            start += end
+            line_no += len(lines)
     raw = os.fdopen(os.dup(fd), "rb")  # the same open file, read on as text from ``start``
     try:
         raw.seek(start)

@@ -184,3 +184,77 @@ def test_spans_read_from_bytes_give_what_lines_read_as_text_give(tmp_path):
     batches = list(read_batches([str(path)], 1000))
     assert any(isinstance(batch, Span) for batch in batches)
     assert list(_flatten(batches)) == list(read_messages([str(path)]))
+
+
+def test_a_span_parsed_where_it_was_read_locates_a_bad_line_between_good_ones(tmp_path):
+    """In the reader's process a span's lines are parsed from the bytes the reader read: a bad line
+    in the middle is one located item (line and column) between the messages around it."""
+    lines = [json.dumps({"n": n}) for n in range(200)]
+    lines[120] = '{"n": 120, "oops"}'
+    path = tmp_path / "middle.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+    [span] = [batch for batch in read_batches([str(path)], 1000) if isinstance(batch, Span)]
+    assert span.held is not None and span.line == 2 and span.count == 199
+    messages = list(span.messages())
+    assert messages[:119] == [{"n": n} for n in range(1, 120)] and messages[120:] == [{"n": n} for n in range(121, 200)]
+    assert messages[119] == BadInput("not JSON: Expecting ':' delimiter at column 18", f"{path}:121")
+    assert [{"n": 0}, *messages] == list(read_messages([str(path)]))
+
+
+def test_spans_cut_where_pieces_end_inside_lines(tmp_path, monkeypatch):
+    """A piece of the file that ends inside a line leaves that line to the next span; a line longer
+    than a span, and what follows it, are read as text. Nothing is lost, doubled or renumbered."""
+    monkeypatch.setattr(reader, "_SPAN_BYTES", 64)
+    lines = [json.dumps({"n": n, "pad": "x" * (n % 23)}) for n in range(60)]
+    lines[7] = '{"n": 7, "bad": }'
+    lines[45] = json.dumps({"n": 45, "long": "y" * 100})
+    path = tmp_path / "cut.ndjson"
+    path.write_text("\n".join(lines))  # no final newline
+    batches = list(read_batches([str(path)], 1000))
+    spans = [batch for batch in batches if isinstance(batch, Span)]
+    assert len(spans) > 10 and all(len(b"".join(span.held[1])) <= 64 for span in spans)
+    assert isinstance(batches[-1], Text) and batches[-1].line <= 46
+    assert list(_flatten(batches)) == list(read_messages([str(path)]))
+
+
+def test_a_span_sent_to_another_process_reads_its_lines_again_and_names_a_changed_file(tmp_path):
+    import pickle
+
+    path = tmp_path / "sent.ndjson"
+    path.write_text("".join(json.dumps({"n": n}) + "\n" for n in range(50)))
+    [span] = [batch for batch in read_batches([str(path)], 1000) if isinstance(batch, Span)]
+    sent = pickle.loads(pickle.dumps(span))
+    assert sent.held is None and sent == span
+    assert list(sent.messages()) == list(span.messages()) == [{"n": n} for n in range(1, 50)]
+    path.write_text("".join(json.dumps({"n": n}) + "\n" for n in range(40)))  # the same file, shorter
+    with pytest.raises(OSError, match=f"^{path}:2: the file changed while it was being read$"):
+        list(sent.messages())
+    assert list(span.messages()) == [{"n": n} for n in range(1, 50)]  # held: read once, as it was
+
+
+def test_spawned_workers_build_their_translator_with_the_factory_they_are_given(monkeypatch):
+    """Where processes cannot be forked, each worker calls the picklable translator factory; without
+    one, workers cannot be started and the error says why."""
+    import functools
+    import io
+    import multiprocessing
+
+    from engine import load
+    from engine.batches import translate_batches, write_result
+
+    def outputs(results):
+        out = io.BytesIO()
+        for result in results:
+            write_result(out, result)
+        return out.getvalue()
+
+    def chunks():
+        messages = list(corpus.messages(300, seed=2))
+        return [messages[start:start + 50] for start in range(0, 300, 50)]
+
+    make = functools.partial(load, "server", {"apiKey": API_KEY})
+    one = outputs(translate_batches(chunks(), make(), 1))
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert outputs(translate_batches(chunks(), make(), 2, make)) == one and one.count(b"\n") > 250
+    with pytest.raises(ValueError, match="cannot be forked on this system, and no translator factory"):
+        outputs(translate_batches(chunks(), make(), 2))
