@@ -8,7 +8,6 @@ the plan leaves out what settings decide."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import jmespath
@@ -23,7 +22,7 @@ from . import nodes as n
 from .errors import RuleError
 from .functions import FUNCTION_NAMES, TEMPLATE_FILTERS, RuleFunctions
 from .loader import RawRuleSet
-from .nodes import Check, Emit, Rule, Target
+from .nodes import Check, Emit, Rule, RuleSet, Target
 from .plan import compile_expression, compile_plan
 from .settings import Catalog
 from .validation import SchemaStore
@@ -40,31 +39,6 @@ _DATA_FREE = frozenset({"literal", "function_expression", "multi_select_list", "
 NOTHING = "nothing"
 # Names a template sees besides the message's fields.
 _TEMPLATE_NAMES = frozenset({"message", "item", "index", "seq", "settings", "body", "vars"})
-
-
-@dataclass
-class RuleSet:
-    """A variant compiled for one set of settings."""
-
-    platform: str
-    settings: dict
-    catalog: Catalog
-    files: list[str]
-    rules: list[Rule]
-    targets: dict[str, Target]
-    input_schema: str
-    input_validator: Any
-    dispatch: n.Node | None
-    options: Any = None
-    input_check: Any = None  # the input schema's fast yes/no, which may raise where it cannot answer
-    plan: Any = None  # the rules as generated Python (``plan``), or None when it could not be written
-    by_dispatch: dict[str, list[Rule]] = field(default_factory=dict)
-    undispatched: list[Rule] = field(default_factory=list)
-
-    def rules_for(self, key: Any) -> list[Rule]:
-        """The enabled rules that apply to a message with this dispatch value, in order."""
-        found = self.by_dispatch.get(key) if isinstance(key, str) else None
-        return self.undispatched if found is None else found
 
 
 def compile_rule_set(raw: RawRuleSet, catalog: Catalog, settings: dict, schemas: SchemaStore) -> RuleSet:

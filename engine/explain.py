@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import nodes as n
-from .compiler import RuleSet
 from .errors import Rejected
+from .nodes import RuleSet
 from .run import walk
 
 

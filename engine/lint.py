@@ -16,9 +16,10 @@ from jinja2 import nodes as jinja_nodes
 from referencing.jsonschema import DRAFT202012
 
 from . import nodes as n
-from .compiler import Emit, Rule, RuleSet, compile_rule_set
+from .compiler import compile_rule_set
 from .errors import RuleError
 from .loader import RULE_SCHEMA, list_platforms, load_variant, validate_rule_document
+from .nodes import Emit, Rule, RuleSet
 from .settings import load_catalog
 from .validation import SchemaStore
 from .yamlsource import load_yaml_file

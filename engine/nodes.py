@@ -1185,6 +1185,33 @@ class Rule:
         return test + [f"if {var}:"] + ["    " + line for line in body]
 
 
+@dataclass
+class RuleSet:
+    """A variant compiled for one set of settings: its targets, its rules in order (and, by dispatch
+    value, those settings leave able to apply), the input schema's validator and the plan."""
+
+    platform: str
+    settings: dict
+    catalog: Any  # settings.Catalog
+    files: list[str]
+    rules: list[Rule]
+    targets: dict[str, Target]
+    input_schema: str
+    input_validator: Any
+    dispatch: Node | None
+    options: Any = None
+    input_check: Any = None  # the input schema's fast yes/no, which may raise where it cannot answer
+    plan: Any = None  # the rules as generated Python (``plan``), or None when it could not be written
+    by_dispatch: dict[str, list[Rule]] = dataclasses.field(default_factory=dict)
+    undispatched: list[Rule] = dataclasses.field(default_factory=list)
+
+    def rules_for(self, key: Any) -> list[Rule]:
+        """The enabled rules that apply to a message with this dispatch value, in order."""
+        found = self.by_dispatch.get(key) if isinstance(key, str) else None
+        return self.undispatched if found is None else found
+
+
+
 def walk_tree(root: Any):
     """Every construct inside ``root`` (itself included), depth first."""
     stack = [root]

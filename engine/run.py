@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .compiler import RuleSet
 from .errors import Rejected
-from .nodes import MISSING, Emit, Rule, Scope, Target
+from .nodes import MISSING, Emit, Rule, RuleSet, Scope, Target
 from .validation import first_error
 
 

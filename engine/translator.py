@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .compiler import RuleSet, compile_rule_set
+from .compiler import compile_rule_set
 from .errors import Rejected
 from .explain import Explanation
 from .explain import explain as _explain
 from .loader import list_platforms, load_variant
+from .nodes import RuleSet
 from .resources import bundled_dir, default_rules_dir, find_rule_set
 from .run import translate as _translate
 from .settings import load_catalog

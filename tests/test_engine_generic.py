@@ -226,3 +226,47 @@ def test_a_dispatch_or_check_that_fails_rejects_the_message_instead_of_stopping_
     with pytest.raises(engine.Rejected) as info:
         _load(shop, "checked").translate({"kind": "note", "text": "x"}, 5)
     assert "the check 'abs(text)'" in info.value.message and info.value.path == "$.text"
+
+
+def _engine_imports() -> dict[str, set[str]]:
+    """Each engine module and the engine modules it imports (at any place in it)."""
+    import ast
+
+    graph = {}
+    for path in Path(engine.__file__).parent.glob("*.py"):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                found.update([node.module.split(".")[0]] if node.module else [alias.name for alias in node.names])
+        graph[path.stem] = found - {path.stem}
+    return graph
+
+
+# Who must not import whom: the constructs and the fast path know nothing of how a message is run,
+# explained or fed; the streams nothing of the rules or the API.
+MUST_NOT_IMPORT = {
+    "nodes": {"compiler", "plan", "run", "explain", "translator", "cli"},
+    "plan": {"compiler", "run", "explain", "translator", "cli"},
+    "run": {"compiler", "plan", "explain", "translator", "cli"},
+    "validation": {"nodes", "compiler", "run"},
+    "reader": {"nodes", "compiler", "run", "translator", "cli"},
+    "batches": {"nodes", "compiler", "run", "translator", "cli"},
+}
+
+
+def test_engine_modules_import_downwards_only():
+    graph = _engine_imports()
+    for module, forbidden in MUST_NOT_IMPORT.items():
+        assert not graph[module] & forbidden, f"engine/{module}.py imports {sorted(graph[module] & forbidden)}"
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple) -> None:
+        assert module not in path, f"import cycle: {' -> '.join((*path, module))}"
+        if module in done:
+            return
+        for imported in graph.get(module, ()):
+            visit(imported, (*path, module))
+        done.add(module)
+
+    for module in graph:
+        visit(module, ())
