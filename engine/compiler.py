@@ -337,7 +337,7 @@ class _Compiler:
         if "all" in spec:
             return self._all([self.condition(part, origin) for part in spec["all"]], origin)
         if "any" in spec:
-            return n.Any_([self.condition(part, origin) for part in spec["any"]], origin)
+            return n.AnyOf([self.condition(part, origin) for part in spec["any"]], origin)
         if "not" in spec:
             return n.Not(self.condition(spec["not"], origin), origin)
         if "fired" in spec:

@@ -810,74 +810,63 @@ class In(_ValueTest):
         return w.value(self.node, value), f"any(_same({value}, choice) for choice in {w.const(self.choices)})"
 
 
-class All(Condition):
+class _Chain(Condition):
+    """Parts tested in order until one decides the whole: ``All`` needs every part to hold,
+    ``AnyOf`` one."""
+
+    __slots__ = ("parts",)
+    every = True
+
+    def __init__(self, parts: list[Condition], origin: Origin) -> None:
+        self.parts = parts
+        self.origin = origin
+
+    @property
+    def decided(self) -> bool | None:
+        known = [part.decided for part in self.parts]
+        if (not self.every) in known:
+            return not self.every
+        return self.every if all(k is self.every for k in known) else None
+
+    def test(self, scope: Scope) -> bool:
+        for part in self.parts:
+            if bool(part.test(scope)) is not self.every:
+                return not self.every
+        return self.every
+
+    def explain(self, scope: Scope) -> tuple[bool, str]:
+        reasons = []
+        for part in self.parts:
+            holds, why = part.explain(scope)
+            if bool(holds) is not self.every:
+                return not self.every, why
+            reasons.append(why)
+        return self.every, self.summary(reasons)
+
+    def summary(self, reasons: list[str]) -> str:
+        return "; ".join(reasons)
+
+    def write(self, w: Any) -> tuple[list[str], str]:
+        return w.chain(self.parts, every=self.every)
+
+    def children(self) -> list:
+        return list(self.parts)
+
+
+class All(_Chain):
     """Every part holds (a list of conditions, or ``all:``)."""
 
-    __slots__ = ("parts",)
-
-    def __init__(self, parts: list[Condition], origin: Origin) -> None:
-        self.parts = parts
-        self.origin = origin
-
-    @property
-    def decided(self) -> bool | None:
-        known = [part.decided for part in self.parts]
-        if False in known:
-            return False
-        return True if all(k is True for k in known) else None
-
-    def test(self, scope: Scope) -> bool:
-        return all(part.test(scope) for part in self.parts)
-
-    def explain(self, scope: Scope) -> tuple[bool, str]:
-        reasons = []
-        for part in self.parts:
-            holds, why = part.explain(scope)
-            if not holds:
-                return False, why
-            reasons.append(why)
-        return True, "; ".join(reasons)
-
-    def write(self, w: Any) -> tuple[list[str], str]:
-        return w.chain(self.parts, every=True)
-
-    def children(self) -> list:
-        return list(self.parts)
+    __slots__ = ()
 
 
-class Any_(Condition):
+class AnyOf(_Chain):
     """At least one part holds (``any:``)."""
 
-    __slots__ = ("parts",)
+    __slots__ = ()
+    every = False
 
-    def __init__(self, parts: list[Condition], origin: Origin) -> None:
-        self.parts = parts
-        self.origin = origin
-
-    @property
-    def decided(self) -> bool | None:
-        known = [part.decided for part in self.parts]
-        if True in known:
-            return True
-        return False if all(k is False for k in known) else None
-
-    def test(self, scope: Scope) -> bool:
-        return any(part.test(scope) for part in self.parts)
-
-    def explain(self, scope: Scope) -> tuple[bool, str]:
-        reasons = []
-        for part in self.parts:
-            holds, why = part.explain(scope)
-            if holds:
-                return True, why
-            reasons.append(why)
-        return False, "none of: " + "; ".join(reasons)
-
-    def write(self, w: Any) -> tuple[list[str], str]:
-        return w.chain(self.parts, every=False)
-
-    def children(self) -> list:
-        return list(self.parts)
+    def summary(self, reasons: list[str]) -> str:
+        return "none of: " + "; ".join(reasons)
 
 
 class Not(Condition):
