@@ -812,29 +812,38 @@ class In(_ValueTest):
 
 class _Chain(Condition):
     """Parts tested in order until one decides the whole: ``All`` needs every part to hold,
-    ``AnyOf`` one."""
+    ``AnyOf`` one. Where settings decide the whole (a part decided against it, or every part
+    decided), no part is tested on the message: what settings rule out is never run, by the walk
+    as by the plan."""
 
-    __slots__ = ("parts",)
+    __slots__ = ("parts", "known")
     every = True
 
     def __init__(self, parts: list[Condition], origin: Origin) -> None:
         self.parts = parts
         self.origin = origin
+        known = [part.decided for part in parts]  # settings are fixed when rules compile
+        if (not self.every) in known:
+            self.known = not self.every
+        else:
+            self.known = self.every if all(k is self.every for k in known) else None
 
     @property
     def decided(self) -> bool | None:
-        known = [part.decided for part in self.parts]
-        if (not self.every) in known:
-            return not self.every
-        return self.every if all(k is self.every for k in known) else None
+        return self.known
 
     def test(self, scope: Scope) -> bool:
+        if self.known is not None:
+            return self.known
         for part in self.parts:
             if bool(part.test(scope)) is not self.every:
                 return not self.every
         return self.every
 
     def explain(self, scope: Scope) -> tuple[bool, str]:
+        deciding = [part for part in self.parts if part.decided is (not self.every)]
+        if deciding:  # the settings' reason alone
+            return not self.every, deciding[0].explain(scope)[1]
         reasons = []
         for part in self.parts:
             holds, why = part.explain(scope)
