@@ -153,8 +153,9 @@ class Writer:
                  "    s = Scope(m)", "    built = []"]
         dispatch = self.ruleset.dispatch
         branches = list(self.ruleset.by_dispatch.items()) if dispatch is not None else []
-        if branches:
+        if dispatch is not None:  # computed even when no rule reads it: a failing one rejects, as in the walk
             lines += ["    " + line for line in self.value(dispatch, "key")]
+        if branches:
             for position, (key, rules) in enumerate(branches):
                 keyword = "if" if position == 0 else "elif"
                 lines.append(f"    {keyword} key == {self.const(key)}:")
@@ -173,9 +174,14 @@ class Writer:
     def _block(self, rules: list) -> list[str]:
         """The rules a message of one dispatch value meets, in order, as one block of code that
         first computes what several of them read."""
-        inside = [node for rule in rules for child in rule.children() for node in n.walk_tree(child)]
-        lines = self._hoist(inside) + self._memoise(inside) + self._share(rules)
+        reached = []
         for rule in rules:
+            reached.append(rule)
+            if rule.decided is True and (rule.reject is not None or rule.stop):
+                break  # it always rejects or stops the message: no rule after it runs
+        inside = [node for rule in reached for child in rule.children() for node in n.walk_tree(child)]
+        lines = self._hoist(inside) + self._memoise(inside) + self._share(reached)
+        for rule in reached:
             lines += rule.write(self)
         self.prefixes, self.memos, self.shared = {}, {}, {}
         return lines
