@@ -204,23 +204,20 @@ class _Reader(Node):
         how = f"selector `{self.text}`{source}{state} ({self.origin.short})"
         settings = self.settings_read()
         if settings:
-            how += " with " + ", ".join(f"setting {name} = {json.dumps(scope_settings(self).get(name))}"
-                                        for name in settings)
+            values = self.options.custom_functions.settings  # only a Select reads settings
+            how += " with " + ", ".join(f"setting {name} = {json.dumps(values.get(name))}" for name in settings)
         var = self.var_name()
         if var in scope.var_how:
             how += f"; vars.{var} <- {scope.var_how[var]}"
         return value, how
 
     def settings_read(self) -> list[str]:
+        """The settings it reads through ``setting('name')``, in order."""
         return []
 
     def var_name(self) -> str | None:
+        """The var it reads, when it is a plain path ``from: vars``."""
         return None
-
-
-def scope_settings(node: Any) -> dict:
-    options = getattr(node, "options", None)
-    return options.custom_functions.settings if options is not None else {}
 
 
 class Path(_Reader):

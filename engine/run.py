@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import Rejected
-from .nodes import MISSING, Emit, Rule, RuleSet, Scope, Target
+from .nodes import MISSING, Emit, Rule, RuleSet, Scope, Target, explain_condition
 from .validation import first_error
 
 
@@ -86,7 +86,7 @@ def _apply(rule: Rule, scope: Scope, built: list, index: int | None, tracer: Any
         if rule.condition is not True and not rule.condition.test(scope):
             return False
     else:
-        holds, why = (True, "no condition") if rule.condition is True else rule.condition.explain(scope)
+        holds, why = explain_condition(rule.condition, scope)
         if not holds:
             tracer.rule(rule, "did not fire", why)
             return False
