@@ -278,6 +278,23 @@ class RuleFunctions(functions.Functions):
             return []
         return [k for k, v in obj.items() if same(v, wanted)]
 
+    @functions.signature({"types": []})
+    def _func_depth(self, value):
+        """depth(x): how many levels of objects and arrays nest in x (0 for anything else, 1 for
+        an object of plain values)."""
+        deepest, stack = 0, [(value, 1)]
+        while stack:
+            item, level = stack.pop()
+            if isinstance(item, dict):
+                children = item.values()
+            elif isinstance(item, list):
+                children = item
+            else:
+                continue
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
+        return deepest
+
     @functions.signature({"types": ["array", "null"]}, {"types": []})
     def _func_with_value(self, keys, value):
         """with_value(keys, v): an object giving every key the same value v; empty when v is missing."""
