@@ -3,8 +3,9 @@
 ``translate`` takes the fast path first: the input schema's yes/no, then the generated plan,
 whose outputs are checked already. Any message it does not take to the end goes through
 ``walk``, the reference: the input checked against its schema, the rules that apply walked in
-order (each construct's ``evaluate``), every output built and checked. A message either gives
-all its outputs or is rejected with one located reason; nothing is half-emitted.
+order (each construct's ``evaluate``), each output checked as it is made. A message either gives
+all its outputs or is rejected with one located reason (the first refused output, or the first
+rule that rejects or fails, whichever comes first); nothing is half-emitted.
 
 ``walk`` takes an optional tracer, told what happens at each step: ``explain`` is this same walk
 with a tracer that records why (``explain.Tracer``).
@@ -76,7 +77,7 @@ def walk(ruleset: RuleSet, message: Any, index: int | None = None, tracer: Any =
             if tracer is None:
                 break
             stopped = rule.name
-    return check_outputs(built, index)
+    return [{"target": target.name, "body": body} for _rule, target, body in built]
 
 
 def _apply(rule: Rule, scope: Scope, built: list, index: int | None, tracer: Any) -> bool:
@@ -115,6 +116,9 @@ def _apply(rule: Rule, scope: Scope, built: list, index: int | None, tracer: Any
             fields = [(key, node, _value(node, scope, tracer)) for key, node in emit.fields]
             body = {key: value for key, _, (value, _how) in fields if value is not MISSING}
             tracer.output(rule, emit, scope, len(built) + 1, fields)
+        # checked when made: the first output refused is the message's rejection, and nothing after
+        # it is made (a message's outputs are never all held before one is refused)
+        _check_output(rule, emit.target, body, len(built) + 1, index)
         built.append((rule, emit.target, body))
 
     for emit in rule.emits:
@@ -143,17 +147,8 @@ def check_input(ruleset: RuleSet, message: Any, index: int | None = None) -> Non
         raise Rejected(problem[0], problem[1], index)
 
 
-def check_outputs(built: list, index: int | None = None) -> list[dict]:
-    """Every output against its target's schema and checks; the outputs, or ``Rejected`` for the
-    first that fails."""
-    outputs = []
-    for number, (rule, target, body) in enumerate(built, 1):
-        _check_output(rule, target, body, number, index)
-        outputs.append({"target": target.name, "body": body})
-    return outputs
-
-
 def _check_output(rule: Rule, target: Target, body: dict, number: int, index: int | None) -> None:
+    """One output against its target's schema and checks; raises ``Rejected`` saying where."""
     problem = target.problem(body)
     if problem is not None:
         reason, path = problem
