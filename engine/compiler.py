@@ -85,6 +85,7 @@ class _Compiler:
         ruleset = RuleSet(platform=raw.platform, settings=self.settings, catalog=self.catalog, files=raw.files,
                           rules=rules, targets=targets, input_schema=input_schema,
                           input_validator=self.schemas.validator(input_schema), dispatch=dispatch,
+                          max_outputs=raw.input.get("max_outputs"),
                           options=self.options)
         ruleset.input_check = (ruleset.input_validator.fast or ruleset.input_validator).is_valid
         enabled = [r for r in rules if r.decided is not False]  # settings may rule some out

@@ -1197,6 +1197,7 @@ class RuleSet:
     options: Any = None
     input_check: Any = None  # the input schema's fast yes/no, which may raise where it cannot answer
     plan: Any = None  # the rules as generated Python (``plan``), or None when it could not be written
+    max_outputs: int | None = None  # the most outputs one message may make
     by_dispatch: dict[str, list[Rule]] = dataclasses.field(default_factory=dict)
     undispatched: list[Rule] = dataclasses.field(default_factory=list)
 

@@ -333,6 +333,9 @@ class Writer:
             lines += self.field(node, body, key)
         checked = [f"if not {self.const(target.accepts)}({body}): return False"] if self.checked else []
         made = [f"built.append(({rule_ref}, {self.const(target)}, {body}))", "s.seq += 1"]
+        most = self.ruleset.max_outputs if self.ruleset is not None else None
+        if most is not None:  # one output too many: the walk says why
+            made.append(f"if len(built) > {int(most)}: raise LookupError('too many outputs')")
         group = self.shared.get(id(emit))
         if group is None:
             return lines + checked + made

@@ -61,7 +61,7 @@ def walk(ruleset: RuleSet, message: Any, index: int | None = None, tracer: Any =
                 tracer.rule(rule, "not for this message", f"on: {', '.join(rule.on)} (this is {key!r})")
             continue
         try:
-            if _apply(rule, scope, built, index, tracer) is False:
+            if _apply(rule, scope, built, index, tracer, ruleset.max_outputs) is False:
                 continue
         except Rejected:
             raise
@@ -80,9 +80,9 @@ def walk(ruleset: RuleSet, message: Any, index: int | None = None, tracer: Any =
     return [{"target": target.name, "body": body} for _rule, target, body in built]
 
 
-def _apply(rule: Rule, scope: Scope, built: list, index: int | None, tracer: Any) -> bool:
+def _apply(rule: Rule, scope: Scope, built: list, index: int | None, tracer: Any, most: int | None) -> bool:
     """One rule that applies to the message's dispatch value: False when its condition does not
-    hold; else its rejection (raised), or its vars and outputs."""
+    hold; else its rejection (raised), or its vars and outputs (at most ``most`` in all)."""
     if tracer is None:
         if rule.condition is not True and not rule.condition.test(scope):
             return False
@@ -106,6 +106,9 @@ def _apply(rule: Rule, scope: Scope, built: list, index: int | None, tracer: Any
             scope.vars[key] = value
 
     def make(emit: Emit, scope: Scope) -> None:
+        if most is not None and len(built) >= most:
+            raise Rejected(f"the message would make more than {most} outputs (rule {rule.name} makes output "
+                           f"{most + 1}), more than one message may give", "$", index, rule.name)
         body = {}
         if tracer is None:
             for key, node in emit.fields:

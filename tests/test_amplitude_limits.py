@@ -59,3 +59,17 @@ def test_properties_nested_deeper_than_40_levels_are_refused():
     assert output["body"]["event_properties"]["p"]["a"]
     rejected = _rejected({**TRACK, "properties": {"p": _nested(40)}})
     assert rejected.output == "httpapi" and "40 levels" in rejected.message
+
+
+def test_an_order_that_would_make_more_than_2000_events_is_rejected():
+    """amplitude-api.md 1.6: one request holds at most 2,000 events (`input.max_outputs`)."""
+    order = {"type": "track", "event": "Order Completed", "userId": "user-12345", "messageId": "m-1",
+             "properties": {"revenue": 10}}
+    settings = {"trackRevenuePerProduct": True}
+    products = [{"productId": f"p{number}", "price": 1} for number in range(1999)]
+    outputs = translate("server", settings, {**order, "properties": {**order["properties"], "products": products}})
+    assert len(outputs) == 2000
+    products.append({"productId": "p", "price": 1})
+    with pytest.raises(engine.Rejected) as info:
+        translate("server", settings, {**order, "properties": {**order["properties"], "products": products}})
+    assert "more than 2000 outputs" in info.value.message and info.value.rule == "order-completed"
