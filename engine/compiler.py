@@ -52,7 +52,7 @@ class _Compiler:
         self.catalog = catalog
         self.settings = settings
         self.schemas = schemas
-        self.options = jmespath.Options(custom_functions=RuleFunctions(settings))
+        self.options = jmespath.Options(custom_functions=RuleFunctions(settings, catalog.secrets))
         self.env = ImmutableSandboxedEnvironment(
             undefined=ChainableUndefined,
             finalize=lambda value: "" if value is None else value,
@@ -355,7 +355,7 @@ class _Compiler:
                 op, operand = "in", plain(spec["in"])
             else:
                 op, operand = "set", None
-            return n.SettingTest(name, value, op, operand, origin)
+            return n.SettingTest(name, value, op, operand, origin, secret=name in self.catalog.secrets)
         node = self.selector(spec["select"], spec.get("from", "message"), origin)
         if "present" in spec:
             return n.Present(node, bool(spec["present"]), origin)
