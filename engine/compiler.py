@@ -59,7 +59,9 @@ class _Compiler:
             autoescape=False,
         )
         self.env.filters.update(TEMPLATE_FILTERS)
-        self.env.globals["settings"] = settings
+        # templates see every setting but the secret ones, which only conditions may test
+        self.template_settings = {key: value for key, value in settings.items() if key not in catalog.secrets}
+        self.env.globals["settings"] = self.template_settings
         self.fragment_cache: dict[str, list[tuple[str, n.Node]]] = {}
         self.rule = None
 
@@ -206,6 +208,7 @@ class _Compiler:
             node = n.Const(plain(spec["value"]), origin)
         elif "setting" in spec:
             value = self._setting(spec["setting"], origin)
+            self._not_secret(spec["setting"], "{setting: " + spec["setting"] + "} as a value", origin)
             node = n.Const(n.MISSING if value is None or value == "" else value, origin, setting=spec["setting"])
         elif "object" in spec:
             fields = [(key, self.value(value, self._origin(spec["object"], value, f"{origin.field}.{key}")))
@@ -270,6 +273,7 @@ class _Compiler:
                                       f"{' or more' if variadic else ''} arguments, not {len(args)}", origin)
                 if name == "setting" and args and args[0].get("type") == "literal":
                     self._setting(args[0].get("value"), origin)
+                    self._not_secret(args[0].get("value"), f"selector {text!r}", origin)
             for child in ast.get("children") or []:
                 self._check_functions(child, text, origin)
         elif isinstance(ast, list):
@@ -314,18 +318,29 @@ class _Compiler:
         for node in tree.find_all(jinja_nodes.Test):
             if node.name not in self.env.tests:
                 raise self._error(f"template {text!r} uses unknown test {node.name!r}", origin)
+        for node in tree.find_all((jinja_nodes.Getattr, jinja_nodes.Getitem)):
+            if isinstance(node.node, jinja_nodes.Name) and node.node.name == "settings":
+                key = node.attr if isinstance(node, jinja_nodes.Getattr) else getattr(node.arg, "value", None)
+                self._not_secret(key, f"template {text!r}", origin)
         template.seg_names = tuple(sorted(meta.find_undeclared_variables(tree) - _TEMPLATE_NAMES))
         template.seg_tree = tree
         return template
 
     def _text_template(self, text: str, collapse: bool, origin: n.Origin) -> n.Template:
         template = self._template(text, origin)
-        return n.Template(text, template, collapse, origin, template.seg_names, self.settings)
+        return n.Template(text, template, collapse, origin, template.seg_names, self.template_settings)
 
     def _setting(self, name: Any, origin: n.Origin) -> Any:
         if name not in self.catalog:
             raise self._error(f"setting {name!r} is not in the settings catalog {self.catalog.file}", origin)
         return self.settings.get(name)
+
+    def _not_secret(self, name: Any, where: str, origin: n.Origin) -> None:
+        """A secret setting is never a value (what an output could hold): only ``{setting: name}``
+        in a condition tests it."""
+        if name in self.catalog.secrets:
+            raise self._error(f"{where} reads the secret setting {name!r}: a secret can only be tested "
+                              f"in a condition ({{setting: {name}}}), never used as a value", origin)
 
     # ------------------------------------------------------------ conditions
 

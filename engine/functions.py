@@ -126,7 +126,9 @@ class RuleFunctions(functions.Functions):
 
     @functions.signature({"types": ["string"]})
     def _func_setting(self, name):
-        """setting(name): the value of a setting of the rule set."""
+        """setting(name): the value of a setting of the rule set (not of a secret one)."""
+        if name in self.secrets:
+            raise ValueError(f"setting({name!r}) reads a secret setting, which is never a value")
         return self.settings.get(name)
 
     @functions.signature({"types": []})
