@@ -13,7 +13,7 @@ import jsonschema
 import jsonschema_rs
 
 from .errors import RuleError, SettingsError
-from .yamlsource import load_yaml_file, load_yaml_text, plain
+from .yamlsource import decode_utf8, load_yaml_file, load_yaml_text, plain
 
 
 @dataclass(frozen=True)
@@ -147,11 +147,16 @@ def read_settings_file(path: Path | str) -> dict:
     """A user's settings file: JSON, or YAML. An export wrapped as ``{"settings": {...}}`` is unwrapped."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise SettingsError(f"cannot read settings file {str(path)!r}: {exc.strerror}") from None
+    text, line, reason = decode_utf8(raw)
+    if text is None:
+        raise SettingsError(f"{path}:{line}: {reason}")
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise SettingsError(f"{path}: nested too deeply to be settings") from None
     except ValueError:
         try:
             data = load_yaml_text(text, str(path))
@@ -163,4 +168,7 @@ def read_settings_file(path: Path | str) -> dict:
         raise SettingsError(f"{path}: settings must be an object of key: value")
     if set(data) == {"settings"} and isinstance(data["settings"], dict):
         data = data["settings"]
-    return plain(dict(data))
+    try:
+        return plain(dict(data))
+    except RecursionError:
+        raise SettingsError(f"{path}: nested too deeply to be settings") from None

@@ -178,10 +178,26 @@ def _excerpt(text: str, line: int, column: int) -> str:
 def load_yaml_file(path: Path) -> Any:
     """Parse a YAML file; errors name the file and line."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise RuleError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    text, line, reason = decode_utf8(data)
+    if text is None:
+        raise RuleError(reason, file=str(path), line=line)
     return load_yaml_text(text, str(path))
+
+
+def decode_utf8(data: bytes) -> tuple[str | None, int | None, str]:
+    """``data`` as UTF-8 text (a byte order mark at the start is dropped), or (None, the 1-based
+    line of the first byte that is not UTF-8, why)."""
+    try:
+        return data.decode("utf-8-sig"), None, ""
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+        reason = (f"not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line})"
+                  + ("; this looks like UTF-16: save it as UTF-8" if utf16 else ": save it as UTF-8"))
+        return None, line, reason
 
 
 def plain(value: Any) -> Any:
