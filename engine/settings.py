@@ -160,8 +160,9 @@ def read_settings_file(path: Path | str) -> dict:
     except ValueError:
         try:
             data = load_yaml_text(text, str(path))
-        except RuleError as exc:
-            raise SettingsError(f"{path}: neither JSON nor YAML ({exc.message}, line {exc.line})") from None
+        except RuleError as exc:  # its first line only: the excerpt of the file could show a key
+            where = f", line {exc.line}" + (f", column {exc.column}" if exc.column else "") if exc.line else ""
+            raise SettingsError(f"{path}: neither JSON nor YAML ({exc.message.splitlines()[0]}{where})") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

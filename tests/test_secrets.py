@@ -65,3 +65,16 @@ def test_explain_of_a_selector_reading_a_secret_hides_it():
     assert _shown("k", functions.settings["k"], functions.secrets) == "(set)"
     assert _shown("k", "", functions.secrets) == "(not set)"
     assert _shown("n", 3, functions.secrets) == "3"
+
+
+@pytest.mark.parametrize("text", [
+    f"apiKey: {API_KEY}: x\n",
+    f'{{"apiKey": "{API_KEY}",\n "secretKey": "{SECRET}" x}}\n',
+])
+def test_a_settings_syntax_error_does_not_quote_the_file(tmp_path, capsys, text):
+    (tmp_path / "s.json").write_text(text)
+    (tmp_path / "in.ndjson").write_text(DELETE)
+    code = main(["translate", "-p", "server", "-s", str(tmp_path / "s.json"), str(tmp_path / "in.ndjson")])
+    err = capsys.readouterr().err
+    assert code == 2 and "neither JSON nor YAML" in err and ", line " in err
+    assert API_KEY not in err and SECRET not in err
