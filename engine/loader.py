@@ -79,6 +79,8 @@ def load_variant(folder: Path, platform: str, schemas: SchemaStore) -> RawRuleSe
     """Load ``<folder>/<platform>.yaml`` and the files it extends."""
     folder = Path(folder)
     path = folder / f"{platform}.yaml"
+    if Path(platform).name != platform:  # a name, not a path: nothing outside the folder is read
+        raise RuleError(f"platform {platform!r} is not a name of the rule set's folder", file=str(path))
     if not path.is_file():
         known = ", ".join(list_platforms(folder)) or "none"
         raise RuleError(f"no variant {platform!r} in {folder} (platforms: {known})", file=str(path))

@@ -101,3 +101,11 @@ def test_a_template_cannot_reach_a_secret_by_a_computed_name(rules):
 def test_a_secret_tested_in_a_condition_still_loads():
     translator = engine.load("server", SETTINGS)
     assert translator.translate({"type": "delete", "userId": "user-12345"}, 1)
+
+
+@pytest.mark.parametrize("platform", ["../outside", "/tmp/outside", "sub/server"])
+def test_a_platform_is_a_name_not_a_path(rules, platform):
+    (rules.parent / "outside.yaml").write_text("platform: ../outside\n")
+    with pytest.raises(engine.RuleError) as info:
+        engine.load(platform, SETTINGS, rules)
+    assert "not a name" in info.value.message
