@@ -244,7 +244,7 @@ def _load_for(args: argparse.Namespace, platform: str, settings: dict | None = N
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    from .explain import render
+    from .explain import printable, render
 
     translator = _load_for(args, args.platform)
     for warning in translator.warnings:
@@ -267,13 +267,16 @@ def _cmd_explain(args: argparse.Namespace) -> int:
             rejected = True
         else:
             rejected = rejected or explanation.rejected is not None
-        print(text)
+        print(printable(text, sys.stdout.encoding))
         if not args.json:
             print()
     return EXIT_REJECTED if rejected else EXIT_OK
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
+    from .batches import output_lines
+    from .explain import printable
+
     platforms = args.platforms.split(",") if args.platforms else api.platforms(args.rules)
     settings = read_settings_file(args.settings) if args.settings else {}
     translators = {name: _load_for(args, name, settings) for name in platforms}
@@ -287,25 +290,28 @@ def _cmd_diff(args: argparse.Namespace) -> int:
                 if isinstance(message, BadInput):
                     raise Rejected(f"{message.reason} ({message.source})", "$", index)
                 results[name] = translator.translate(message, index)
+                output_lines([dict(output) for output in results[name]], index)  # what translate would write
             except Rejected as exc:
                 results[name] = {"rejected": exc.as_record()}
                 rejected = True
         if args.json:
-            print(json.dumps({"input": index, "platforms": results}, ensure_ascii=False))
+            print(printable(json.dumps({"input": index, "platforms": results}, ensure_ascii=False),
+                            sys.stdout.encoding))
             continue
         print(f"message {index}")
         width = max(len(name) for name in results)
         for name, outputs in results.items():
             if isinstance(outputs, dict):
                 record = outputs["rejected"]
-                print(f"  {name:<{width}}  rejected: {record['path']}: {record['error']}")
+                print(printable(f"  {name:<{width}}  rejected: {record['path']}: {record['error']}",
+                                sys.stdout.encoding))
                 continue
             if not outputs:
                 print(f"  {name:<{width}}  (nothing)")
             for number, output in enumerate(outputs, 1):
                 label = name if number == 1 else ""
                 body = json.dumps(output["body"], ensure_ascii=False, separators=(", ", ": "))
-                print(f"  {label:<{width}}  {number}. {output['target']:<22} {body}")
+                print(printable(f"  {label:<{width}}  {number}. {output['target']:<22} {body}", sys.stdout.encoding))
         print()
     return EXIT_REJECTED if rejected else EXIT_OK
 

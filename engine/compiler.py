@@ -13,6 +13,7 @@ from typing import Any
 import jmespath
 from jinja2 import ChainableUndefined, TemplateSyntaxError, meta
 from jinja2 import nodes as jinja_nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jmespath.exceptions import JMESPathError
 from jmespath.parser import ParsedResult
@@ -41,6 +42,70 @@ NOTHING = "nothing"
 _TEMPLATE_NAMES = frozenset({"message", "item", "index", "seq", "settings", "body", "vars"})
 
 
+# Bounds on a selector, so that a hostile rule set cannot exhaust the stack or the time of a load.
+MAX_SELECTOR_LENGTH = 10_000
+MAX_SELECTOR_DEPTH = 256
+
+
+def _brief(text: str) -> str:
+    """A selector as an error quotes it: at most 80 characters."""
+    return repr(text if len(text) <= 80 else text[:80] + "…")
+
+
+def _depth(ast: Any) -> int:
+    """How deeply a JMESPath AST nests (counted without recursion)."""
+    deepest, pending = 0, [(ast, 1)]
+    while pending:
+        node, level = pending.pop()
+        deepest = max(deepest, level)
+        if isinstance(node, dict):
+            pending.extend((child, level + 1) for child in node.get("children") or [] if isinstance(child, dict))
+    return deepest
+
+
+# Bounds on what a template may compute for one message.
+MAX_TEMPLATE_RANGE = 10_000  # items of range()
+MAX_TEMPLATE_BITS = 65_536  # of a number a power makes
+MAX_TEMPLATE_REPEAT = 1_000_000  # items of a text or list repeated with *
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The sandbox templates run in, with bounds on what one operation may compute: ``range``
+    (``MAX_TEMPLATE_RANGE`` items), ``**`` (a result of ``MAX_TEMPLATE_BITS`` bits) and text or
+    list times a number (``MAX_TEMPLATE_REPEAT`` items). Beyond them the template fails: the
+    message is rejected, quickly. (Intercepted operators are also never computed when the
+    template compiles.)"""
+
+    intercepted_binops = frozenset({"**", "*"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.globals["range"] = _bounded_range
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and _whole(left) and _whole(right) and abs(left) > 1 and right > 0 \
+                and right * abs(left).bit_length() > MAX_TEMPLATE_BITS:
+            raise SecurityError(f"a power of more than {MAX_TEMPLATE_BITS} bits is not computed")
+        if operator == "*":
+            for sized, times in ((left, right), (right, left)):
+                if isinstance(sized, (str, list, tuple)) and _whole(times) \
+                        and len(sized) * times > MAX_TEMPLATE_REPEAT:
+                    raise SecurityError(f"a repetition of more than {MAX_TEMPLATE_REPEAT} items is not made")
+        return super().call_binop(context, operator, left, right)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _bounded_range(*args: int) -> range:
+    """``range`` of at most ``MAX_TEMPLATE_RANGE`` items."""
+    made = range(*args)
+    if len(made) > MAX_TEMPLATE_RANGE:
+        raise OverflowError(f"range() of more than {MAX_TEMPLATE_RANGE} items is not made in a template")
+    return made
+
+
 def compile_rule_set(raw: RawRuleSet, catalog: Catalog, settings: dict, schemas: SchemaStore) -> RuleSet:
     """Compile ``raw`` for ``settings`` (already resolved against ``catalog``)."""
     return _Compiler(raw, catalog, settings, schemas).run()
@@ -52,14 +117,16 @@ class _Compiler:
         self.catalog = catalog
         self.settings = settings
         self.schemas = schemas
-        self.options = jmespath.Options(custom_functions=RuleFunctions(settings))
-        self.env = ImmutableSandboxedEnvironment(
+        self.options = jmespath.Options(custom_functions=RuleFunctions(settings, catalog.secrets))
+        self.env = _Sandbox(
             undefined=ChainableUndefined,
             finalize=lambda value: "" if value is None else value,
             autoescape=False,
         )
         self.env.filters.update(TEMPLATE_FILTERS)
-        self.env.globals["settings"] = settings
+        # templates see every setting but the secret ones, which only conditions may test
+        self.template_settings = {key: value for key, value in settings.items() if key not in catalog.secrets}
+        self.env.globals["settings"] = self.template_settings
         self.fragment_cache: dict[str, list[tuple[str, n.Node]]] = {}
         self.rule = None
 
@@ -207,6 +274,7 @@ class _Compiler:
             node = n.Const(plain(spec["value"]), origin)
         elif "setting" in spec:
             value = self._setting(spec["setting"], origin)
+            self._not_secret(spec["setting"], "{setting: " + spec["setting"] + "} as a value", origin)
             node = n.Const(n.MISSING if value is None or value == "" else value, origin, setting=spec["setting"])
         elif "object" in spec:
             fields = [(key, self.value(value, self._origin(spec["object"], value, f"{origin.field}.{key}")))
@@ -242,17 +310,28 @@ class _Compiler:
         return options[0] if len(options) == 1 else n.First(options, origin)
 
     def selector(self, text: str, source: str, origin: n.Origin) -> n.Node:
+        if len(text) > MAX_SELECTOR_LENGTH:
+            raise self._error(f"selector {_brief(text)} is longer than {MAX_SELECTOR_LENGTH} characters", origin)
         if _PLAIN_PATH.match(text):
-            return n.Path(text, tuple(text.split(".")), source, origin)
+            keys = tuple(text.split("."))
+            if len(keys) > MAX_SELECTOR_DEPTH:
+                raise self._error(f"selector {_brief(text)} has {len(keys)} steps; at most {MAX_SELECTOR_DEPTH}",
+                                  origin)
+            return n.Path(text, keys, source, origin)
         parsed = self._parse(text, origin)
         return n.Select(text, parsed, self._fold(parsed.parsed, text, origin), self.options, source, origin)
 
     def _parse(self, text: str, origin: n.Origin) -> Any:
-        """Parse a selector and check its function calls."""
+        """Parse a selector (no deeper than ``MAX_SELECTOR_DEPTH``) and check its function calls."""
         try:
             parsed = jmespath.compile(text)
         except JMESPathError as exc:
-            raise self._error(f"invalid selector {text!r}: {str(exc).splitlines()[0]}", origin) from None
+            raise self._error(f"invalid selector {_brief(text)}: {str(exc).splitlines()[0]}", origin) from None
+        except RecursionError:
+            parsed = None
+        if parsed is None or _depth(parsed.parsed) > MAX_SELECTOR_DEPTH:
+            raise self._error(f"selector {_brief(text)} is nested too deeply (at most {MAX_SELECTOR_DEPTH} levels)",
+                              origin)
         self._check_functions(parsed.parsed, text, origin)
         return parsed
 
@@ -271,6 +350,7 @@ class _Compiler:
                                       f"{' or more' if variadic else ''} arguments, not {len(args)}", origin)
                 if name == "setting" and args and args[0].get("type") == "literal":
                     self._setting(args[0].get("value"), origin)
+                    self._not_secret(args[0].get("value"), f"selector {text!r}", origin)
             for child in ast.get("children") or []:
                 self._check_functions(child, text, origin)
         elif isinstance(ast, list):
@@ -315,18 +395,36 @@ class _Compiler:
         for node in tree.find_all(jinja_nodes.Test):
             if node.name not in self.env.tests:
                 raise self._error(f"template {text!r} uses unknown test {node.name!r}", origin)
+        for loop in tree.find_all(jinja_nodes.For):
+            if loop.recursive or any(True for _ in loop.find_all(jinja_nodes.For)):
+                raise self._error(f"template {_brief(text)}: a loop inside a loop (or a recursive loop) is not "
+                                  "allowed: its time grows with the square of the data", origin)
+        if any(True for _ in tree.find_all((jinja_nodes.Macro, jinja_nodes.CallBlock))):
+            raise self._error(f"template {_brief(text)}: macros are not allowed (a macro called in a loop is a "
+                              "loop inside a loop)", origin)
+        for node in tree.find_all((jinja_nodes.Getattr, jinja_nodes.Getitem)):
+            if isinstance(node.node, jinja_nodes.Name) and node.node.name == "settings":
+                key = node.attr if isinstance(node, jinja_nodes.Getattr) else getattr(node.arg, "value", None)
+                self._not_secret(key, f"template {text!r}", origin)
         template.seg_names = tuple(sorted(meta.find_undeclared_variables(tree) - _TEMPLATE_NAMES))
         template.seg_tree = tree
         return template
 
     def _text_template(self, text: str, collapse: bool, origin: n.Origin) -> n.Template:
         template = self._template(text, origin)
-        return n.Template(text, template, collapse, origin, template.seg_names, self.settings)
+        return n.Template(text, template, collapse, origin, template.seg_names, self.template_settings)
 
     def _setting(self, name: Any, origin: n.Origin) -> Any:
         if name not in self.catalog:
             raise self._error(f"setting {name!r} is not in the settings catalog {self.catalog.file}", origin)
         return self.settings.get(name)
+
+    def _not_secret(self, name: Any, where: str, origin: n.Origin) -> None:
+        """A secret setting is never a value (what an output could hold): only ``{setting: name}``
+        in a condition tests it."""
+        if name in self.catalog.secrets:
+            raise self._error(f"{where} reads the secret setting {name!r}: a secret can only be tested "
+                              f"in a condition ({{setting: {name}}}), never used as a value", origin)
 
     # ------------------------------------------------------------ conditions
 
@@ -356,7 +454,7 @@ class _Compiler:
                 op, operand = "in", plain(spec["in"])
             else:
                 op, operand = "set", None
-            return n.SettingTest(name, value, op, operand, origin)
+            return n.SettingTest(name, value, op, operand, origin, secret=name in self.catalog.secrets)
         node = self.selector(spec["select"], spec.get("from", "message"), origin)
         if "present" in spec:
             return n.Present(node, bool(spec["present"]), origin)

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import nodes as n
+from .batches import output_lines
 from .errors import Rejected
 from .nodes import RuleSet
 from .run import walk
@@ -70,9 +71,19 @@ def explain(ruleset: RuleSet, message: Any, index: int | None = None) -> Explana
     tracer = Tracer(Explanation(ruleset.platform, index, None, [], []))
     try:
         walk(ruleset, message, index, tracer)
+        # what translate refuses to write (text that is not valid Unicode), explain refuses too
+        output_lines([{"target": o.target, "body": o.body} for o in tracer.result.outputs], index or 0)
     except Rejected as rejected:
         tracer.result.rejected = rejected.as_record()
     return tracer.result
+
+
+def printable(text: str, encoding: str | None) -> str:
+    """``text`` as a stream of ``encoding`` (UTF-8 when unknown) can take it: what it cannot
+    encode (a lone surrogate from bytes that were not UTF-8, or a character outside an ASCII
+    terminal's encoding) as a backslash escape."""
+    encoding = encoding or "utf-8"
+    return text.encode(encoding, "backslashreplace").decode(encoding)
 
 
 class Tracer:

@@ -116,15 +116,19 @@ def _missing(value: Any) -> bool:
 
 class RuleFunctions(functions.Functions):
     """JMESPath functions available to every selector. ``settings`` is the rule set's settings,
-    fixed when the rule set is compiled, read by ``setting(name)``."""
+    fixed when the rule set is compiled, read by ``setting(name)``; ``secrets`` the names of those
+    whose value is never shown."""
 
-    def __init__(self, settings: dict | None = None) -> None:
+    def __init__(self, settings: dict | None = None, secrets: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self.settings = settings or {}
+        self.secrets = secrets
 
     @functions.signature({"types": ["string"]})
     def _func_setting(self, name):
-        """setting(name): the value of a setting of the rule set."""
+        """setting(name): the value of a setting of the rule set (not of a secret one)."""
+        if name in self.secrets:
+            raise ValueError(f"setting({name!r}) reads a secret setting, which is never a value")
         return self.settings.get(name)
 
     @functions.signature({"types": []})

@@ -79,6 +79,8 @@ def load_variant(folder: Path, platform: str, schemas: SchemaStore) -> RawRuleSe
     """Load ``<folder>/<platform>.yaml`` and the files it extends."""
     folder = Path(folder)
     path = folder / f"{platform}.yaml"
+    if Path(platform).name != platform:  # a name, not a path: nothing outside the folder is read
+        raise RuleError(f"platform {platform!r} is not a name of the rule set's folder", file=str(path))
     if not path.is_file():
         known = ", ".join(list_platforms(folder)) or "none"
         raise RuleError(f"no variant {platform!r} in {folder} (platforms: {known})", file=str(path))
@@ -170,6 +172,20 @@ def _inherit(base: dict, rule: LocatedDict) -> LocatedDict:
     return merged
 
 
+def _inside(folder: Path, here: Path, name: str, what: str, file: Path, line: int | None) -> Path:
+    """The file ``name`` (relative to ``here``) names, which must be in the rule set's folder: not
+    an absolute path, and neither ``..`` nor a symbolic link may lead out of it."""
+    root = Path(folder).resolve()
+    if Path(name).is_absolute():
+        raise RuleError(f"{what} is an absolute path: a rule set names only files in its own folder",
+                        file=str(file), line=line)
+    target = (here / name).resolve()
+    if not target.is_relative_to(root):
+        raise RuleError(f"{what} leads out of the rule set's folder ({root}): a rule set names only files "
+                        "in its own folder", file=str(file), line=line)
+    return target
+
+
 def _merge_file(raw: RawRuleSet, path: Path, schemas: SchemaStore, chain: tuple,
                 named_by: tuple[str, Path, int | None] | None = None) -> None:
     """Merge ``path`` into ``raw`` after the files it extends, depth first; a file already merged
@@ -185,7 +201,7 @@ def _merge_file(raw: RawRuleSet, path: Path, schemas: SchemaStore, chain: tuple,
         extends = [extends]
     line = _extends_line(document)
     for name in extends:
-        base = (path.parent / name).resolve()
+        base = _inside(raw.folder, path.parent, name, f"extends {name!r}", path, line)
         if not base.is_file():
             raise RuleError(f"extends {name!r}, which does not exist", file=str(path), line=line)
         lineage = (*chain, path)
@@ -199,7 +215,9 @@ def _merge_file(raw: RawRuleSet, path: Path, schemas: SchemaStore, chain: tuple,
         raw.input_file = str(path)
         raw.input_lines.update(getattr(document["input"], "key_lines", {}))
     if "settings" in document:
-        raw.settings_path = path.parent / document["settings"]
+        raw.settings_path = _inside(raw.folder, path.parent, document["settings"],
+                                    f"settings catalog {document['settings']!r}", path,
+                                    line_of(document, ["settings"]))
         if not raw.settings_path.is_file():
             raise RuleError(f"settings catalog {document['settings']!r} does not exist", file=str(path),
                             line=line_of(document, ["settings"]))

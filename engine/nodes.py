@@ -204,8 +204,10 @@ class _Reader(Node):
         how = f"selector `{self.text}`{source}{state} ({self.origin.short})"
         settings = self.settings_read()
         if settings:
-            values = self.options.custom_functions.settings  # only a Select reads settings
-            how += " with " + ", ".join(f"setting {name} = {json.dumps(values.get(name))}" for name in settings)
+            functions = self.options.custom_functions  # only a Select reads settings
+            how += " with " + ", ".join(
+                f"setting {name} = {_shown(name, functions.settings.get(name), functions.secrets)}"
+                for name in settings)
         var = self.var_name()
         if var in scope.var_how:
             how += f"; vars.{var} <- {scope.var_how[var]}"
@@ -218,6 +220,13 @@ class _Reader(Node):
     def var_name(self) -> str | None:
         """The var it reads, when it is a plain path ``from: vars``."""
         return None
+
+
+def _shown(name: str, value: Any, secrets: Any) -> str:
+    """A setting's value as explain shows it: a secret one only as set or not set."""
+    if name in secrets:
+        return "(set)" if truthy(value) else "(not set)"
+    return json.dumps(value)
 
 
 class Path(_Reader):
@@ -910,10 +919,11 @@ class SettingTest(Condition):
     """A test of a setting (``setting:`` alone, or with ``equals`` or ``in``). Settings are fixed
     when rules compile, so the result is known then."""
 
-    __slots__ = ("name", "value", "op", "operand", "result")
+    __slots__ = ("name", "value", "op", "operand", "result", "secret")
 
-    def __init__(self, name: str, value: Any, op: str, operand: Any, origin: Origin) -> None:
+    def __init__(self, name: str, value: Any, op: str, operand: Any, origin: Origin, secret: bool = False) -> None:
         self.name = name
+        self.secret = secret  # its value is never shown
         self.value = value
         self.op = op
         self.operand = operand
@@ -933,6 +943,11 @@ class SettingTest(Condition):
         return self.result
 
     def explain(self, scope: Scope) -> tuple[bool, str]:
+        if self.secret:  # whether it is set, or passes its test; never its value (nor the operand it equals)
+            if self.op == "set":
+                return self.result, f"setting {self.name} is {'on (set)' if self.result else 'off (not set)'}"
+            return self.result, f"setting {self.name} {'passes' if self.result else 'fails'} its {self.op} test " \
+                                "(a secret: its value is not shown)"
         value = json.dumps(self.value)
         if self.op == "set":
             return self.result, f"setting {self.name} is {'on' if self.result else 'off'} ({value})"

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 
 from .errors import RuleError, SettingsError
-from .validation import describe
-from .yamlsource import load_yaml_file, load_yaml_text, plain
+from .yamlsource import decode_utf8, load_yaml_file, load_yaml_text, plain
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Setting:
     doc: str = ""
     error: str = ""
     effect: str = ""
+    secret: bool = False  # a key: never printed (errors, explain), never put into an output
     line: int | None = None
 
 
@@ -42,12 +43,38 @@ class Catalog:
     def __contains__(self, key: str) -> bool:
         return key in self.settings
 
+    @property
+    def secrets(self) -> frozenset[str]:
+        """The settings marked ``secret: true``."""
+        return frozenset(key for key, setting in self.settings.items() if setting.secret)
+
     def validator(self, key: str):
+        """jsonschema-rs's validator of a setting's schema: its ``pattern`` must match the whole
+        value where its ``$`` says so (no newline after), and its regex engine does not backtrack."""
         found = self._validators.get(key)
         if found is None:
-            found = jsonschema.Draft202012Validator(self.settings[key].schema)
+            found = jsonschema_rs.validator_for(self.settings[key].schema)
             self._validators[key] = found
         return found
+
+    def problem(self, key: str, value: Any) -> str | None:
+        """Why ``value`` does not fit setting ``key``'s schema, or None when it fits. The reason
+        never holds the value of a secret setting."""
+        setting = self.settings[key]
+        try:
+            error = next(iter(self.validator(key).iter_errors(value)), None)
+        except (ValueError, TypeError, OverflowError):  # a value jsonschema-rs cannot take (10**400)
+            slow = next(iter(jsonschema.Draft202012Validator(setting.schema).iter_errors(value)), None)
+            if slow is None:
+                return None
+            keyword, message = str(slow.validator), slow.message
+        else:
+            if error is None:
+                return None
+            keyword, message = _keyword(error), error.message
+        if setting.secret:
+            return setting.error or f"does not fit the catalog's {keyword!r} (the value is secret: not shown)"
+        return f"{setting.error or _shorten(message)} (got {_shorten(json.dumps(value))})"
 
     def resolve(self, given: dict | None) -> tuple[dict, list[str]]:
         """The complete settings (catalog defaults for what ``given`` lacks) and the warnings."""
@@ -62,10 +89,9 @@ class Catalog:
                     raise SettingsError("is required" + (f" ({setting.error})" if setting.error else ""), key)
                 resolved[key] = setting.default
                 continue
-            error = next(iter(self.validator(key).iter_errors(value)), None)
-            if error is not None:
-                reason = setting.error or describe(error)[0]
-                raise SettingsError(f"{reason} (got {json.dumps(value)[:80]})", key)
+            reason = self.problem(key, value)
+            if reason is not None:
+                raise SettingsError(reason, key)
             resolved[key] = value
         return resolved, warnings
 
@@ -82,7 +108,7 @@ def load_catalog(path: Path) -> Catalog:
         line = getattr(entry, "line", None)
         if not isinstance(entry, dict) or not isinstance(entry.get("schema"), dict):
             raise RuleError(f"setting {key!r} needs a 'schema' mapping", file=str(path), line=line)
-        unknown = set(entry) - {"schema", "default", "required", "label", "doc", "error", "effect"}
+        unknown = set(entry) - {"schema", "default", "required", "label", "doc", "error", "effect", "secret"}
         if unknown:
             raise RuleError(f"setting {key!r}: unknown field {sorted(unknown)[0]!r}", file=str(path), line=line)
         try:
@@ -92,34 +118,58 @@ def load_catalog(path: Path) -> Catalog:
         setting = Setting(key=key, schema=plain(entry["schema"]), default=plain(entry.get("default")),
                           required=bool(entry.get("required", False)), label=entry.get("label", ""),
                           doc=entry.get("doc", ""), error=entry.get("error", ""), effect=entry.get("effect", ""),
-                          line=line)
+                          secret=entry.get("secret", False) is True, line=line)
         catalog.settings[key] = setting
+        try:
+            catalog.validator(key)
+        except (jsonschema_rs.ValidationError, ValueError) as exc:
+            raise RuleError(f"setting {key!r}: invalid schema: {_shorten(str(exc))}", file=str(path),
+                            line=line) from None
         if not setting.required:
-            error = next(iter(catalog.validator(key).iter_errors(setting.default)), None)
-            if error is not None:
-                raise RuleError(f"setting {key!r}: default does not fit its schema: {error.message}",
+            reason = catalog.problem(key, setting.default)
+            if reason is not None:
+                raise RuleError(f"setting {key!r}: default does not fit its schema: {reason}",
                                 file=str(path), line=line)
     return catalog
+
+
+def _keyword(error: Any) -> str:
+    """The schema keyword a jsonschema-rs error is about (``type``, ``pattern``...)."""
+    path = list(error.schema_path)
+    return str(path[-1]) if path else "schema"
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def read_settings_file(path: Path | str) -> dict:
     """A user's settings file: JSON, or YAML. An export wrapped as ``{"settings": {...}}`` is unwrapped."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise SettingsError(f"cannot read settings file {str(path)!r}: {exc.strerror}") from None
+    text, line, reason = decode_utf8(raw)
+    if text is None:
+        raise SettingsError(f"{path}:{line}: {reason}")
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise SettingsError(f"{path}: nested too deeply to be settings") from None
     except ValueError:
         try:
             data = load_yaml_text(text, str(path))
-        except RuleError as exc:
-            raise SettingsError(f"{path}: neither JSON nor YAML ({exc.message}, line {exc.line})") from None
+        except RuleError as exc:  # its first line only: the excerpt of the file could show a key
+            where = f", line {exc.line}" + (f", column {exc.column}" if exc.column else "") if exc.line else ""
+            raise SettingsError(f"{path}: neither JSON nor YAML ({exc.message.splitlines()[0]}{where})") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise SettingsError(f"{path}: settings must be an object of key: value")
     if set(data) == {"settings"} and isinstance(data["settings"], dict):
         data = data["settings"]
-    return plain(dict(data))
+    try:
+        return plain(dict(data))
+    except RecursionError:
+        raise SettingsError(f"{path}: nested too deeply to be settings") from None

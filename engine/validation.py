@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
+import attrs
 import jsonschema
 import jsonschema_rs
 from jsonschema.exceptions import ValidationError, best_match
@@ -87,7 +88,7 @@ class SchemaStore:
             if fast is None:  # a fault jsonschema-rs's metaschema check leaves out (a pattern): say where
                 self._checked.clear()
                 self._check(name, thorough=True)
-            cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+            cls = _whole_patterns(jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator))
             slow = cls(schema, registry=self.registry, format_checker=cls.FORMAT_CHECKER)
             found = Validator(slow, fast)
             self._validators[name] = found
@@ -157,6 +158,50 @@ class SchemaStore:
         if isinstance(exc, NoSuchAnchor):
             return f"$ref {ref!r} cannot be resolved: the schema it names has no anchor {exc.anchor!r}"
         return f"$ref {ref!r} cannot be resolved: it names no schema of {self.root}"
+
+
+_PATTERNS: dict[str, Any] = {}
+_EXTENDED: dict[Any, Any] = {}
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: dict) -> Iterator[ValidationError]:
+    """``pattern`` as jsonschema-rs applies it (ECMA 262: ``$`` is the end of the text, not also the
+    place before a final newline as in Python; no catastrophic backtracking), so that the check
+    that says why agrees with the fast one."""
+    if not validator.is_type(instance, "string"):
+        return
+    checker = _PATTERNS.get(pattern)
+    if checker is None:
+        try:
+            checker = jsonschema_rs.validator_for({"pattern": pattern})
+        except (jsonschema_rs.ValidationError, ValueError):
+            yield from jsonschema._keywords.pattern(validator, pattern, instance, schema)  # Python's re alone
+            return
+        _PATTERNS[pattern] = checker
+    if not checker.is_valid(instance):
+        yield ValidationError(f"{_shorten(repr(instance))} does not match {pattern!r}")
+
+
+def _whole_patterns(cls: Any) -> Any:
+    """``cls`` with ``pattern`` applied as jsonschema-rs applies it (made once per class), also in
+    the subschemas it descends into that name their own ``$schema`` (another schema file)."""
+    if cls in _EXTENDED.values():
+        return cls
+    found = _EXTENDED.get(cls)
+    if found is None:
+        found = jsonschema.validators.extend(cls, {"pattern": _pattern})
+
+        def evolve(self: Any, **changes: Any) -> Any:
+            schema = changes.setdefault("schema", self.schema)
+            new = _whole_patterns(jsonschema.validators.validator_for(schema, default=type(self)))
+            for entry in attrs.fields(type(self)):
+                if entry.init and entry.alias not in changes:
+                    changes[entry.alias] = getattr(self, entry.name)
+            return new(**changes)
+
+        found.evolve = evolve
+        _EXTENDED[cls] = found
+    return found
 
 
 def _nothing_outside(uri: str) -> Any:

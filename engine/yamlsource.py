@@ -89,16 +89,65 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 def load_yaml_text(text: str, source_name: str = "<string>") -> Any:
     """Parse YAML text; a syntax error names the source, line and column, and shows that line with a
     caret under the column."""
+    if len(text) > MAX_YAML_CHARACTERS:
+        raise RuleError(f"a YAML file of more than {MAX_YAML_CHARACTERS} characters is not read", file=source_name)
     loader = _Loader(text)
     loader.source_name = source_name
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node, source_name)
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, text, source_name) from None
     except yaml.YAMLError as exc:
         raise RuleError(f"invalid YAML: {exc}", file=source_name) from None
     finally:
         loader.dispose()
+
+
+# Bounds on one YAML document: its text, and the values its aliases (``*name``) expand to, so that
+# a small hostile file (nested aliases: "billion laughs") cannot take the time and memory of a load.
+MAX_YAML_CHARACTERS = 16 * 1024 * 1024
+MAX_YAML_VALUES = 200_000
+
+
+def _check_expansion(root: yaml.Node, source_name: str) -> None:
+    """Refuse a document whose values, each alias counted as a copy of what it names, are more than
+    ``MAX_YAML_VALUES``, or whose alias is inside what it names; at the line of the first value
+    that alone is too big. Counted without recursion, each distinct node once."""
+    sizes: dict[int, int] = {}
+    pending: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
+    while pending:
+        node, children_done = pending.pop()
+        key = id(node)
+        if children_done:
+            if isinstance(node, yaml.MappingNode):
+                children = [part for pair in node.value for part in pair]
+            else:
+                children = node.value
+            size = 1 + sum(sizes[id(child)] for child in children)
+            open_nodes.discard(key)
+            if size > MAX_YAML_VALUES:
+                raise RuleError(f"this value expands (through aliases) to more than {MAX_YAML_VALUES} values",
+                                file=source_name, line=node.start_mark.line + 1)
+            sizes[key] = size
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise RuleError("an alias refers to a value that contains it", file=source_name,
+                            line=node.start_mark.line + 1)
+        if isinstance(node, yaml.ScalarNode):
+            sizes[key] = 1
+            continue
+        open_nodes.add(key)
+        pending.append((node, True))
+        children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) \
+            else node.value
+        pending.extend((child, False) for child in children)
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, text: str, source_name: str) -> RuleError:
@@ -129,10 +178,26 @@ def _excerpt(text: str, line: int, column: int) -> str:
 def load_yaml_file(path: Path) -> Any:
     """Parse a YAML file; errors name the file and line."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise RuleError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    text, line, reason = decode_utf8(data)
+    if text is None:
+        raise RuleError(reason, file=str(path), line=line)
     return load_yaml_text(text, str(path))
+
+
+def decode_utf8(data: bytes) -> tuple[str | None, int | None, str]:
+    """``data`` as UTF-8 text (a byte order mark at the start is dropped), or (None, the 1-based
+    line of the first byte that is not UTF-8, why)."""
+    try:
+        return data.decode("utf-8-sig"), None, ""
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+        reason = (f"not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line})"
+                  + ("; this looks like UTF-16: save it as UTF-8" if utf16 else ": save it as UTF-8"))
+        return None, line, reason
 
 
 def plain(value: Any) -> Any:

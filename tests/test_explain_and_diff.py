@@ -116,3 +116,37 @@ def test_every_command_has_help(command, capsys):
     assert info.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: seg2amp " + command) and len(out) > 200
+
+
+SURROGATE = '{"type":"track","event":"bad\\ud800name","userId":"user-12345"}\n'
+NOT_UTF8 = b'{"type":"track","event":"bad\xffname","userId":"user-12345"}\n'
+
+
+def _settings(tmp_path):
+    settings = tmp_path / "s.json"
+    settings.write_text(json.dumps({"apiKey": API_KEY}))
+    return str(settings)
+
+
+@pytest.mark.parametrize("command", [
+    ["explain", "-p", "server"], ["explain", "-p", "server", "--json"],
+    ["diff", "--platforms", "server,web"], ["diff", "--platforms", "server", "--json"],
+])
+@pytest.mark.parametrize("content", [SURROGATE.encode(), NOT_UTF8], ids=["lone-surrogate", "not-utf8"])
+def test_explain_and_diff_reject_what_translate_cannot_write(tmp_path, capsys, command, content):
+    (tmp_path / "m.json").write_bytes(content)
+    assert main(["translate", "-p", "server", "-s", _settings(tmp_path), str(tmp_path / "m.json")]) == 1
+    capsys.readouterr()
+    code = main(command + ["-s", _settings(tmp_path), str(tmp_path / "m.json")])
+    out = capsys.readouterr().out
+    assert code == 1 and "not valid Unicode" in out
+    out.encode("utf-8")  # printable: no lone surrogate reached the stream
+    if "--json" in command:
+        json.loads(out)
+
+
+def test_explain_text_fits_the_output_encoding():
+    from engine.explain import printable
+
+    assert printable("caf\u00e9 bad\ud800", "ascii") == "caf\\xe9 bad\\ud800"
+    assert printable("caf\u00e9", "utf-8") == "caf\u00e9"
