@@ -103,8 +103,10 @@ class _UsageError(Exception):
 def _check_inputs(inputs: list[str], output: str | None = None, rejects: str | None = None) -> list[str]:
     """The inputs to read (stdin when none), once each is known to be readable. A missing file,
     stdin twice, a folder to write into that does not exist, a file written (``output``,
-    ``rejects``, or stdout and stderr where they are not given) that is also an input, or
-    ``output`` and ``rejects`` in one file stop the run before anything is done."""
+    ``rejects``, or stdout and stderr where they are not given) that is also an input, or two of
+    the places written (outputs, rejects, the summary on stderr) in one file where they would
+    overwrite each other (``--rejects f > f``, ``-o f 2> f``, ``> f 2> f``: not ``> f 2>&1``) stop
+    the run before anything is done."""
     inputs = inputs or ["-"]
     if inputs.count("-") > 1:
         raise _UsageError("standard input ('-') can be read only once")
@@ -117,8 +119,10 @@ def _check_inputs(inputs: list[str], output: str | None = None, rejects: str | N
         identity = _file_identity(0 if name == "-" else name)
         if identity is not None:
             read[identity] = "standard input" if name == "-" else name
-    written: dict[tuple[int, int], str] = {}
-    for name, fallback in ((output, 1), (rejects, 2)):
+    # what the run writes: outputs (output or stdout), rejects (rejects or stderr), the summary (stderr)
+    places = [(output, 1, "outputs"), (rejects, 2, "rejects"), (None, 2, "the summary")]
+    written: list[tuple[tuple[int, int], str | None, int, str]] = []
+    for name, fallback, what in places:
         if name and not os.path.exists(name):
             folder = os.path.dirname(os.path.abspath(name))
             if not os.path.isdir(folder):
@@ -130,12 +134,43 @@ def _check_inputs(inputs: list[str], output: str | None = None, rejects: str | N
         where = name or ("standard output" if fallback == 1 else "standard error")
         if identity in read:
             raise _UsageError(f"{where} is the input {read[identity]}: writing to it would destroy it")
-        if identity in written and name and output and rejects:
-            raise _UsageError(f"{rejects} and {output} are one file: outputs and rejects would overwrite each other")
-        written[identity] = where
+        for other, other_name, other_fallback, other_what in written:
+            if other != identity or (name or None, fallback) == (other_name or None, other_fallback):
+                continue
+            if name and other_name:
+                raise _UsageError(f"{name} and {other_name} are one file: {other_what} and {what} "
+                                  "would overwrite each other")
+            if name or other_name:
+                stream = "standard output" if (other_fallback if name else fallback) == 1 else "standard error"
+                raise _UsageError(f"{stream} is redirected to {name or other_name}: {other_what} and {what} "
+                                  "would overwrite each other")
+            if not _one_open_file(1, 2):
+                raise _UsageError("standard output and standard error are one file opened twice: "
+                                  f"{other_what} and {what} would overwrite each other (use 2>&1, or --rejects)")
+        written.append((identity, name, fallback, what))
     if output and rejects and not os.path.exists(output) and os.path.abspath(output) == os.path.abspath(rejects):
         raise _UsageError(f"{rejects}: outputs and rejects cannot go to the same file")
     return inputs
+
+
+def _one_open_file(first: int, second: int) -> bool:
+    """Whether two descriptors of one regular file write without overwriting each other: one
+    open file with one offset (``2>&1``), or both opened to append (``>> f 2>> f``)."""
+    try:
+        import fcntl
+
+        if fcntl.fcntl(first, fcntl.F_GETFL) & fcntl.fcntl(second, fcntl.F_GETFL) & os.O_APPEND:
+            return True
+        here = os.lseek(first, 0, os.SEEK_CUR)
+        if os.lseek(second, 0, os.SEEK_CUR) != here:
+            return False
+        os.lseek(first, here + 1, os.SEEK_SET)  # moved through one, seen through the other: one offset
+        try:
+            return os.lseek(second, 0, os.SEEK_CUR) == here + 1
+        finally:
+            os.lseek(first, here, os.SEEK_SET)
+    except (ImportError, OSError):
+        return False
 
 
 def _file_identity(target: str | int) -> tuple[int, int] | None:
