@@ -137,6 +137,20 @@ def translate_batch(translator: Any, batch: list | Lines | Text | Span, first_in
     return result
 
 
+SPOOL_VARIABLE = "SEG2AMP_SPOOL"
+
+
+def spool_place() -> str | None:
+    """The folder where a run with workers makes its spool folder: the one the environment
+    variable ``SEG2AMP_SPOOL`` names (made if missing), else ``/dev/shm`` (memory) where it can be
+    written, else None: the system's temporary folder (``TMPDIR``)."""
+    named = os.environ.get(SPOOL_VARIABLE)
+    if named:
+        os.makedirs(named, exist_ok=True)
+        return named
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
 def translate_batches(batches: Iterable[list | Lines | Text | Span], translator: Any, jobs: int = 1,
                       make: Callable[[], Any] | None = None) -> Iterator[BatchResult]:
     """The results of ``batches`` in order, translated by ``translator`` (anything with
@@ -158,8 +172,7 @@ def translate_batches(batches: Iterable[list | Lines | Text | Span], translator:
                 yield translate_batch(translator, batch, index)
             else:
                 if pool is None:
-                    shared = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-                    spool = tempfile.mkdtemp(prefix="seg2amp-", dir=shared)
+                    spool = tempfile.mkdtemp(prefix="seg2amp-", dir=spool_place())
                     pool = _start(jobs, translator, make, spool)
                     restore = _exit_cleanly_on_signals()
                 pending.append(pool.apply_async(_work, (batch, index)))
