@@ -6,19 +6,20 @@ import argparse
 import functools
 import json
 import os
+import signal
 import stat
 import sys
 from pathlib import Path
 from typing import IO
 
 from . import translator as api
-from .batches import default_jobs, translate_batches, write_result
+from .batches import default_jobs, translate_batches
 from .errors import Rejected, RuleError, SettingsError
 from .reader import BadInput, read_batches, read_messages
 from .settings import read_settings_file
+from .writing import Sink, Stop, Stops, write_rejects
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
-EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
 
 _TRANSLATE_HELP = """\
 Translate messages into what the destination receives, by the rules of one platform variant.
@@ -37,7 +38,8 @@ and the run goes on. A summary line ends stderr: messages read, translated, reje
 
 Exit status: 0 every message translated, 1 some were rejected, 2 a usage, settings or rule error
 (nothing translated: inputs, outputs, settings and rules are checked first) or an input that
-cannot be read to its end, 130 stopped by Ctrl-C.
+cannot be read to its end, 130 stopped by Ctrl-C (SIGINT), 143 by SIGTERM, 129 by SIGHUP
+(the summary says how far it got; outputs end with whole lines).
 
 Examples:
   seg2amp translate --platform server --settings settings.json messages.ndjson
@@ -57,11 +59,6 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not {text!r}")
     return value
-
-
-def _write_reject(stream: IO[str], record: dict) -> None:
-    stream.write(json.dumps(record, separators=(",", ":")))  # ASCII: safe whatever the message held
-    stream.write("\n")
 
 
 def _describe_platforms(rules_dir: str | None, schemas_dir: str | None) -> str:
@@ -229,34 +226,68 @@ def _platforms_epilog() -> str:
     return "\n".join(lines)
 
 
+class _Counts:
+    """What a run has done so far: messages read, translated, rejected, outputs written, and the
+    signal that stopped it."""
+
+    def __init__(self) -> None:
+        self.read = self.translated = self.rejected = self.written = 0
+        self.stopped: int | None = None
+
+    def summary(self) -> str:
+        if self.stopped is None:
+            how = ""
+        elif self.stopped == signal.SIGINT:
+            how = " (interrupted)"
+        else:
+            how = f" (stopped by {signal.Signals(self.stopped).name})"
+        return (f"seg2amp: {self.read} messages read, {self.translated} translated, {self.rejected} rejected, "
+                f"{self.written} outputs written{how}")
+
+
 def _cmd_translate(args: argparse.Namespace) -> int:
     inputs = _check_inputs(args.inputs, args.output, args.rejects)
+    counts = _Counts()
+    with Stops() as stops:
+        try:
+            _translate(args, inputs, stops, counts)
+        except Stop as stop:
+            counts.stopped = stop.signum
+        except KeyboardInterrupt:  # where Stops cannot take signals (not the main thread)
+            counts.stopped = signal.SIGINT
+    print(counts.summary(), file=sys.stderr)
+    if counts.stopped is not None:
+        return 128 + counts.stopped  # as a shell reports a command a signal stopped (Ctrl-C: 130)
+    return EXIT_REJECTED if counts.rejected else EXIT_OK
+
+
+def _translate(args: argparse.Namespace, inputs: list[str], stops: Stops, counts: _Counts) -> None:
+    """Run ``translate``, counting in ``counts`` what has been written: a signal stops it between
+    messages (the lines of the message being written are finished), and what the counts say was
+    written was written whole, outputs and rejection records."""
     settings = read_settings_file(args.settings) if args.settings else {}
     make = functools.partial(api.load, args.platform, settings, args.rules, args.schemas)  # workers may call it too
     translator = make()
     for warning in translator.warnings:
         print(f"seg2amp: warning: {warning}", file=sys.stderr)
     if args.output:
-        out = open(args.output, "wb")  # noqa: SIM115
+        out = open(args.output, "wb", buffering=0)  # noqa: SIM115
     else:
         sys.stdout.flush()
         out = getattr(sys.stdout, "buffer", None) or _TextSink(sys.stdout)
+    sink = Sink(out, args.output or "standard output")
     rejects = open(args.rejects, "w", encoding="utf-8") if args.rejects else sys.stderr  # noqa: SIM115
     jobs = args.jobs if args.jobs is not None else default_jobs()
-    read = translated = rejected = written = 0
-    interrupted = False
     results = translate_batches(read_batches(inputs, _BATCH), translator, jobs, make)
     try:
         for result in results:
-            read += result.read
-            translated += result.translated
-            written += result.written
-            rejected += len(result.rejects)
-            write_result(out, result)
-            for record in result.rejects:
-                _write_reject(rejects, record)
-    except KeyboardInterrupt:
-        interrupted = True
+            with stops.held():
+                done = sink.write(result, stops)
+                rejected = write_rejects(rejects, result, done)
+                counts.read += done
+                counts.rejected += rejected
+                counts.translated += done - rejected
+                counts.written += result.outputs[done - 1] if done else 0
     finally:
         results.close()  # workers stopped and their spool removed, whatever ended the loop
         if args.output:
@@ -265,11 +296,8 @@ def _cmd_translate(args: argparse.Namespace) -> int:
             out.flush()
         if args.rejects:
             rejects.close()
-    print(f"seg2amp: {read} messages read, {translated} translated, {rejected} rejected, "
-          f"{written} outputs written{' (interrupted)' if interrupted else ''}", file=sys.stderr)
-    if interrupted:
-        return EXIT_INTERRUPTED
-    return EXIT_REJECTED if rejected else EXIT_OK
+        else:
+            rejects.flush()
 
 
 def _load_for(args: argparse.Namespace, platform: str, settings: dict | None = None):
