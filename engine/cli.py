@@ -51,13 +51,22 @@ Examples:
 _BATCH = 1000  # messages a batch: what a worker takes at a time, and what is held in memory per worker
 
 
-def _positive(text: str) -> int:
+def max_jobs() -> int:
+    """The most worker processes ``--jobs`` starts: 4 a core, and never fewer than 64 (more
+    only slow a run down, and a mistyped number would start processes until the system refuses)."""
+    return max(64, 4 * (os.cpu_count() or 1))
+
+
+def _jobs(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not {text!r}")
+    if value > max_jobs():
+        raise argparse.ArgumentTypeError(f"expected at most {max_jobs()} worker processes (4 a core, and never "
+                                         f"fewer than 64), not {text}")
     return value
 
 
@@ -453,8 +462,9 @@ def build_parser() -> argparse.ArgumentParser:
     _folders(translate)
     translate.add_argument("--output", "-o", metavar="FILE", help="write outputs here instead of stdout")
     translate.add_argument("--rejects", metavar="FILE", help="write rejected-message records here instead of stderr")
-    translate.add_argument("--jobs", "-j", type=_positive, metavar="N",
-                           help=f"worker processes (default: one per core, here {default_jobs()}); output order "
+    translate.add_argument("--jobs", "-j", type=_jobs, metavar="N",
+                           help=f"worker processes (default: one per core, here {default_jobs()}; at most "
+                                f"{max_jobs()}); output order "
                                 f"is input order whatever N; inputs up to {_BATCH} messages run in one process")
     translate.set_defaults(run=_cmd_translate)
 

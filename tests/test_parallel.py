@@ -103,6 +103,17 @@ def test_jobs_must_be_a_positive_number(tmp_path, capsys):
     assert stop.value.code == 2 and "expected a whole number of 1 or more" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("jobs", ["99999999999999999999", "100000"])
+def test_jobs_has_an_upper_bound(capsys, jobs):
+    """A mistyped --jobs would start processes until the system refuses: it is refused first."""
+    from engine.cli import max_jobs
+
+    with pytest.raises(SystemExit) as stop:
+        main(["translate", "--platform", "server", "--jobs", jobs])
+    assert stop.value.code == 2 and f"expected at most {max_jobs()} worker processes" in capsys.readouterr().err
+    assert max_jobs() >= 64
+
+
 def test_workers_outputs_reach_an_output_file_in_order_and_leave_no_spool_behind(tmp_path, capsys, monkeypatch):
     import tempfile
 
