@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import IO
 
 from . import translator as api
-from .batches import default_jobs, translate_batches
+from .batches import BatchResult, default_jobs, translate_batches
 from .errors import Rejected, RuleError, SettingsError
 from .reader import BadInput, read_batches, read_messages
 from .settings import read_settings_file
-from .writing import Sink, Stop, Stops, write_rejects
+from .writing import Sink, Stop, Stops, WriteFailed, write_rejects
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -38,7 +38,8 @@ and the run goes on. A summary line ends stderr: messages read, translated, reje
 
 Exit status: 0 every message translated, 1 some were rejected, 2 a usage, settings or rule error
 (nothing translated: inputs, outputs, settings and rules are checked first) or an input that
-cannot be read to its end, 130 stopped by Ctrl-C (SIGINT), 143 by SIGTERM, 129 by SIGHUP
+cannot be read to its end or an output that cannot be written (a full disk), 130 stopped by
+Ctrl-C (SIGINT), 143 by SIGTERM, 129 by SIGHUP
 (the summary says how far it got; outputs end with whole lines).
 
 Examples:
@@ -257,6 +258,7 @@ class _Counts:
 def _cmd_translate(args: argparse.Namespace) -> int:
     inputs = _check_inputs(args.inputs, args.output, args.rejects)
     counts = _Counts()
+    failed = None
     with Stops() as stops:
         try:
             _translate(args, inputs, stops, counts)
@@ -264,7 +266,15 @@ def _cmd_translate(args: argparse.Namespace) -> int:
             counts.stopped = stop.signum
         except KeyboardInterrupt:  # where Stops cannot take signals (not the main thread)
             counts.stopped = signal.SIGINT
-    print(counts.summary(), file=sys.stderr)
+        except WriteFailed as exc:
+            if isinstance(exc.error, BrokenPipeError) and exc.name == "standard output":
+                raise exc.error from None  # the reader stopped reading (| head): not an error
+            failed = exc
+    if failed is not None:
+        print(f"seg2amp: error: {failed}", file=sys.stderr)
+    print(counts.summary() + (" (stopped: the write failed)" if failed else ""), file=sys.stderr)
+    if failed is not None:
+        return EXIT_USAGE
     if counts.stopped is not None:
         return 128 + counts.stopped  # as a shell reports a command a signal stopped (Ctrl-C: 130)
     return EXIT_REJECTED if counts.rejected else EXIT_OK
@@ -285,18 +295,24 @@ def _translate(args: argparse.Namespace, inputs: list[str], stops: Stops, counts
         sys.stdout.flush()
         out = getattr(sys.stdout, "buffer", None) or _TextSink(sys.stdout)
     sink = Sink(out, args.output or "standard output")
-    rejects = open(args.rejects, "w", encoding="utf-8") if args.rejects else sys.stderr  # noqa: SIM115
+    rejects = open(args.rejects, "wb", buffering=0) if args.rejects else sys.stderr  # noqa: SIM115
+    reject_sink = Sink(rejects, args.rejects or "standard error")
     jobs = args.jobs if args.jobs is not None else default_jobs()
     results = translate_batches(read_batches(inputs, _BATCH), translator, jobs, make)
     try:
         for result in results:
             with stops.held():
-                done = sink.write(result, stops)
-                rejected = write_rejects(rejects, result, done)
-                counts.read += done
-                counts.rejected += rejected
-                counts.translated += done - rejected
-                counts.written += result.outputs[done - 1] if done else 0
+                try:
+                    done = sink.write(result, stops)
+                except WriteFailed as failed:  # the messages written whole are counted, with their rejects
+                    _count(counts, result, failed.items, write_rejects(reject_sink, result, failed.items))
+                    raise
+                try:
+                    rejected = write_rejects(reject_sink, result, done)
+                except WriteFailed as failed:
+                    _count(counts, result, done, failed.items)
+                    raise
+                _count(counts, result, done, rejected)
     finally:
         results.close()  # workers stopped and their spool removed, whatever ended the loop
         if args.output:
@@ -305,8 +321,15 @@ def _translate(args: argparse.Namespace, inputs: list[str], stops: Stops, counts
             out.flush()
         if args.rejects:
             rejects.close()
-        else:
-            rejects.flush()
+
+
+def _count(counts: _Counts, result: BatchResult, messages: int, rejected: int) -> None:
+    """Count the first ``messages`` messages of a batch, whose outputs were written, and the
+    ``rejected`` rejection records written."""
+    counts.read += messages
+    counts.rejected += rejected
+    counts.translated += messages - sum(1 for record in result.rejects if record["input"] < result.first + messages)
+    counts.written += result.outputs[messages - 1] if messages else 0
 
 
 def _load_for(args: argparse.Namespace, platform: str, settings: dict | None = None):

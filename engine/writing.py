@@ -5,11 +5,16 @@ being written are out, and the counts say what was written."""
 from __future__ import annotations
 
 import bisect
+import contextlib
+import errno
 import io
+import itertools
+import json
 import os
 import signal
+import stat
 import threading
-from typing import IO, Any
+from typing import Any
 
 from .batches import BatchResult
 
@@ -72,12 +77,25 @@ class _Held:
             raise Stop(self.stops.signum)
 
 
+class WriteFailed(Exception):
+    """Writing to ``name`` failed (``error``, an OSError) after ``items`` messages (or records)
+    were written whole: a line cut by the failure is taken back where the output is a file."""
+
+    def __init__(self, name: str, error: OSError, items: int) -> None:
+        super().__init__(name, error, items)
+        self.name, self.error, self.items = name, error, items
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.error.strerror or self.error}"
+
+
 class Sink:
-    """Where outputs go (a file, or stdout), written through its descriptor so that it is known
-    how much was written; a stream without one is written whole."""
+    """Where outputs or rejection records go (a file, stdout, stderr), written through its
+    descriptor so that it is known how much was written; a stream without one is written whole."""
 
     def __init__(self, stream: Any, name: str) -> None:
         self.stream, self.name = stream, name
+        self.text = isinstance(stream, io.TextIOBase)
         try:
             stream.flush()
             self.fd: int | None = stream.fileno()
@@ -87,73 +105,88 @@ class Sink:
     def write(self, result: BatchResult, stops: Stops | None = None) -> int:
         """Write the outputs of a batch; how many of its messages had all their lines written
         (all of them, unless a signal arrived: then the lines of the message being written are
-        finished and the rest is left out)."""
-        if self.fd is None:
-            if result.spooled is not None:
-                with open(result.spooled, "rb") as spooled:
-                    result.data = spooled.read()
-                os.unlink(result.spooled)
-                result.spooled = None
-            self.stream.write(result.data)
-            return result.read
+        finished and the rest is left out). A failed write raises ``WriteFailed``."""
         if result.spooled is None:
-            return _write(result, lambda start, end: os.write(self.fd, memoryview(result.data)[start:end]), stops)
+            return self.send(result.data, result.ends, stops)
         try:
+            if self.fd is not None and hasattr(os, "sendfile"):  # not on every system
+                with open(result.spooled, "rb") as spooled:
+                    source = spooled.fileno()
+
+                    def send(start: int, end: int) -> int:
+                        try:
+                            return os.sendfile(self.fd, source, start, end - start)
+                        except OSError:
+                            if start == 0:
+                                raise _NoSendfile from None  # this kind of output takes no sendfile
+                            raise
+
+                    with contextlib.suppress(_NoSendfile):
+                        return self._send(send, result.ends, stops)
             with open(result.spooled, "rb") as spooled:
-                source = spooled.fileno()
-
-                def send(start: int, end: int) -> int:
-                    try:
-                        return os.sendfile(self.fd, source, start, end - start)
-                    except OSError:
-                        if start == 0:
-                            raise _NoSendfile from None  # this kind of output takes no sendfile
-                        raise
-
-                try:
-                    if hasattr(os, "sendfile"):  # not on every system
-                        return _write(result, send, stops)
-                except _NoSendfile:
-                    pass
-                result.data = spooled.read()  # one batch: a few MB
-            return _write(result, lambda start, end: os.write(self.fd, memoryview(result.data)[start:end]), stops)
+                data = spooled.read()  # one batch: a few MB
+            return self.send(data, result.ends, stops)
         finally:
             os.unlink(result.spooled)
             result.spooled = None
+
+    def send(self, data: bytes, ends: list[int], stops: Stops | None = None) -> int:
+        """Write ``data``, lines of items (messages, records) that end at ``ends``; how many items
+        were written whole."""
+        if self.fd is None:
+            try:
+                self.stream.write(data.decode("utf-8") if self.text else data)
+            except OSError as exc:
+                raise WriteFailed(self.name, exc, 0) from exc
+            return len(ends)
+        view = memoryview(data)
+        return self._send(lambda start, end: os.write(self.fd, view[start:end]), ends, stops)
+
+    def _send(self, send: Any, ends: list[int], stops: Stops | None) -> int:
+        """Send bytes (``send(start, end)`` writes some of them, says how many) to the end, or,
+        once a signal has arrived, to the end of the lines of the item being written; how many
+        items were written whole."""
+        total = ends[-1] if ends else 0
+        target = 0 if stops is not None and stops.signum is not None else total
+        done = 0
+        try:
+            while done < target:
+                sent = send(done, target)
+                if sent == 0:
+                    raise OSError(errno.EIO, "the output takes no more bytes")
+                done += sent
+                if stops is not None and stops.signum is not None and target == total:
+                    target = ends[bisect.bisect_left(ends, done)]  # the end of this item's lines
+        except OSError as exc:
+            items = bisect.bisect_right(ends, done)
+            whole = ends[items - 1] if items else 0
+            if done > whole:
+                self._take_back(done - whole)
+            raise WriteFailed(self.name, exc, items) from exc
+        return bisect.bisect_right(ends, target)
+
+    def _take_back(self, size: int) -> None:
+        """Remove the last ``size`` bytes written (a cut line) where the output is a file."""
+        with contextlib.suppress(OSError):
+            if self.fd is not None and stat.S_ISREG(os.fstat(self.fd).st_mode):
+                end = os.lseek(self.fd, 0, os.SEEK_CUR) - size
+                os.ftruncate(self.fd, end)
+                os.lseek(self.fd, end, os.SEEK_SET)
 
 
 class _NoSendfile(Exception):
     """An output that takes no sendfile (nothing was written)."""
 
 
-def _write(result: BatchResult, send: Any, stops: Stops | None) -> int:
-    """Send a batch's output bytes (``send(start, end)`` writes some of them, says how many) to
-    the end, or, once a signal has arrived, to the end of the lines of the message being written;
-    how many messages are written whole."""
-    total = result.ends[-1] if result.ends else 0
-    target = 0 if stops is not None and stops.signum is not None else total
-    done = 0
-    while done < target:
-        sent = send(done, target)
-        if sent == 0:
-            raise OSError(f"could not write the outputs of messages {result.first} to "
-                          f"{result.first + result.read - 1}")
-        done += sent
-        if stops is not None and stops.signum is not None and target == total:
-            target = result.ends[bisect.bisect_left(result.ends, done)]  # the end of this message's lines
-    return bisect.bisect_right(result.ends, target)
-
-
-def write_rejects(stream: IO[str], result: BatchResult, messages: int) -> int:
+def write_rejects(sink: Sink, result: BatchResult, messages: int) -> int:
     """Write the rejection records of the first ``messages`` messages of a batch; how many."""
     last = result.first + messages
-    records = [record for record in result.rejects if record["input"] < last]
-    if records:
-        stream.write("".join(_reject_line(record) for record in records))
-    return len(records)
+    lines = [_reject_line(record) for record in result.rejects if record["input"] < last]
+    if not lines:
+        return 0
+    ends = list(itertools.accumulate(len(line) for line in lines))
+    return sink.send(b"".join(lines), ends)
 
 
-def _reject_line(record: dict) -> str:
-    import json
-
-    return json.dumps(record, separators=(",", ":")) + "\n"  # ASCII: safe whatever the message held
+def _reject_line(record: dict) -> bytes:
+    return json.dumps(record, separators=(",", ":")).encode() + b"\n"  # ASCII: safe whatever the message held
