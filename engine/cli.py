@@ -255,7 +255,32 @@ class _Counts:
                 f"{self.written} outputs written{how}")
 
 
+def _say(text: str) -> None:
+    """A line on stderr; nothing where stderr is closed (``print`` would write it to stdout)."""
+    if sys.stderr is not None:
+        print(text, file=sys.stderr)
+
+
+def _check_streams(output: str | None, rejects: str | None) -> None:
+    """A closed stdout where outputs go, or a closed stderr where rejects go, stops the run before
+    anything is done (they would be lost). A closed standard descriptor is then held open on the
+    null device, so that no file the run opens takes its number (and what is meant for stdout or
+    stderr never lands in it)."""
+    if sys.stdout is None and not output:
+        raise _UsageError("standard output is closed: the outputs would be lost (open it, or give --output FILE)")
+    if sys.stderr is None and not rejects:
+        raise _UsageError("standard error is closed: rejects and the summary would be lost (open it, or give "
+                          "--rejects FILE)")
+    for fd, stream in ((1, sys.stdout), (2, sys.stderr)):
+        if stream is None:
+            null = os.open(os.devnull, os.O_WRONLY)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
 def _cmd_translate(args: argparse.Namespace) -> int:
+    _check_streams(args.output, args.rejects)
     inputs = _check_inputs(args.inputs, args.output, args.rejects)
     counts = _Counts()
     failed = None
@@ -271,8 +296,8 @@ def _cmd_translate(args: argparse.Namespace) -> int:
                 raise exc.error from None  # the reader stopped reading (| head): not an error
             failed = exc
     if failed is not None:
-        print(f"seg2amp: error: {failed}", file=sys.stderr)
-    print(counts.summary() + (" (stopped: the write failed)" if failed else ""), file=sys.stderr)
+        _say(f"seg2amp: error: {failed}")
+    _say(counts.summary() + (" (stopped: the write failed)" if failed else ""))
     if failed is not None:
         return EXIT_USAGE
     if counts.stopped is not None:
@@ -288,7 +313,7 @@ def _translate(args: argparse.Namespace, inputs: list[str], stops: Stops, counts
     make = functools.partial(api.load, args.platform, settings, args.rules, args.schemas)  # workers may call it too
     translator = make()
     for warning in translator.warnings:
-        print(f"seg2amp: warning: {warning}", file=sys.stderr)
+        _say(f"seg2amp: warning: {warning}")
     if args.output:
         out = open(args.output, "wb", buffering=0)  # noqa: SIM115
     else:

@@ -243,3 +243,30 @@ def test_stdout_or_stderr_redirected_onto_a_file_written_is_refused(tmp_path, se
     else:
         assert result.returncode == 1 and text.count('"target"') == 20 and text.count('"error"') == 10
         assert "30 messages read" in text
+
+
+@pytest.mark.parametrize("closed, options, status, said", [
+    (">&-", [], 2, "standard output is closed: the outputs would be lost"),
+    ("2>&-", [], 2, "standard error is closed: rejects and the summary would be lost"),
+    ("2>&-", ["--rejects", "{r}"], 1, None),
+    (">&-", ["-o", "{o}"], 1, "5 messages read, 1 translated, 4 rejected, 1 outputs written"),
+])
+def test_a_closed_stdout_or_stderr_is_an_error_on_the_stream_left_or_is_not_needed(tmp_path, closed, options,
+                                                                                   status, said):
+    """Outputs or rejects with nowhere to go stop the run before anything runs (exit 2), said on
+    the stream that is open; with a file given instead, the run goes on and writes nothing into
+    the other stream that is not meant for it."""
+    names = {"r": tmp_path / "rejects.ndjson", "o": tmp_path / "out.ndjson"}
+    command = [sys.executable, "-m", "engine.cli", "translate", "-p", "server", "-s", str(SAMPLES / "settings.json"),
+               *(option.format(**names) for option in options), str(SAMPLES / "rejected.ndjson")]
+    result = subprocess.run(["/bin/sh", "-c", " ".join(command) + " " + closed], cwd=FIXTURES.parent,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == status and "Traceback" not in result.stdout + result.stderr
+    left = result.stderr if closed == ">&-" else result.stdout
+    if said is None:
+        assert [json.loads(line)["input"] for line in left.splitlines()] == [5]
+        assert names["r"].read_text().count("\n") == 4
+    else:
+        assert said in left.strip().splitlines()[-1]
+    if status == 2:
+        assert left.count("\n") == 1
