@@ -25,7 +25,8 @@ from .reader import BadInput, Lines, Span, Text, parse_line
 @dataclass
 class BatchResult:
     """What one batch of messages gave: the outputs' NDJSON text (UTF-8: ``data``, or in the file ``spooled``
-    when a worker wrote it there), the rejection records, and counts. ``write_result`` writes it."""
+    when a worker wrote it there), the rejection records, and counts, in all and message by message
+    (so that a run stopped inside a batch can say what it wrote). ``write_result`` writes it."""
 
     data: bytes = b""
     rejects: list[dict] = field(default_factory=list)
@@ -33,6 +34,9 @@ class BatchResult:
     translated: int = 0
     written: int = 0
     spooled: str | None = None
+    first: int = 1  # the number of the batch's first message
+    ends: list[int] = field(default_factory=list)  # per message: where its lines end in ``data``
+    outputs: list[int] = field(default_factory=list)  # per message: outputs up to its own, included
 
 
 def write_result(out: Any, result: BatchResult) -> None:
@@ -119,22 +123,41 @@ def translate_batch(translator: Any, batch: list | Lines | Text | Span, first_in
                               for line_no, entry in batch.entries)
     else:
         messages = batch
-    result = BatchResult()
+    result = BatchResult(first=first_index)
     texts = []
+    size = 0
     for index, message in enumerate(messages, first_index):
         result.read += 1
         try:
             if isinstance(message, BadInput):
                 raise Rejected(f"{message.reason} ({message.source})", "$", index)
             outputs = translator.translate(message, index)
-            texts.append(output_lines(outputs, index))
+            text = output_lines(outputs, index)
         except Rejected as exc:
             result.rejects.append(exc.as_record())
-            continue
-        result.translated += 1
-        result.written += len(outputs)
+        else:
+            texts.append(text)
+            size += len(text)
+            result.translated += 1
+            result.written += len(outputs)
+        result.ends.append(size)
+        result.outputs.append(result.written)
     result.data = b"".join(texts)
     return result
+
+
+SPOOL_VARIABLE = "SEG2AMP_SPOOL"
+
+
+def spool_place() -> str | None:
+    """The folder where a run with workers makes its spool folder: the one the environment
+    variable ``SEG2AMP_SPOOL`` names (made if missing), else ``/dev/shm`` (memory) where it can be
+    written, else None: the system's temporary folder (``TMPDIR``)."""
+    named = os.environ.get(SPOOL_VARIABLE)
+    if named:
+        os.makedirs(named, exist_ok=True)
+        return named
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
 def translate_batches(batches: Iterable[list | Lines | Text | Span], translator: Any, jobs: int = 1,
@@ -148,6 +171,7 @@ def translate_batches(batches: Iterable[list | Lines | Text | Span], translator:
     pool = None
     restore: dict = {}
     spool = None  # where workers leave their outputs: handed over as files, not through pipes
+    lock = None  # held while the spool is in use (see _make_spool)
     pending: deque = deque()
     try:
         for batch in batches:
@@ -158,9 +182,8 @@ def translate_batches(batches: Iterable[list | Lines | Text | Span], translator:
                 yield translate_batch(translator, batch, index)
             else:
                 if pool is None:
-                    shared = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-                    spool = tempfile.mkdtemp(prefix="seg2amp-", dir=shared)
-                    pool = _start(jobs, translator, make, spool)
+                    spool, lock = _make_spool()
+                    pool = _start(jobs, translator, make, spool, lock)
                     restore = _exit_cleanly_on_signals()
                 pending.append(pool.apply_async(_work, (batch, index)))
                 if len(pending) >= 2 * jobs:
@@ -177,18 +200,67 @@ def translate_batches(batches: Iterable[list | Lines | Text | Span], translator:
             pool.terminate()
         if spool is not None:
             shutil.rmtree(spool, ignore_errors=True)
+        if lock is not None:
+            os.close(lock)
         for signum, handler in restore.items():
             signal.signal(signum, handler)
 
 
+def _make_spool() -> tuple[str, int | None]:
+    """A new spool folder ``seg2amp-<pid>-*`` and the descriptor of the lock its run holds on its
+    file ``.owner`` while it lives (None where locks cannot be taken). Spool folders left by runs
+    that were killed (their lock free) are removed first."""
+    place = spool_place()
+    _remove_abandoned(place or tempfile.gettempdir())
+    spool = tempfile.mkdtemp(prefix=f"seg2amp-{os.getpid()}-", dir=place)
+    try:
+        import fcntl
+
+        fd = os.open(os.path.join(spool, ".owner-new"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except (ImportError, OSError):
+        return spool, None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.rename(os.path.join(spool, ".owner-new"), os.path.join(spool, ".owner"))  # named once held
+    except OSError:
+        os.close(fd)
+        return spool, None
+    return spool, fd
+
+
+def _remove_abandoned(place: str) -> None:
+    """Remove the spool folders in ``place`` whose ``.owner`` lock no process holds: their runs were
+    killed (SIGKILL) before they could clean up. A folder without one is left alone."""
+    try:
+        import fcntl
+
+        entries = [entry.path for entry in os.scandir(place) if entry.name.startswith("seg2amp-")]
+    except (ImportError, OSError):
+        return
+    for path in entries:
+        try:
+            fd = os.open(os.path.join(path, ".owner"), os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            continue  # not a spool folder, being made, someone else's, or already gone
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # its run is alive
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+        finally:
+            os.close(fd)
+
+
 def _exit_cleanly_on_signals() -> dict:
     """While workers run, SIGTERM and SIGHUP end this process through its cleanup (workers
-    stopped, spool removed) instead of at once. The handlers to restore after."""
+    stopped, spool removed) instead of at once, unless the caller handles them already. The
+    handlers to restore after."""
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for name in ("SIGTERM", "SIGHUP"):
             signum = getattr(signal, name, None)
-            if signum is not None:
+            if signum is not None and signal.getsignal(signum) == signal.SIG_DFL:
                 previous[signum] = signal.signal(signum, _exit_on_signal)
     return previous
 
@@ -201,26 +273,50 @@ _translator: Any = None  # a worker process's translator
 _spool: str | None = None  # and the folder it leaves its outputs in
 
 
-def _start(jobs: int, translator: Any, make: Callable[[], Any] | None, spool: str):
+def _start(jobs: int, translator: Any, make: Callable[[], Any] | None, spool: str, lock: int | None = None):
     global _translator, _spool
     methods = multiprocessing.get_all_start_methods()
+    watch = os.getpid() if threading.current_thread() is threading.main_thread() else None
     if "fork" in methods:  # workers inherit the compiled translator
         _translator, _spool = translator, spool
-        return multiprocessing.get_context("fork").Pool(jobs, initializer=_ignore_interrupts)
+        return multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_signals, initargs=(watch, lock))
     if make is None:
         raise ValueError(f"{jobs} worker processes cannot be forked on this system, and no translator factory "
                          "(make) was given to build a translator in each")
-    return multiprocessing.get_context("spawn").Pool(jobs, initializer=_make_in_worker, initargs=(make, spool))
+    return multiprocessing.get_context("spawn").Pool(jobs, initializer=_make_in_worker,
+                                                      initargs=(make, spool, watch))
 
 
-def _ignore_interrupts() -> None:
-    """Ctrl-C is for the process that feeds the workers: it stops them and cleans up."""
+def _worker_signals(parent: int | None, lock: int | None = None) -> None:
+    """Ctrl-C is for the process that feeds the workers: it stops them and cleans up. SIGTERM (how
+    the pool stops its workers) and SIGHUP end a worker at once, whatever handlers it inherited.
+    Where the system allows it, a worker dies with the process that started it (``parent``, when
+    that process's main thread started it), rather than fail to hand its results to it and print
+    why. A forked worker lets go of its copy of the spool lock, which only that process holds."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            signal.signal(signum, signal.SIG_DFL)
+    if lock is not None:
+        with contextlib.suppress(OSError):
+            os.close(lock)
+    if parent is None:
+        return
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (ImportError, OSError, AttributeError):  # not on every system
+        return
+    prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before that
+        os._exit(0)
 
 
-def _make_in_worker(make: Callable[[], Any], spool: str) -> None:
+def _make_in_worker(make: Callable[[], Any], spool: str, parent: int | None = None) -> None:
     global _translator, _spool
-    _ignore_interrupts()
+    _worker_signals(parent)
     _translator, _spool = make(), spool
 
 

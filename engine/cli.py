@@ -6,19 +6,20 @@ import argparse
 import functools
 import json
 import os
+import signal
 import stat
 import sys
 from pathlib import Path
 from typing import IO
 
 from . import translator as api
-from .batches import default_jobs, translate_batches, write_result
+from .batches import BatchResult, default_jobs, translate_batches
 from .errors import Rejected, RuleError, SettingsError
 from .reader import BadInput, read_batches, read_messages
 from .settings import read_settings_file
+from .writing import Sink, Stop, Stops, WriteFailed, write_rejects
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
-EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
 
 _TRANSLATE_HELP = """\
 Translate messages into what the destination receives, by the rules of one platform variant.
@@ -37,7 +38,9 @@ and the run goes on. A summary line ends stderr: messages read, translated, reje
 
 Exit status: 0 every message translated, 1 some were rejected, 2 a usage, settings or rule error
 (nothing translated: inputs, outputs, settings and rules are checked first) or an input that
-cannot be read to its end, 130 stopped by Ctrl-C.
+cannot be read to its end or an output that cannot be written (a full disk), 130 stopped by
+Ctrl-C (SIGINT), 143 by SIGTERM, 129 by SIGHUP
+(the summary says how far it got; outputs end with whole lines).
 
 Examples:
   seg2amp translate --platform server --settings settings.json messages.ndjson
@@ -49,19 +52,23 @@ Examples:
 _BATCH = 1000  # messages a batch: what a worker takes at a time, and what is held in memory per worker
 
 
-def _positive(text: str) -> int:
+def max_jobs() -> int:
+    """The most worker processes ``--jobs`` starts: 4 a core, and never fewer than 64 (more
+    only slow a run down, and a mistyped number would start processes until the system refuses)."""
+    return max(64, 4 * (os.cpu_count() or 1))
+
+
+def _jobs(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not {text!r}")
+    if value > max_jobs():
+        raise argparse.ArgumentTypeError(f"expected at most {max_jobs()} worker processes (4 a core, and never "
+                                         f"fewer than 64), not {text}")
     return value
-
-
-def _write_reject(stream: IO[str], record: dict) -> None:
-    stream.write(json.dumps(record, separators=(",", ":")))  # ASCII: safe whatever the message held
-    stream.write("\n")
 
 
 def _describe_platforms(rules_dir: str | None, schemas_dir: str | None) -> str:
@@ -103,8 +110,10 @@ class _UsageError(Exception):
 def _check_inputs(inputs: list[str], output: str | None = None, rejects: str | None = None) -> list[str]:
     """The inputs to read (stdin when none), once each is known to be readable. A missing file,
     stdin twice, a folder to write into that does not exist, a file written (``output``,
-    ``rejects``, or stdout and stderr where they are not given) that is also an input, or
-    ``output`` and ``rejects`` in one file stop the run before anything is done."""
+    ``rejects``, or stdout and stderr where they are not given) that is also an input, or two of
+    the places written (outputs, rejects, the summary on stderr) in one file where they would
+    overwrite each other (``--rejects f > f``, ``-o f 2> f``, ``> f 2> f``: not ``> f 2>&1``) stop
+    the run before anything is done."""
     inputs = inputs or ["-"]
     if inputs.count("-") > 1:
         raise _UsageError("standard input ('-') can be read only once")
@@ -117,8 +126,10 @@ def _check_inputs(inputs: list[str], output: str | None = None, rejects: str | N
         identity = _file_identity(0 if name == "-" else name)
         if identity is not None:
             read[identity] = "standard input" if name == "-" else name
-    written: dict[tuple[int, int], str] = {}
-    for name, fallback in ((output, 1), (rejects, 2)):
+    # what the run writes: outputs (output or stdout), rejects (rejects or stderr), the summary (stderr)
+    places = [(output, 1, "outputs"), (rejects, 2, "rejects"), (None, 2, "the summary")]
+    written: list[tuple[tuple[int, int], str | None, int, str]] = []
+    for name, fallback, what in places:
         if name and not os.path.exists(name):
             folder = os.path.dirname(os.path.abspath(name))
             if not os.path.isdir(folder):
@@ -130,12 +141,43 @@ def _check_inputs(inputs: list[str], output: str | None = None, rejects: str | N
         where = name or ("standard output" if fallback == 1 else "standard error")
         if identity in read:
             raise _UsageError(f"{where} is the input {read[identity]}: writing to it would destroy it")
-        if identity in written and name and output and rejects:
-            raise _UsageError(f"{rejects} and {output} are one file: outputs and rejects would overwrite each other")
-        written[identity] = where
+        for other, other_name, other_fallback, other_what in written:
+            if other != identity or (name or None, fallback) == (other_name or None, other_fallback):
+                continue
+            if name and other_name:
+                raise _UsageError(f"{name} and {other_name} are one file: {other_what} and {what} "
+                                  "would overwrite each other")
+            if name or other_name:
+                stream = "standard output" if (other_fallback if name else fallback) == 1 else "standard error"
+                raise _UsageError(f"{stream} is redirected to {name or other_name}: {other_what} and {what} "
+                                  "would overwrite each other")
+            if not _one_open_file(1, 2):
+                raise _UsageError("standard output and standard error are one file opened twice: "
+                                  f"{other_what} and {what} would overwrite each other (use 2>&1, or --rejects)")
+        written.append((identity, name, fallback, what))
     if output and rejects and not os.path.exists(output) and os.path.abspath(output) == os.path.abspath(rejects):
         raise _UsageError(f"{rejects}: outputs and rejects cannot go to the same file")
     return inputs
+
+
+def _one_open_file(first: int, second: int) -> bool:
+    """Whether two descriptors of one regular file write without overwriting each other: one
+    open file with one offset (``2>&1``), or both opened to append (``>> f 2>> f``)."""
+    try:
+        import fcntl
+
+        if fcntl.fcntl(first, fcntl.F_GETFL) & fcntl.fcntl(second, fcntl.F_GETFL) & os.O_APPEND:
+            return True
+        here = os.lseek(first, 0, os.SEEK_CUR)
+        if os.lseek(second, 0, os.SEEK_CUR) != here:
+            return False
+        os.lseek(first, here + 1, os.SEEK_SET)  # moved through one, seen through the other: one offset
+        try:
+            return os.lseek(second, 0, os.SEEK_CUR) == here + 1
+        finally:
+            os.lseek(first, here, os.SEEK_SET)
+    except (ImportError, OSError):
+        return False
 
 
 def _file_identity(target: str | int) -> tuple[int, int] | None:
@@ -194,34 +236,108 @@ def _platforms_epilog() -> str:
     return "\n".join(lines)
 
 
+class _Counts:
+    """What a run has done so far: messages read, translated, rejected, outputs written, and the
+    signal that stopped it."""
+
+    def __init__(self) -> None:
+        self.read = self.translated = self.rejected = self.written = 0
+        self.stopped: int | None = None
+
+    def summary(self) -> str:
+        if self.stopped is None:
+            how = ""
+        elif self.stopped == signal.SIGINT:
+            how = " (interrupted)"
+        else:
+            how = f" (stopped by {signal.Signals(self.stopped).name})"
+        return (f"seg2amp: {self.read} messages read, {self.translated} translated, {self.rejected} rejected, "
+                f"{self.written} outputs written{how}")
+
+
+def _say(text: str) -> None:
+    """A line on stderr; nothing where stderr is closed (``print`` would write it to stdout)."""
+    if sys.stderr is not None:
+        print(text, file=sys.stderr)
+
+
+def _check_streams(output: str | None, rejects: str | None) -> None:
+    """A closed stdout where outputs go, or a closed stderr where rejects go, stops the run before
+    anything is done (they would be lost). A closed standard descriptor is then held open on the
+    null device, so that no file the run opens takes its number (and what is meant for stdout or
+    stderr never lands in it)."""
+    if sys.stdout is None and not output:
+        raise _UsageError("standard output is closed: the outputs would be lost (open it, or give --output FILE)")
+    if sys.stderr is None and not rejects:
+        raise _UsageError("standard error is closed: rejects and the summary would be lost (open it, or give "
+                          "--rejects FILE)")
+    for fd, stream in ((1, sys.stdout), (2, sys.stderr)):
+        if stream is None:
+            null = os.open(os.devnull, os.O_WRONLY)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
 def _cmd_translate(args: argparse.Namespace) -> int:
+    _check_streams(args.output, args.rejects)
     inputs = _check_inputs(args.inputs, args.output, args.rejects)
+    counts = _Counts()
+    failed = None
+    with Stops() as stops:
+        try:
+            _translate(args, inputs, stops, counts)
+        except Stop as stop:
+            counts.stopped = stop.signum
+        except KeyboardInterrupt:  # where Stops cannot take signals (not the main thread)
+            counts.stopped = signal.SIGINT
+        except WriteFailed as exc:
+            if isinstance(exc.error, BrokenPipeError) and exc.name == "standard output":
+                raise exc.error from None  # the reader stopped reading (| head): not an error
+            failed = exc
+    if failed is not None:
+        _say(f"seg2amp: error: {failed}")
+    _say(counts.summary() + (" (stopped: the write failed)" if failed else ""))
+    if failed is not None:
+        return EXIT_USAGE
+    if counts.stopped is not None:
+        return 128 + counts.stopped  # as a shell reports a command a signal stopped (Ctrl-C: 130)
+    return EXIT_REJECTED if counts.rejected else EXIT_OK
+
+
+def _translate(args: argparse.Namespace, inputs: list[str], stops: Stops, counts: _Counts) -> None:
+    """Run ``translate``, counting in ``counts`` what has been written: a signal stops it between
+    messages (the lines of the message being written are finished), and what the counts say was
+    written was written whole, outputs and rejection records."""
     settings = read_settings_file(args.settings) if args.settings else {}
     make = functools.partial(api.load, args.platform, settings, args.rules, args.schemas)  # workers may call it too
     translator = make()
     for warning in translator.warnings:
-        print(f"seg2amp: warning: {warning}", file=sys.stderr)
+        _say(f"seg2amp: warning: {warning}")
     if args.output:
-        out = open(args.output, "wb")  # noqa: SIM115
+        out = open(args.output, "wb", buffering=0)  # noqa: SIM115
     else:
         sys.stdout.flush()
         out = getattr(sys.stdout, "buffer", None) or _TextSink(sys.stdout)
-    rejects = open(args.rejects, "w", encoding="utf-8") if args.rejects else sys.stderr  # noqa: SIM115
+    sink = Sink(out, args.output or "standard output")
+    rejects = open(args.rejects, "wb", buffering=0) if args.rejects else sys.stderr  # noqa: SIM115
+    reject_sink = Sink(rejects, args.rejects or "standard error")
     jobs = args.jobs if args.jobs is not None else default_jobs()
-    read = translated = rejected = written = 0
-    interrupted = False
     results = translate_batches(read_batches(inputs, _BATCH), translator, jobs, make)
     try:
         for result in results:
-            read += result.read
-            translated += result.translated
-            written += result.written
-            rejected += len(result.rejects)
-            write_result(out, result)
-            for record in result.rejects:
-                _write_reject(rejects, record)
-    except KeyboardInterrupt:
-        interrupted = True
+            with stops.held():
+                try:
+                    done = sink.write(result, stops)
+                except WriteFailed as failed:  # the messages written whole are counted, with their rejects
+                    _count(counts, result, failed.items, write_rejects(reject_sink, result, failed.items))
+                    raise
+                try:
+                    rejected = write_rejects(reject_sink, result, done)
+                except WriteFailed as failed:
+                    _count(counts, result, done, failed.items)
+                    raise
+                _count(counts, result, done, rejected)
     finally:
         results.close()  # workers stopped and their spool removed, whatever ended the loop
         if args.output:
@@ -230,11 +346,15 @@ def _cmd_translate(args: argparse.Namespace) -> int:
             out.flush()
         if args.rejects:
             rejects.close()
-    print(f"seg2amp: {read} messages read, {translated} translated, {rejected} rejected, "
-          f"{written} outputs written{' (interrupted)' if interrupted else ''}", file=sys.stderr)
-    if interrupted:
-        return EXIT_INTERRUPTED
-    return EXIT_REJECTED if rejected else EXIT_OK
+
+
+def _count(counts: _Counts, result: BatchResult, messages: int, rejected: int) -> None:
+    """Count the first ``messages`` messages of a batch, whose outputs were written, and the
+    ``rejected`` rejection records written."""
+    counts.read += messages
+    counts.rejected += rejected
+    counts.translated += messages - sum(1 for record in result.rejects if record["input"] < result.first + messages)
+    counts.written += result.outputs[messages - 1] if messages else 0
 
 
 def _load_for(args: argparse.Namespace, platform: str, settings: dict | None = None):
@@ -396,8 +516,9 @@ def build_parser() -> argparse.ArgumentParser:
     _folders(translate)
     translate.add_argument("--output", "-o", metavar="FILE", help="write outputs here instead of stdout")
     translate.add_argument("--rejects", metavar="FILE", help="write rejected-message records here instead of stderr")
-    translate.add_argument("--jobs", "-j", type=_positive, metavar="N",
-                           help=f"worker processes (default: one per core, here {default_jobs()}); output order "
+    translate.add_argument("--jobs", "-j", type=_jobs, metavar="N",
+                           help=f"worker processes (default: one per core, here {default_jobs()}; at most "
+                                f"{max_jobs()}); output order "
                                 f"is input order whatever N; inputs up to {_BATCH} messages run in one process")
     translate.set_defaults(run=_cmd_translate)
 

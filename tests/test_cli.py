@@ -211,3 +211,62 @@ def test_outputs_and_rejects_in_one_file_or_a_missing_folder_are_refused(tmp_pat
     missing = str(tmp_path / "nofolder" / "rejects.ndjson")
     assert main([*command, "--rejects", missing, source]) == 2
     assert "does not exist" in capsys.readouterr().err and real.read_text() == "keep\n"
+
+
+@pytest.mark.parametrize("redirect, refused", [
+    ("--rejects {f} > {f}", "standard output is redirected to {f}: outputs and rejects"),
+    ("-o {f} 2> {f}", "standard error is redirected to {f}: outputs and rejects"),
+    ("--rejects {r} -o {o} 2> {f}", None),
+    ("--rejects {f} 2> {f}", "standard error is redirected to {f}: rejects and the summary"),
+    ("> {f} 2> {f}", "standard output and standard error are one file opened twice"),
+    ("> {f} 2>&1", ""),
+    (">> {f} 2>> {f}", ""),
+])
+def test_stdout_or_stderr_redirected_onto_a_file_written_is_refused(tmp_path, settings, redirect, refused):
+    """Two places written in one file, opened twice, would overwrite each other: refused (exit 2,
+    nothing written); one open file shared (2>&1) or appended to twice only interleaves lines."""
+    source = tmp_path / "mixed.ndjson"
+    source.write_text("".join(json.dumps({**TRACK, "userId": "user-12345" if n % 3 else "abc"}) + "\n"
+                              for n in range(30)))
+    names = {"f": tmp_path / "same.ndjson", "r": tmp_path / "r.ndjson", "o": tmp_path / "o.ndjson"}
+    names["f"].write_text("")
+    command = (f"{sys.executable} -m engine.cli translate -p server -s {settings} {source} "
+               + redirect.format(**names))
+    result = subprocess.run(["/bin/sh", "-c", command], cwd=FIXTURES.parent, capture_output=True, text=True,
+                            timeout=120)
+    text = names["f"].read_text()
+    if refused is None:
+        assert result.returncode == 1 and "seg2amp: 30 messages read" in text
+    elif refused:
+        error = f"seg2amp: error: {refused.format(**names)}"
+        assert result.returncode == 2 and error in result.stderr + text and '"input"' not in text
+    else:
+        assert result.returncode == 1 and text.count('"target"') == 20 and text.count('"error"') == 10
+        assert "30 messages read" in text
+
+
+@pytest.mark.parametrize("closed, options, status, said", [
+    (">&-", [], 2, "standard output is closed: the outputs would be lost"),
+    ("2>&-", [], 2, "standard error is closed: rejects and the summary would be lost"),
+    ("2>&-", ["--rejects", "{r}"], 1, None),
+    (">&-", ["-o", "{o}"], 1, "5 messages read, 1 translated, 4 rejected, 1 outputs written"),
+])
+def test_a_closed_stdout_or_stderr_is_an_error_on_the_stream_left_or_is_not_needed(tmp_path, closed, options,
+                                                                                   status, said):
+    """Outputs or rejects with nowhere to go stop the run before anything runs (exit 2), said on
+    the stream that is open; with a file given instead, the run goes on and writes nothing into
+    the other stream that is not meant for it."""
+    names = {"r": tmp_path / "rejects.ndjson", "o": tmp_path / "out.ndjson"}
+    command = [sys.executable, "-m", "engine.cli", "translate", "-p", "server", "-s", str(SAMPLES / "settings.json"),
+               *(option.format(**names) for option in options), str(SAMPLES / "rejected.ndjson")]
+    result = subprocess.run(["/bin/sh", "-c", " ".join(command) + " " + closed], cwd=FIXTURES.parent,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == status and "Traceback" not in result.stdout + result.stderr
+    left = result.stderr if closed == ">&-" else result.stdout
+    if said is None:
+        assert [json.loads(line)["input"] for line in left.splitlines()] == [5]
+        assert names["r"].read_text().count("\n") == 4
+    else:
+        assert said in left.strip().splitlines()[-1]
+    if status == 2:
+        assert left.count("\n") == 1

@@ -1,0 +1,101 @@
+"""A run stopped by a signal (SIGINT, SIGTERM, SIGHUP) or killed: its outputs end with a whole line,
+its summary counts what was written, and nothing it leaves behind outlives the next run."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import termios
+import time
+
+import pytest
+
+from support import API_KEY, ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+import corpus  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("stopping")
+    source = folder / "in.ndjson"
+    source.write_text("".join(json.dumps(message) + "\n" for message in corpus.messages(6000, seed=7)))
+    settings = folder / "settings.json"
+    settings.write_text(json.dumps({"apiKey": API_KEY}))
+    return source, settings
+
+
+def _start(inputs, spool, *options, **streams):
+    source, settings = inputs
+    env = {**os.environ, "SEG2AMP_SPOOL": str(spool), "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "engine.cli", "translate", "-p", "server", "-s", str(settings),
+                             *options, str(source)], cwd=ROOT, env=env, start_new_session=True, **streams)
+
+
+def _wait_until(condition, seconds=60):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def _waiting(pipe) -> int:
+    return int.from_bytes(fcntl.ioctl(pipe.fileno(), termios.FIONREAD, b"\0\0\0\0"), sys.byteorder)
+
+
+def _pipe_full(pipe) -> bool:
+    """Whether the run's stdout pipe is full (what it holds no longer grows): the run waits in a
+    write that this test does not read."""
+    before = _waiting(pipe)
+    time.sleep(0.2)
+    return before > 32768 and _waiting(pipe) == before
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("signame, status, said", [("SIGINT", 130, "(interrupted)"),
+                                                   ("SIGTERM", 143, "(stopped by SIGTERM)"),
+                                                   ("SIGHUP", 129, "(stopped by SIGHUP)")])
+def test_a_signal_while_writing_to_a_pipe_leaves_whole_lines_and_a_summary_that_counts_them(
+        inputs, tmp_path, jobs, signame, status, said):
+    process = _start(inputs, tmp_path / "spool", "--jobs", jobs, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_until(lambda: _pipe_full(process.stdout))  # the run waits in a write: this test reads nothing yet
+        process.send_signal(getattr(signal, signame))
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == status, err
+    summary = err.decode().strip().splitlines()[-1]
+    assert summary.endswith(f"outputs written {said}") and "Traceback" not in err.decode()
+    lines = out.decode().splitlines(keepends=True)
+    assert lines and all(line.endswith("\n") for line in lines)
+    outputs = [json.loads(line) for line in lines]
+    read = int(summary.split()[1])
+    assert f" {len(outputs)} outputs written" in summary and 0 < read < 6000
+    assert outputs[-1]["input"] <= read  # rejected messages may end what was read
+
+
+def test_a_killed_run_leaves_no_traceback_and_the_next_run_removes_its_spool(inputs, tmp_path):
+    spool = tmp_path / "spool"
+    target = tmp_path / "out.ndjson"
+    with (tmp_path / "err.txt").open("wb") as err:
+        process = _start(inputs, spool, "--jobs", "2", "-o", str(target), stderr=err)
+        try:
+            _wait_until(lambda: target.exists() and target.stat().st_size > 100_000)
+            left = [path.name for path in spool.iterdir()]
+            process.kill()
+            process.wait(timeout=60)
+        finally:
+            process.kill()
+        source = str(inputs[0])
+        _wait_until(lambda: not subprocess.run(["pgrep", "-f", source], capture_output=True).stdout, 30)
+    assert "Traceback" not in (tmp_path / "err.txt").read_text()
+    assert [name.startswith(f"seg2amp-{process.pid}-") for name in left] == [True]
+    assert [path.name for path in spool.iterdir()] == left  # SIGKILL: nothing could clean up
+    again = _start(inputs, spool, "--jobs", "2", "-o", str(tmp_path / "again.ndjson"), stderr=subprocess.PIPE)
+    assert again.wait(timeout=120) == 0 and list(spool.iterdir()) == []
