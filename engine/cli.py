@@ -14,7 +14,7 @@ from typing import IO
 from . import translator as api
 from .batches import default_jobs, translate_batches, write_result
 from .errors import Rejected, RuleError, SettingsError
-from .reader import BadInput, read_batches, read_messages
+from .reader import FORMS, BadInput, read_batches, read_messages
 from .settings import read_settings_file
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
@@ -210,7 +210,7 @@ def _cmd_translate(args: argparse.Namespace) -> int:
     jobs = args.jobs if args.jobs is not None else default_jobs()
     read = translated = rejected = written = 0
     interrupted = False
-    results = translate_batches(read_batches(inputs, _BATCH), translator, jobs, make)
+    results = translate_batches(read_batches(inputs, _BATCH, args.format), translator, jobs, make)
     try:
         for result in results:
             read += result.read
@@ -250,7 +250,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     for warning in translator.warnings:
         print(f"seg2amp: warning: {warning}", file=sys.stderr)
     rejected = False
-    for index, message in enumerate(read_messages(_check_inputs(args.inputs)), 1):
+    for index, message in enumerate(read_messages(_check_inputs(args.inputs), args.format), 1):
         if isinstance(message, BadInput):
             record = {"input": index, "error": f"{message.reason} ({message.source})", "path": "$"}
             print(json.dumps({"index": index, "rejected": record}) if args.json else
@@ -366,6 +366,14 @@ def _folders(parser: argparse.ArgumentParser, rules: bool = True) -> None:
     parser.add_argument("--schemas", metavar="DIR", help="schemas folder (default: the bundled schemas)")
 
 
+def _input_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMS, default=None,
+                        help="how every input is read: ndjson (one message a line, whatever the first line "
+                             "holds), json (an array, or documents), auto (told from the start, NDJSON where "
+                             "the first line is a whole value); default: by the file name (.ndjson, .jsonl: "
+                             "ndjson; .json: json; .gz aside), auto for others and stdin")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seg2amp",
@@ -383,6 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="message files (NDJSON, JSON array or JSON document; .gz ok); '-' is stdin")
     translate.add_argument("--platform", "-p", required=True,
                            help="platform variant, e.g. 'server' (cloud mode); see 'seg2amp platforms'")
+    _input_format(translate)
     translate.add_argument("--settings", "-s", metavar="FILE",
                            help="destination settings, as exported (JSON or YAML); missing keys take the "
                                 "defaults of the rule set's settings catalog, and the keys it marks required "
@@ -405,6 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("inputs", nargs="*", metavar="MESSAGE",
                          help="message files (a JSON message, an array, or NDJSON); '-' is stdin")
     explain.add_argument("--platform", "-p", required=True, help="platform variant; see 'seg2amp platforms'")
+    _input_format(explain)
     explain.add_argument("--settings", "-s", metavar="FILE",
                          help="destination settings (JSON or YAML), as for translate (required keys included)")
     explain.add_argument("--json", action="store_true", help="one JSON object per message, for tools")

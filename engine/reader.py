@@ -1,15 +1,24 @@
 """Reading messages from files or standard input, streamed: memory does not grow with the input.
 
-The form of an input is told by its first character that is not whitespace (a leading UTF-8 byte
-order mark is dropped):
-- ``[``: a JSON array of messages; its elements are decoded one at a time. The array must be well
-  formed (commas between elements, none before ``]``, nothing but whitespace after it): the first
-  defect is one bad item, reported after the elements before it, and ends that input.
-- ``{`` on a first line that is the start of a JSON value going on below it: JSON documents, each
-  possibly over several lines (pretty-printed). A bad document is one bad item; reading goes on at
-  the next line that starts with ``{``.
-- anything else: NDJSON, one JSON value a line (blank lines skipped). A line that is not JSON is one
-  bad item and the next lines are still read.
+The form of an input (``form_of``) is given (``ndjson``, ``json``, ``auto``) or told by its name:
+``.ndjson`` and ``.jsonl`` (also gzipped) are NDJSON, ``.json`` (also gzipped) is JSON, anything
+else (standard input too) is ``auto``. A leading UTF-8 byte order mark is dropped.
+- NDJSON: one JSON value a line (blank lines skipped), whatever the first line holds. A line that
+  is not JSON is one bad item and the next lines are still read.
+- JSON, told by its first character that is not whitespace:
+  - ``[``: a JSON array of messages; its elements are decoded one at a time. The array must be well
+    formed (commas between elements, none before ``]``, nothing but whitespace after it): the first
+    defect is one bad item, reported after the elements before it, and ends that input.
+  - ``{`` on a first line that is the start of a JSON value going on below it: JSON documents, each
+    possibly over several lines (pretty-printed). A bad document is one bad item; reading goes on at
+    the next line that starts with ``{``.
+  - anything else: NDJSON.
+- auto: NDJSON where the first line is a JSON value on its own line (a first line that is a whole
+  array is one message when other lines follow it, the array's elements when none does); a JSON
+  array that starts on the first line and goes on below it; documents where the first line starts
+  a JSON value that goes on below it and that value is whole. Where that value is not whole, the
+  first line is one bad item and the lines after it are read as NDJSON: a damaged first line loses
+  only itself.
 A bad item is a ``BadInput`` naming the input and the line of the defect. Files ending in ``.gz``
 (or starting with gzip's magic bytes) are decompressed on the fly: damaged compressed data is one
 bad item after the messages read before it. ``-`` means standard input.
@@ -115,13 +124,31 @@ def open_input(name: str) -> IO[str]:
     return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape")
 
 
-def read_messages(names: Iterable[str]) -> Iterator[Any]:
-    """Every message of every input in order; an undecodable item is yielded as ``BadInput``."""
+FORMS = ("ndjson", "json", "auto")
+
+
+def form_of(name: str, form: str | None = None) -> str:
+    """How an input is read: ``form`` when given, else by the name's extension (``.gz`` aside):
+    ``.ndjson`` and ``.jsonl`` are ``ndjson``, ``.json`` is ``json``, any other name (``-`` too) is
+    ``auto``."""
+    if form is not None:
+        if form not in FORMS:
+            raise ValueError(f"unknown input form {form!r} (expected one of {', '.join(FORMS)})")
+        return form
+    base = name.lower().removesuffix(".gz")
+    if base.endswith((".ndjson", ".jsonl")):
+        return "ndjson"
+    return "json" if base.endswith(".json") else "auto"
+
+
+def read_messages(names: Iterable[str], form: str | None = None) -> Iterator[Any]:
+    """Every message of every input in order, each input read in ``form_of(name, form)``; an
+    undecodable item is yielded as ``BadInput``."""
     for name in names:
         label = "<stdin>" if name == "-" else name
         stream = open_input(name)
         try:
-            yield from read_stream(stream, label)
+            yield from read_stream(stream, label, form_of(name, form))
         finally:
             if name != "-":
                 stream.close()
@@ -168,25 +195,27 @@ def parse_line(text: str, label: str, line_no: int) -> Any:
         return _bad_line(exc, label, line_no, text)
 
 
-def read_batches(names: Iterable[str], size: int = 1000) -> Iterator[list | Lines | Text | Span]:
-    """The messages of ``read_messages`` in order, in batches of about ``size``: a list of parsed
-    messages, or ``Lines``, ``Text`` or ``Span`` of an NDJSON input left for the consumer to read
-    and parse (in another process, say). Memory holds one batch at a time."""
+def read_batches(names: Iterable[str], size: int = 1000, form: str | None = None
+                 ) -> Iterator[list | Lines | Text | Span]:
+    """The messages of ``read_messages(names, form)`` in order, in batches of about ``size``: a list
+    of parsed messages, or ``Lines``, ``Text`` or ``Span`` of an NDJSON input left for the consumer
+    to read and parse (in another process, say). Memory holds one batch at a time."""
     for name in names:
         label = "<stdin>" if name == "-" else name
         stream = open_input(name)
         try:
-            yield from _batches(stream, label, size, None if name == "-" else name)
+            yield from _batches(stream, label, size, None if name == "-" else name, form_of(name, form))
         finally:
             if name != "-":
                 stream.close()
 
 
-def _batches(stream: IO[str], label: str, size: int, path: str | None = None) -> Iterator[list | Lines | Text]:
+def _batches(stream: IO[str], label: str, size: int, path: str | None = None, form: str = "auto"
+             ) -> Iterator[list | Lines | Text]:
     parsed: list = []
     rest = None
     try:
-        for item in _read(stream, label, lines=True):
+        for item in _read(stream, label, lines=True, form=form):
             if isinstance(item, _Rest):
                 rest = item.line
                 break
@@ -394,31 +423,39 @@ def _damaged(damage: _Damaged, label: str) -> BadInput:
                     f"{label}:{damage.line}")
 
 
-def read_stream(stream: IO[str], label: str = "<input>") -> Iterator[Any]:
-    """The messages of one text stream; a bad item is a ``BadInput`` located at ``label:line``."""
+def read_stream(stream: IO[str], label: str = "<input>", form: str = "auto") -> Iterator[Any]:
+    """The messages of one text stream read in ``form`` (``ndjson``, ``json`` or ``auto``); a bad
+    item is a ``BadInput`` located at ``label:line``."""
     try:
-        yield from _read(stream, label)
+        yield from _read(stream, label, form=form)
     except _Damaged as damage:
         yield _damaged(damage, label)
 
 
-def _read(stream: IO[str], label: str, lines: bool = False) -> Iterator[Any]:
-    """Tells the form of the input from its start, then reads it in that form. With ``lines``, an
-    NDJSON input ends with a ``_Rest`` marker instead of its lines after the first."""
+def _read(stream: IO[str], label: str, lines: bool = False, form: str = "auto") -> Iterator[Any]:
+    """Reads the input in ``form``; for ``json`` and ``auto``, the form of the text is told from its
+    start (see above). With ``lines``, an NDJSON input ends with a ``_Rest`` marker instead of its
+    lines after the first ones read."""
     line_no, column = 1, 0
     piece = _readline(stream, _CHUNK, line_no)
     if piece.startswith("\ufeff"):
         piece = piece[1:] or _readline(stream, _CHUNK, line_no)
-    while piece and not piece.strip():  # blank lines, read a piece at a time (a piece ends a line or not)
-        if piece.endswith("\n"):
-            line_no, column = line_no + 1, 0
-        else:
-            column += len(piece)
-        piece = _readline(stream, _CHUNK, line_no)
+    piece, line_no, column = _skip_blank(stream, piece, line_no, column)
     if not piece:
         return
     content = piece.lstrip()
-    if content.startswith("["):
+    if form != "ndjson" and content.startswith("["):
+        if form == "auto" and (piece.endswith("\n") or len(piece) < _CHUNK):  # the whole first line
+            value = parse_line(piece, label, line_no)
+            if not isinstance(value, BadInput):
+                # a JSON value on its own line: the array's elements when nothing follows, else NDJSON
+                following, next_no, _ = _skip_blank(stream, _readline(stream, _CHUNK, line_no + 1), line_no + 1, 0)
+                if not following:
+                    yield from value
+                    return
+                yield value
+                yield from _ndjson_from(stream, label, following, next_no, lines)
+                return
         buffer = _Buffer(stream, piece, line_no, column)
         buffer.pos = len(piece) - len(content) + 1
         yield from _array(buffer, label)
@@ -426,14 +463,27 @@ def _read(stream: IO[str], label: str, lines: bool = False) -> Iterator[Any]:
     line, too_long = _whole_line(stream, piece, line_no)
     if too_long:
         yield _too_long(label, line_no)
-    elif content.startswith("{"):
+    elif form != "ndjson" and content.startswith("{"):
         try:
             value = _loads(line)
         except json.JSONDecodeError as exc:
             if exc.msg != "Extra data" and exc.pos >= len(line.rstrip(" \t\r\n")):
                 # the start of a value that goes on below it: a pretty-printed document. (A value
                 # with more after it on the line is a bad NDJSON line, as on any later line.)
-                yield from _documents(_Buffer(stream, line, line_no, column), label)
+                buffer = _Buffer(stream, line, line_no, column)
+                if form == "json":
+                    yield from _documents(buffer, label)
+                    return
+                buffer.skip_space()
+                try:
+                    first = buffer.value()
+                except _DECODE_ERRORS:
+                    # not a document: a damaged first line, and NDJSON after it
+                    yield _bad_line(exc, label, line_no, line)
+                    yield from _lines_held(buffer, label, line_no + 1, lines)
+                    return
+                yield first
+                yield from _documents(buffer, label)
                 return
             yield _bad_line(exc, label, line_no, line)
         except _DECODE_ERRORS as exc:
@@ -441,14 +491,57 @@ def _read(stream: IO[str], label: str, lines: bool = False) -> Iterator[Any]:
         else:
             yield value
     else:
-        try:
-            yield _loads(line)
-        except _DECODE_ERRORS as exc:
-            yield _bad_line(exc, label, line_no, line)
+        yield parse_line(line, label, line_no)
     if lines:
         yield _Rest(line_no + 1)
         return
     yield from _ndjson(stream, label, line_no + 1)
+
+
+def _skip_blank(stream: IO[str], piece: str, line_no: int, column: int) -> tuple[str, int, int]:
+    """From ``piece`` on, the first piece of the stream that is not blank (empty at the end), with
+    its line and column; blank lines are read a piece at a time (a piece ends a line or not)."""
+    while piece and not piece.strip():
+        if piece.endswith("\n"):
+            line_no, column = line_no + 1, 0
+        else:
+            column += len(piece)
+        piece = _readline(stream, _CHUNK, line_no)
+    return piece, line_no, column
+
+
+def _ndjson_from(stream: IO[str], label: str, piece: str, line_no: int, lines: bool) -> Iterator[Any]:
+    """NDJSON from the line ``piece`` starts (line ``line_no``) on."""
+    line, too_long = _whole_line(stream, piece, line_no)
+    if too_long:
+        yield _too_long(label, line_no)
+    elif line.strip():
+        yield parse_line(line, label, line_no)
+    if lines:
+        yield _Rest(line_no + 1)
+        return
+    yield from _ndjson(stream, label, line_no + 1)
+
+
+def _lines_held(buffer: _Buffer, label: str, line_no: int, lines: bool) -> Iterator[Any]:
+    """NDJSON from line ``line_no`` on, where the buffer's text from its position starts on the line
+    before: the lines it holds (the last completed from the stream), then the stream's."""
+    text = buffer.text[buffer.pos:]
+    newline = text.find("\n")
+    held = text[newline + 1:].split("\n") if newline >= 0 else [""]
+    tail = held.pop()  # the part of a line the buffer holds at its end
+    for part in held:
+        if len(part) >= _MAX_VALUE:
+            yield _too_long(label, line_no)
+        elif part.strip():
+            yield parse_line(part + "\n", label, line_no)
+        line_no += 1
+    if tail:
+        yield from _ndjson_from(buffer.stream, label, tail, line_no, lines)
+    elif lines:
+        yield _Rest(line_no)
+    else:
+        yield from _ndjson(buffer.stream, label, line_no)
 
 
 def _readline(stream: IO[str], limit: int, line_no: int) -> str:
