@@ -49,6 +49,9 @@ from typing import IO, Any
 from .jsonio import loads, loads_lines
 
 _CHUNK = 1 << 16
+# A message nested deeper than this is refused before it is parsed, wherever it is read (any line,
+# stdin, a worker), so that no parser's recursion, which depends on the call stack, decides.
+MAX_DEPTH = 512
 _CHARS_PER_MESSAGE = 1000  # how much text a batch of N messages is read as: N times this
 _MAX_VALUE = 64 << 20  # a single JSON value (or NDJSON line) larger than this is refused
 
@@ -64,10 +67,55 @@ def _finite_float(text: str) -> float:
     return number
 
 
+class _TooDeep(ValueError):
+    """A JSON value nested deeper than ``MAX_DEPTH``; ``end`` is where it ends in the text read
+    (None when it does not end there)."""
+
+    def __init__(self, end: int | None = None, start: int = 0) -> None:
+        super().__init__(f"the message is nested deeper than {MAX_DEPTH} levels")
+        self.end = end
+        self.start = start  # where it starts in the text read
+
+
+# A string, or a bracket: what nesting is counted from.
+_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+
+
+def _nesting(text: str, pos: int) -> tuple[bool, int | None]:
+    """Whether the JSON array or object at ``text[pos]`` nests deeper than ``MAX_DEPTH`` (brackets
+    in strings do not count), and where it ends (None: not in ``text``)."""
+    depth, deeper = 0, False
+    for match in _TOKENS.finditer(text, pos):
+        char = text[match.start()]
+        if char == "[" or char == "{":
+            depth += 1
+            deeper = deeper or depth > MAX_DEPTH
+        elif char == "]" or char == "}":
+            depth -= 1
+            if depth <= 0:
+                return deeper, match.end()
+    return deeper, None
+
+
+def _could_be_too_deep(text: str, pos: int = 0, end: int | None = None) -> bool:
+    """Whether ``text[pos:end]`` has more opening brackets than ``MAX_DEPTH`` (else it cannot nest
+    deeper)."""
+    return text.count("[", pos, end) + text.count("{", pos, end) > MAX_DEPTH
+
+
 # Strict JSON: NaN and Infinity are refused, and so are numbers too large for a double.
 _decoder = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
-_loads = _decoder.decode
 _raw_decode = _decoder.raw_decode
+
+
+def _loads(text: str) -> Any:
+    """The value of a JSON text (strict), refused with ``_TooDeep`` before it is parsed when it nests
+    deeper than ``MAX_DEPTH``."""
+    if len(text) > 2 * MAX_DEPTH and _could_be_too_deep(text):
+        start = len(text) - len(text.lstrip(" \t\r\n"))
+        if text[start:start + 1] in ("[", "{") and _nesting(text, start)[0]:
+            raise _TooDeep()
+    return _decoder.decode(text)
 _DECODE_ERRORS = (ValueError, RecursionError)
 # What reading a damaged gzip stream raises (BadGzipFile also for a bad CRC or length at the end).
 _GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
@@ -477,6 +525,11 @@ def _read(stream: IO[str], label: str, lines: bool = False, form: str = "auto") 
                 buffer.skip_space()
                 try:
                     first = buffer.value()
+                except _TooDeep as deep:  # a whole value (or one the input ends inside)
+                    yield _value_error(buffer, deep, label)
+                    if deep.end is not None:
+                        yield from _documents(buffer, label)
+                    return
                 except _DECODE_ERRORS:
                     # not a document: a damaged first line, and NDJSON after it
                     yield _bad_line(exc, label, line_no, line)
@@ -582,6 +635,8 @@ def _why(exc: BaseException) -> str:
 
 
 def _bad_line(exc: BaseException, label: str, line_no: int, line: str) -> BadInput:
+    if isinstance(exc, _TooDeep):
+        return BadInput(str(exc), f"{label}:{line_no}")
     where = ""
     if isinstance(exc, json.JSONDecodeError):  # the column on this line (a value cut short: its end)
         where = f" at column {min(exc.pos, len(line.rstrip(chr(13) + chr(10)))) + 1}"
@@ -671,11 +726,23 @@ class _Buffer:
 
     def value(self) -> Any:
         """Decode the JSON value at the position and move past it. On a defect, raise the decoder's error
-        and stay at the start of the value."""
+        and stay at the start of the value. A value nested deeper than ``MAX_DEPTH`` is ``_TooDeep``,
+        after which the position is past it where it ends (at its start where it does not): the same
+        whether or not the parser's recursion reached that deep."""
         while True:
             text, pos = self.text, self.pos
             try:
                 value, end = _raw_decode(text, pos)
+            except RecursionError:  # nested deeper than the limit: where does it end?
+                end = _nesting(text, pos)[1]
+                if end is None and not self.eof:  # the value goes on in the text not read yet
+                    if len(text) - pos > _MAX_VALUE:
+                        raise ValueError(f"a value is longer than {_MAX_VALUE} characters") from None
+                    self.more(len(text) - pos)
+                    continue
+                if end is not None:
+                    self.pos = end
+                raise _TooDeep(end, pos) from None
             except json.JSONDecodeError as exc:
                 if self.eof or not (exc.pos >= len(text) - _CUT_MARGIN or exc.msg.startswith("Unterminated")):
                     raise
@@ -687,6 +754,8 @@ class _Buffer:
                 self.more(len(text) - pos)  # the number may go on in the next chunk
                 continue
             self.pos = end
+            if _could_be_too_deep(text, pos, end) and _nesting(text, pos)[0]:
+                raise _TooDeep(end, pos)  # refused whatever the parser's recursion allowed
             return value
 
     def skip_to_line_starting(self, char: str, pos: int) -> bool:
@@ -706,6 +775,8 @@ def _value_error(buffer: _Buffer, exc: BaseException, label: str) -> BadInput:
     """A value that failed to decode, located at its defect (or at its start if the decoder gives no place)."""
     pos = exc.pos if isinstance(exc, json.JSONDecodeError) else buffer.pos
     line, column = buffer.where(pos)
+    if isinstance(exc, _TooDeep):
+        return BadInput(str(exc), f"{label}:{buffer.where(exc.start)[0]}")
     if buffer.eof and pos >= len(buffer.text):
         return BadInput(f"not JSON: the input ends inside a value ({_why(exc)})", f"{label}:{line}")
     return BadInput(f"not JSON: {_why(exc)} at column {column}", f"{label}:{line}")
@@ -727,12 +798,17 @@ def _array(buffer: _Buffer, label: str) -> Iterator[Any]:
     else:
         while True:
             try:
-                value = buffer.value()
+                yield buffer.value()
+            except _TooDeep as exc:
+                bad = _value_error(buffer, exc, label)
+                if exc.end is None:
+                    yield BadInput(bad.reason + skipped, bad.source)
+                    return
+                yield bad  # one element refused; the array goes on
             except _DECODE_ERRORS as exc:
                 bad = _value_error(buffer, exc, label)
                 yield BadInput(bad.reason + skipped, bad.source)
                 return
-            yield value
             if not buffer.skip_space():
                 yield defect("the JSON array is not closed")
                 return
@@ -763,6 +839,11 @@ def _documents(buffer: _Buffer, label: str) -> Iterator[Any]:
     while buffer.skip_space():
         try:
             value = buffer.value()
+        except _TooDeep as exc:
+            yield _value_error(buffer, exc, label)
+            if exc.end is None:
+                return
+            continue
         except _DECODE_ERRORS as exc:
             start = buffer.pos  # a failed decoding leaves the position (and the text from it on) as it was
             start_line = buffer.where(start)[0]

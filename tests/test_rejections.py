@@ -101,7 +101,7 @@ def test_odd_json_never_stops_the_run(tmp_path, capsys):
     rejects = {json.loads(line)["input"]: json.loads(line) for line in captured.err.splitlines() if line[0] == "{"}
     assert sorted(rejects) == [2, 3, 4, 5, 7]
     assert "too large" in rejects[2]["error"] and "NaN is not JSON" in rejects[3]["error"]
-    assert "not valid Unicode" in rejects[4]["error"] and "nested too deeply" in rejects[5]["error"]
+    assert "not valid Unicode" in rejects[4]["error"] and "nested deeper than 512 levels" in rejects[5]["error"]
     assert "not valid Unicode" in rejects[7]["error"]
     assert captured.err.strip().splitlines()[-1] == (
         "seg2amp: 7 messages read, 2 translated, 5 rejected, 2 outputs written")
