@@ -169,7 +169,9 @@ def open_input(name: str) -> IO[str]:
         raw = gzip.GzipFile(fileobj=raw, mode="rb") if name == "-" else _GzipFileClosingItsFile(raw)
     # Bytes that are not UTF-8 are kept as lone surrogates: a message holding them is rejected
     # when its output is written, instead of being silently altered. A byte order mark is dropped.
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape")
+    # Lines end at a newline only: a carriage return (JSON white space) inside a line does not cut
+    # it, and one before the newline (CRLF) stays in the line as white space.
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="\n")
 
 
 FORMS = ("ndjson", "json", "auto")
@@ -451,7 +453,7 @@ def _span_batches(fd: int, path: str, label: str, line_no: int, start: int, size
     raw = os.fdopen(os.dup(fd), "rb")  # the same open file, read on as text from ``start``
     try:
         raw.seek(start)
-        stream = io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape")
+        stream = io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline="\n")
         yield from _text_batches(stream, label, line_no, size)
     finally:
         raw.close()
