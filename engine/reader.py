@@ -121,6 +121,9 @@ _DECODE_ERRORS = (ValueError, RecursionError)
 _GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
 
 _SPACE = re.compile(r"[ \t\r\n]*")
+# JSON's white space: a line of only these is blank (skipped). Other white space (no-break space,
+# vertical tab, form feed, U+2028, ...) makes a line that is not JSON, which is rejected.
+_JSON_SPACE = " \t\r\n"
 # After a number decoded at the end of the text read so far, what may still be part of it.
 _NUMBER_TAIL = re.compile(r"[0-9.eE+\-]*\Z")
 # A decoding error this close to the end of the text read so far may be the text being cut short.
@@ -233,7 +236,7 @@ class Text:
         lines = self.text.split("\n")
         last = len(lines) - 1
         for offset, line in enumerate(lines):
-            if line.strip():  # each line with its newline, as a line is read (error columns count it)
+            if line.strip(_JSON_SPACE):  # each line with its newline, as a line is read (error columns count it)
                 yield parse_line(line + "\n" if offset < last else line, label, first + offset)
 
 
@@ -301,7 +304,7 @@ def _batches(stream: IO[str], label: str, size: int, path: str | None = None, fo
             if len(line) == limit and not line.endswith("\n"):
                 _skip_line(stream, line_no)
                 entries.append((line_no, _too_long(label, line_no)))
-            elif line.strip():
+            elif line.strip(_JSON_SPACE):
                 entries.append((line_no, line))
             line_no += 1
             if len(entries) >= size:
@@ -464,7 +467,7 @@ def _text(label: str, line_no: int, text: str) -> Text:
     if text.startswith("{") and text.count("\n{") == lines - 1:
         count = lines  # every line starts a JSON object: none is blank (counted without a loop)
     else:
-        count = sum(1 for line in text.split("\n") if line.strip())
+        count = sum(1 for line in text.split("\n") if line.strip(_JSON_SPACE))
     return Text(label, line_no, text, count)
 
 
@@ -493,7 +496,7 @@ def _read(stream: IO[str], label: str, lines: bool = False, form: str = "auto") 
     piece, line_no, column = _skip_blank(stream, piece, line_no, column)
     if not piece:
         return
-    content = piece.lstrip()
+    content = piece.lstrip(_JSON_SPACE)
     if form != "ndjson" and content.startswith("["):
         if form == "auto" and (piece.endswith("\n") or len(piece) < _CHUNK):  # the whole first line
             value = parse_line(piece, label, line_no)
@@ -556,7 +559,7 @@ def _read(stream: IO[str], label: str, lines: bool = False, form: str = "auto") 
 def _skip_blank(stream: IO[str], piece: str, line_no: int, column: int) -> tuple[str, int, int]:
     """From ``piece`` on, the first piece of the stream that is not blank (empty at the end), with
     its line and column; blank lines are read a piece at a time (a piece ends a line or not)."""
-    while piece and not piece.strip():
+    while piece and not piece.strip(_JSON_SPACE):
         if piece.endswith("\n"):
             line_no, column = line_no + 1, 0
         else:
@@ -570,7 +573,7 @@ def _ndjson_from(stream: IO[str], label: str, piece: str, line_no: int, lines: b
     line, too_long = _whole_line(stream, piece, line_no)
     if too_long:
         yield _too_long(label, line_no)
-    elif line.strip():
+    elif line.strip(_JSON_SPACE):
         yield parse_line(line, label, line_no)
     if lines:
         yield _Rest(line_no + 1)
@@ -588,7 +591,7 @@ def _lines_held(buffer: _Buffer, label: str, line_no: int, lines: bool) -> Itera
     for part in held:
         if len(part) >= _MAX_VALUE:
             yield _too_long(label, line_no)
-        elif part.strip():
+        elif part.strip(_JSON_SPACE):
             yield parse_line(part + "\n", label, line_no)
         line_no += 1
     if tail:
@@ -659,7 +662,7 @@ def _ndjson(stream: IO[str], label: str, line_no: int) -> Iterator[Any]:
         if len(line) == limit and not line.endswith("\n"):
             _skip_line(stream, line_no)
             yield _too_long(label, line_no)
-        elif line.strip():
+        elif line.strip(_JSON_SPACE):
             try:
                 yield loads(line, _loads)
             except _DECODE_ERRORS as exc:

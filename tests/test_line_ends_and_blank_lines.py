@@ -61,3 +61,25 @@ def test_a_carriage_return_does_not_change_the_count_on_the_command_line(tmp_pat
     path.write_bytes(f'{M}\n{{"type":"track",\r"event":"E","userId":"user-12345"}}\n{M}\n'.encode())
     assert main(["translate", "-p", "server", "-s", SETTINGS, str(path)]) == 0
     assert "3 messages read, 3 translated, 0 rejected" in capsys.readouterr().err
+
+
+SPACES = ["\u00a0", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "\u0085", "\u2028", "\u3000", " \u00a0\t"]
+
+
+@pytest.mark.parametrize("suffix", [".ndjson", ".txt", ".ndjson.gz", ".json"])
+def test_a_line_of_white_space_that_is_not_json_is_a_reject(tmp_path, suffix):
+    lines = [M] + SPACES + ["", " \t\r", M]
+    text = "\n".join(lines) + "\n"
+    path = tmp_path / f"ws{suffix}"
+    path.write_bytes(gzip.compress(text.encode()) if suffix.endswith(".gz") else text.encode())
+    items = _both(path)
+    assert items[0] == items[-1] == json.loads(M) and len(items) == len(SPACES) + 2
+    assert [item.source for item in items[1:-1]] == [f"{path}:{n}" for n in range(2, len(SPACES) + 2)]
+
+
+def test_a_first_line_of_other_white_space_is_a_reject(tmp_path):
+    for space in SPACES:
+        path = tmp_path / "first.txt"
+        path.write_bytes(f"{space}\n{M}\n".encode())
+        items = _both(path)
+        assert len(items) == 2 and isinstance(items[0], BadInput) and items[1] == json.loads(M), repr(space)
