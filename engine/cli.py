@@ -14,7 +14,7 @@ from typing import IO
 from . import translator as api
 from .batches import default_jobs, translate_batches, write_result
 from .errors import Rejected, RuleError, SettingsError
-from .reader import FORMS, BadInput, read_batches, read_messages
+from .reader import FORMS, REST_SKIPPED, BadInput, read_batches, read_messages
 from .settings import read_settings_file
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
@@ -209,7 +209,7 @@ def _cmd_translate(args: argparse.Namespace) -> int:
     rejects = open(args.rejects, "w", encoding="utf-8") if args.rejects else sys.stderr  # noqa: SIM115
     jobs = args.jobs if args.jobs is not None else default_jobs()
     read = translated = rejected = written = 0
-    interrupted = False
+    interrupted = cut_short = False  # cut short: an input could not be read to its end
     results = translate_batches(read_batches(inputs, _BATCH, args.format), translator, jobs, make)
     try:
         for result in results:
@@ -220,6 +220,7 @@ def _cmd_translate(args: argparse.Namespace) -> int:
             write_result(out, result)
             for record in result.rejects:
                 _write_reject(rejects, record)
+                cut_short = cut_short or REST_SKIPPED in record["error"]
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -234,6 +235,8 @@ def _cmd_translate(args: argparse.Namespace) -> int:
           f"{written} outputs written{' (interrupted)' if interrupted else ''}", file=sys.stderr)
     if interrupted:
         return EXIT_INTERRUPTED
+    if cut_short:
+        return EXIT_USAGE
     return EXIT_REJECTED if rejected else EXIT_OK
 
 

@@ -130,6 +130,11 @@ _NUMBER_TAIL = re.compile(r"[0-9.eE+\-]*\Z")
 _CUT_MARGIN = 12
 
 
+# Ends the reason of a bad item after which the rest of its input is not read: that input could
+# not be read to its end.
+REST_SKIPPED = "the rest of this input is skipped"
+
+
 @dataclass
 class BadInput:
     """An item of the input that is not JSON; it counts as one message, which is rejected."""
@@ -472,7 +477,7 @@ def _text(label: str, line_no: int, text: str) -> Text:
 
 
 def _damaged(damage: _Damaged, label: str) -> BadInput:
-    return BadInput(f"truncated or corrupt gzip: {damage}; the rest of this input is skipped",
+    return BadInput(f"truncated or corrupt gzip: {damage}; {REST_SKIPPED}",
                     f"{label}:{damage.line}")
 
 
@@ -789,7 +794,7 @@ def _value_error(buffer: _Buffer, exc: BaseException, label: str) -> BadInput:
 
 def _array(buffer: _Buffer, label: str) -> Iterator[Any]:
     """The elements of a JSON array whose ``[`` is just before the buffer's position."""
-    skipped = "; the rest of this input is skipped"
+    skipped = f"; {REST_SKIPPED}"
 
     def defect(reason: str) -> BadInput:
         line, column = buffer.where(buffer.pos)

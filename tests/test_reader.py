@@ -291,7 +291,7 @@ def test_translate_reports_a_truncated_gzip_file_as_bad_input(tmp_path, capsys):
     path.write_bytes(data[: len(data) * 2 // 3])
     code = main(["translate", "--platform", "server", "--settings", str(samples / "settings.json"), str(path)])
     err = capsys.readouterr().err
-    assert code == 1
+    assert code == 2  # an input that cannot be read to its end
     rejects = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert len(rejects) == 1 and "truncated or corrupt gzip" in rejects[0]["error"]
     assert str(path) in rejects[0]["error"]
