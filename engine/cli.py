@@ -15,7 +15,7 @@ from typing import IO
 from . import translator as api
 from .batches import BatchResult, default_jobs, translate_batches
 from .errors import Rejected, RuleError, SettingsError
-from .reader import BadInput, read_batches, read_messages
+from .reader import FORMS, REST_SKIPPED, BadInput, read_batches, read_messages
 from .settings import read_settings_file
 from .writing import Sink, Stop, Stops, WriteFailed, write_rejects
 
@@ -243,6 +243,7 @@ class _Counts:
     def __init__(self) -> None:
         self.read = self.translated = self.rejected = self.written = 0
         self.stopped: int | None = None
+        self.cut_short = False  # an input could not be read to its end
 
     def summary(self) -> str:
         if self.stopped is None:
@@ -302,6 +303,8 @@ def _cmd_translate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if counts.stopped is not None:
         return 128 + counts.stopped  # as a shell reports a command a signal stopped (Ctrl-C: 130)
+    if counts.cut_short:
+        return EXIT_USAGE
     return EXIT_REJECTED if counts.rejected else EXIT_OK
 
 
@@ -323,7 +326,7 @@ def _translate(args: argparse.Namespace, inputs: list[str], stops: Stops, counts
     rejects = open(args.rejects, "wb", buffering=0) if args.rejects else sys.stderr  # noqa: SIM115
     reject_sink = Sink(rejects, args.rejects or "standard error")
     jobs = args.jobs if args.jobs is not None else default_jobs()
-    results = translate_batches(read_batches(inputs, _BATCH), translator, jobs, make)
+    results = translate_batches(read_batches(inputs, _BATCH, args.format), translator, jobs, make)
     try:
         for result in results:
             with stops.held():
@@ -353,6 +356,7 @@ def _count(counts: _Counts, result: BatchResult, messages: int, rejected: int) -
     ``rejected`` rejection records written."""
     counts.read += messages
     counts.rejected += rejected
+    counts.cut_short = counts.cut_short or any(REST_SKIPPED in record["error"] for record in result.rejects)
     counts.translated += messages - sum(1 for record in result.rejects if record["input"] < result.first + messages)
     counts.written += result.outputs[messages - 1] if messages else 0
 
@@ -370,7 +374,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     for warning in translator.warnings:
         print(f"seg2amp: warning: {warning}", file=sys.stderr)
     rejected = False
-    for index, message in enumerate(read_messages(_check_inputs(args.inputs)), 1):
+    for index, message in enumerate(read_messages(_check_inputs(args.inputs), args.format), 1):
         if isinstance(message, BadInput):
             record = {"input": index, "error": f"{message.reason} ({message.source})", "path": "$"}
             print(json.dumps({"index": index, "rejected": record}) if args.json else
@@ -492,6 +496,14 @@ def _folders(parser: argparse.ArgumentParser, rules: bool = True) -> None:
     parser.add_argument("--schemas", metavar="DIR", help="schemas folder (default: the bundled schemas)")
 
 
+def _input_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMS, default=None,
+                        help="how every input is read: ndjson (one message a line, whatever the first line "
+                             "holds), json (an array, or documents), auto (told from the start, NDJSON where "
+                             "the first line is a whole value); default: by the file name (.ndjson, .jsonl: "
+                             "ndjson; .json: json; .gz aside), auto for others and stdin")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seg2amp",
@@ -509,6 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="message files (NDJSON, JSON array or JSON document; .gz ok); '-' is stdin")
     translate.add_argument("--platform", "-p", required=True,
                            help="platform variant, e.g. 'server' (cloud mode); see 'seg2amp platforms'")
+    _input_format(translate)
     translate.add_argument("--settings", "-s", metavar="FILE",
                            help="destination settings, as exported (JSON or YAML); missing keys take the "
                                 "defaults of the rule set's settings catalog, and the keys it marks required "
@@ -532,6 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("inputs", nargs="*", metavar="MESSAGE",
                          help="message files (a JSON message, an array, or NDJSON); '-' is stdin")
     explain.add_argument("--platform", "-p", required=True, help="platform variant; see 'seg2amp platforms'")
+    _input_format(explain)
     explain.add_argument("--settings", "-s", metavar="FILE",
                          help="destination settings (JSON or YAML), as for translate (required keys included)")
     explain.add_argument("--json", action="store_true", help="one JSON object per message, for tools")

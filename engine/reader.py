@@ -1,15 +1,24 @@
 """Reading messages from files or standard input, streamed: memory does not grow with the input.
 
-The form of an input is told by its first character that is not whitespace (a leading UTF-8 byte
-order mark is dropped):
-- ``[``: a JSON array of messages; its elements are decoded one at a time. The array must be well
-  formed (commas between elements, none before ``]``, nothing but whitespace after it): the first
-  defect is one bad item, reported after the elements before it, and ends that input.
-- ``{`` on a first line that is the start of a JSON value going on below it: JSON documents, each
-  possibly over several lines (pretty-printed). A bad document is one bad item; reading goes on at
-  the next line that starts with ``{``.
-- anything else: NDJSON, one JSON value a line (blank lines skipped). A line that is not JSON is one
-  bad item and the next lines are still read.
+The form of an input (``form_of``) is given (``ndjson``, ``json``, ``auto``) or told by its name:
+``.ndjson`` and ``.jsonl`` (also gzipped) are NDJSON, ``.json`` (also gzipped) is JSON, anything
+else (standard input too) is ``auto``. A leading UTF-8 byte order mark is dropped.
+- NDJSON: one JSON value a line (blank lines skipped), whatever the first line holds. A line that
+  is not JSON is one bad item and the next lines are still read.
+- JSON, told by its first character that is not whitespace:
+  - ``[``: a JSON array of messages; its elements are decoded one at a time. The array must be well
+    formed (commas between elements, none before ``]``, nothing but whitespace after it): the first
+    defect is one bad item, reported after the elements before it, and ends that input.
+  - ``{`` on a first line that is the start of a JSON value going on below it: JSON documents, each
+    possibly over several lines (pretty-printed). A bad document is one bad item; reading goes on at
+    the next line that starts with ``{``.
+  - anything else: NDJSON.
+- auto: NDJSON where the first line is a JSON value on its own line (a first line that is a whole
+  array is one message when other lines follow it, the array's elements when none does); a JSON
+  array that starts on the first line and goes on below it; documents where the first line starts
+  a JSON value that goes on below it and that value is whole. Where that value is not whole, the
+  first line is one bad item and the lines after it are read as NDJSON: a damaged first line loses
+  only itself.
 A bad item is a ``BadInput`` naming the input and the line of the defect. Files ending in ``.gz``
 (or starting with gzip's magic bytes) are decompressed on the fly: damaged compressed data is one
 bad item after the messages read before it. ``-`` means standard input.
@@ -40,6 +49,9 @@ from typing import IO, Any
 from .jsonio import loads, loads_lines
 
 _CHUNK = 1 << 16
+# A message nested deeper than this is refused before it is parsed, wherever it is read (any line,
+# stdin, a worker), so that no parser's recursion, which depends on the call stack, decides.
+MAX_DEPTH = 512
 _CHARS_PER_MESSAGE = 1000  # how much text a batch of N messages is read as: N times this
 _MAX_VALUE = 64 << 20  # a single JSON value (or NDJSON line) larger than this is refused
 
@@ -55,19 +67,72 @@ def _finite_float(text: str) -> float:
     return number
 
 
+class _TooDeep(ValueError):
+    """A JSON value nested deeper than ``MAX_DEPTH``; ``end`` is where it ends in the text read
+    (None when it does not end there)."""
+
+    def __init__(self, end: int | None = None, start: int = 0) -> None:
+        super().__init__(f"the message is nested deeper than {MAX_DEPTH} levels")
+        self.end = end
+        self.start = start  # where it starts in the text read
+
+
+# A string, or a bracket: what nesting is counted from.
+_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+
+
+def _nesting(text: str, pos: int) -> tuple[bool, int | None]:
+    """Whether the JSON array or object at ``text[pos]`` nests deeper than ``MAX_DEPTH`` (brackets
+    in strings do not count), and where it ends (None: not in ``text``)."""
+    depth, deeper = 0, False
+    for match in _TOKENS.finditer(text, pos):
+        char = text[match.start()]
+        if char == "[" or char == "{":
+            depth += 1
+            deeper = deeper or depth > MAX_DEPTH
+        elif char == "]" or char == "}":
+            depth -= 1
+            if depth <= 0:
+                return deeper, match.end()
+    return deeper, None
+
+
+def _could_be_too_deep(text: str, pos: int = 0, end: int | None = None) -> bool:
+    """Whether ``text[pos:end]`` has more opening brackets than ``MAX_DEPTH`` (else it cannot nest
+    deeper)."""
+    return text.count("[", pos, end) + text.count("{", pos, end) > MAX_DEPTH
+
+
 # Strict JSON: NaN and Infinity are refused, and so are numbers too large for a double.
 _decoder = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
-_loads = _decoder.decode
 _raw_decode = _decoder.raw_decode
+
+
+def _loads(text: str) -> Any:
+    """The value of a JSON text (strict), refused with ``_TooDeep`` before it is parsed when it nests
+    deeper than ``MAX_DEPTH``."""
+    if len(text) > 2 * MAX_DEPTH and _could_be_too_deep(text):
+        start = len(text) - len(text.lstrip(" \t\r\n"))
+        if text[start:start + 1] in ("[", "{") and _nesting(text, start)[0]:
+            raise _TooDeep()
+    return _decoder.decode(text)
 _DECODE_ERRORS = (ValueError, RecursionError)
 # What reading a damaged gzip stream raises (BadGzipFile also for a bad CRC or length at the end).
 _GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
 
 _SPACE = re.compile(r"[ \t\r\n]*")
+# JSON's white space: a line of only these is blank (skipped). Other white space (no-break space,
+# vertical tab, form feed, U+2028, ...) makes a line that is not JSON, which is rejected.
+_JSON_SPACE = " \t\r\n"
 # After a number decoded at the end of the text read so far, what may still be part of it.
 _NUMBER_TAIL = re.compile(r"[0-9.eE+\-]*\Z")
 # A decoding error this close to the end of the text read so far may be the text being cut short.
 _CUT_MARGIN = 12
+
+
+# Ends the reason of a bad item after which the rest of its input is not read: that input could
+# not be read to its end.
+REST_SKIPPED = "the rest of this input is skipped"
 
 
 @dataclass
@@ -112,16 +177,36 @@ def open_input(name: str) -> IO[str]:
         raw = gzip.GzipFile(fileobj=raw, mode="rb") if name == "-" else _GzipFileClosingItsFile(raw)
     # Bytes that are not UTF-8 are kept as lone surrogates: a message holding them is rejected
     # when its output is written, instead of being silently altered. A byte order mark is dropped.
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape")
+    # Lines end at a newline only: a carriage return (JSON white space) inside a line does not cut
+    # it, and one before the newline (CRLF) stays in the line as white space.
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="\n")
 
 
-def read_messages(names: Iterable[str]) -> Iterator[Any]:
-    """Every message of every input in order; an undecodable item is yielded as ``BadInput``."""
+FORMS = ("ndjson", "json", "auto")
+
+
+def form_of(name: str, form: str | None = None) -> str:
+    """How an input is read: ``form`` when given, else by the name's extension (``.gz`` aside):
+    ``.ndjson`` and ``.jsonl`` are ``ndjson``, ``.json`` is ``json``, any other name (``-`` too) is
+    ``auto``."""
+    if form is not None:
+        if form not in FORMS:
+            raise ValueError(f"unknown input form {form!r} (expected one of {', '.join(FORMS)})")
+        return form
+    base = name.lower().removesuffix(".gz")
+    if base.endswith((".ndjson", ".jsonl")):
+        return "ndjson"
+    return "json" if base.endswith(".json") else "auto"
+
+
+def read_messages(names: Iterable[str], form: str | None = None) -> Iterator[Any]:
+    """Every message of every input in order, each input read in ``form_of(name, form)``; an
+    undecodable item is yielded as ``BadInput``."""
     for name in names:
         label = "<stdin>" if name == "-" else name
         stream = open_input(name)
         try:
-            yield from read_stream(stream, label)
+            yield from read_stream(stream, label, form_of(name, form))
         finally:
             if name != "-":
                 stream.close()
@@ -156,7 +241,7 @@ class Text:
         lines = self.text.split("\n")
         last = len(lines) - 1
         for offset, line in enumerate(lines):
-            if line.strip():  # each line with its newline, as a line is read (error columns count it)
+            if line.strip(_JSON_SPACE):  # each line with its newline, as a line is read (error columns count it)
                 yield parse_line(line + "\n" if offset < last else line, label, first + offset)
 
 
@@ -168,25 +253,27 @@ def parse_line(text: str, label: str, line_no: int) -> Any:
         return _bad_line(exc, label, line_no, text)
 
 
-def read_batches(names: Iterable[str], size: int = 1000) -> Iterator[list | Lines | Text | Span]:
-    """The messages of ``read_messages`` in order, in batches of about ``size``: a list of parsed
-    messages, or ``Lines``, ``Text`` or ``Span`` of an NDJSON input left for the consumer to read
-    and parse (in another process, say). Memory holds one batch at a time."""
+def read_batches(names: Iterable[str], size: int = 1000, form: str | None = None
+                 ) -> Iterator[list | Lines | Text | Span]:
+    """The messages of ``read_messages(names, form)`` in order, in batches of about ``size``: a list
+    of parsed messages, or ``Lines``, ``Text`` or ``Span`` of an NDJSON input left for the consumer
+    to read and parse (in another process, say). Memory holds one batch at a time."""
     for name in names:
         label = "<stdin>" if name == "-" else name
         stream = open_input(name)
         try:
-            yield from _batches(stream, label, size, None if name == "-" else name)
+            yield from _batches(stream, label, size, None if name == "-" else name, form_of(name, form))
         finally:
             if name != "-":
                 stream.close()
 
 
-def _batches(stream: IO[str], label: str, size: int, path: str | None = None) -> Iterator[list | Lines | Text]:
+def _batches(stream: IO[str], label: str, size: int, path: str | None = None, form: str = "auto"
+             ) -> Iterator[list | Lines | Text]:
     parsed: list = []
     rest = None
     try:
-        for item in _read(stream, label, lines=True):
+        for item in _read(stream, label, lines=True, form=form):
             if isinstance(item, _Rest):
                 rest = item.line
                 break
@@ -222,7 +309,7 @@ def _batches(stream: IO[str], label: str, size: int, path: str | None = None) ->
             if len(line) == limit and not line.endswith("\n"):
                 _skip_line(stream, line_no)
                 entries.append((line_no, _too_long(label, line_no)))
-            elif line.strip():
+            elif line.strip(_JSON_SPACE):
                 entries.append((line_no, line))
             line_no += 1
             if len(entries) >= size:
@@ -374,7 +461,7 @@ def _span_batches(fd: int, path: str, label: str, line_no: int, start: int, size
     raw = os.fdopen(os.dup(fd), "rb")  # the same open file, read on as text from ``start``
     try:
         raw.seek(start)
-        stream = io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape")
+        stream = io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline="\n")
         yield from _text_batches(stream, label, line_no, size)
     finally:
         raw.close()
@@ -385,40 +472,48 @@ def _text(label: str, line_no: int, text: str) -> Text:
     if text.startswith("{") and text.count("\n{") == lines - 1:
         count = lines  # every line starts a JSON object: none is blank (counted without a loop)
     else:
-        count = sum(1 for line in text.split("\n") if line.strip())
+        count = sum(1 for line in text.split("\n") if line.strip(_JSON_SPACE))
     return Text(label, line_no, text, count)
 
 
 def _damaged(damage: _Damaged, label: str) -> BadInput:
-    return BadInput(f"truncated or corrupt gzip: {damage}; the rest of this input is skipped",
+    return BadInput(f"truncated or corrupt gzip: {damage}; {REST_SKIPPED}",
                     f"{label}:{damage.line}")
 
 
-def read_stream(stream: IO[str], label: str = "<input>") -> Iterator[Any]:
-    """The messages of one text stream; a bad item is a ``BadInput`` located at ``label:line``."""
+def read_stream(stream: IO[str], label: str = "<input>", form: str = "auto") -> Iterator[Any]:
+    """The messages of one text stream read in ``form`` (``ndjson``, ``json`` or ``auto``); a bad
+    item is a ``BadInput`` located at ``label:line``."""
     try:
-        yield from _read(stream, label)
+        yield from _read(stream, label, form=form)
     except _Damaged as damage:
         yield _damaged(damage, label)
 
 
-def _read(stream: IO[str], label: str, lines: bool = False) -> Iterator[Any]:
-    """Tells the form of the input from its start, then reads it in that form. With ``lines``, an
-    NDJSON input ends with a ``_Rest`` marker instead of its lines after the first."""
+def _read(stream: IO[str], label: str, lines: bool = False, form: str = "auto") -> Iterator[Any]:
+    """Reads the input in ``form``; for ``json`` and ``auto``, the form of the text is told from its
+    start (see above). With ``lines``, an NDJSON input ends with a ``_Rest`` marker instead of its
+    lines after the first ones read."""
     line_no, column = 1, 0
     piece = _readline(stream, _CHUNK, line_no)
     if piece.startswith("\ufeff"):
         piece = piece[1:] or _readline(stream, _CHUNK, line_no)
-    while piece and not piece.strip():  # blank lines, read a piece at a time (a piece ends a line or not)
-        if piece.endswith("\n"):
-            line_no, column = line_no + 1, 0
-        else:
-            column += len(piece)
-        piece = _readline(stream, _CHUNK, line_no)
+    piece, line_no, column = _skip_blank(stream, piece, line_no, column)
     if not piece:
         return
-    content = piece.lstrip()
-    if content.startswith("["):
+    content = piece.lstrip(_JSON_SPACE)
+    if form != "ndjson" and content.startswith("["):
+        if form == "auto" and (piece.endswith("\n") or len(piece) < _CHUNK):  # the whole first line
+            value = parse_line(piece, label, line_no)
+            if not isinstance(value, BadInput):
+                # a JSON value on its own line: the array's elements when nothing follows, else NDJSON
+                following, next_no, _ = _skip_blank(stream, _readline(stream, _CHUNK, line_no + 1), line_no + 1, 0)
+                if not following:
+                    yield from value
+                    return
+                yield value
+                yield from _ndjson_from(stream, label, following, next_no, lines)
+                return
         buffer = _Buffer(stream, piece, line_no, column)
         buffer.pos = len(piece) - len(content) + 1
         yield from _array(buffer, label)
@@ -426,14 +521,32 @@ def _read(stream: IO[str], label: str, lines: bool = False) -> Iterator[Any]:
     line, too_long = _whole_line(stream, piece, line_no)
     if too_long:
         yield _too_long(label, line_no)
-    elif content.startswith("{"):
+    elif form != "ndjson" and content.startswith("{"):
         try:
             value = _loads(line)
         except json.JSONDecodeError as exc:
             if exc.msg != "Extra data" and exc.pos >= len(line.rstrip(" \t\r\n")):
                 # the start of a value that goes on below it: a pretty-printed document. (A value
                 # with more after it on the line is a bad NDJSON line, as on any later line.)
-                yield from _documents(_Buffer(stream, line, line_no, column), label)
+                buffer = _Buffer(stream, line, line_no, column)
+                if form == "json":
+                    yield from _documents(buffer, label)
+                    return
+                buffer.skip_space()
+                try:
+                    first = buffer.value()
+                except _TooDeep as deep:  # a whole value (or one the input ends inside)
+                    yield _value_error(buffer, deep, label)
+                    if deep.end is not None:
+                        yield from _documents(buffer, label)
+                    return
+                except _DECODE_ERRORS:
+                    # not a document: a damaged first line, and NDJSON after it
+                    yield _bad_line(exc, label, line_no, line)
+                    yield from _lines_held(buffer, label, line_no + 1, lines)
+                    return
+                yield first
+                yield from _documents(buffer, label)
                 return
             yield _bad_line(exc, label, line_no, line)
         except _DECODE_ERRORS as exc:
@@ -441,14 +554,57 @@ def _read(stream: IO[str], label: str, lines: bool = False) -> Iterator[Any]:
         else:
             yield value
     else:
-        try:
-            yield _loads(line)
-        except _DECODE_ERRORS as exc:
-            yield _bad_line(exc, label, line_no, line)
+        yield parse_line(line, label, line_no)
     if lines:
         yield _Rest(line_no + 1)
         return
     yield from _ndjson(stream, label, line_no + 1)
+
+
+def _skip_blank(stream: IO[str], piece: str, line_no: int, column: int) -> tuple[str, int, int]:
+    """From ``piece`` on, the first piece of the stream that is not blank (empty at the end), with
+    its line and column; blank lines are read a piece at a time (a piece ends a line or not)."""
+    while piece and not piece.strip(_JSON_SPACE):
+        if piece.endswith("\n"):
+            line_no, column = line_no + 1, 0
+        else:
+            column += len(piece)
+        piece = _readline(stream, _CHUNK, line_no)
+    return piece, line_no, column
+
+
+def _ndjson_from(stream: IO[str], label: str, piece: str, line_no: int, lines: bool) -> Iterator[Any]:
+    """NDJSON from the line ``piece`` starts (line ``line_no``) on."""
+    line, too_long = _whole_line(stream, piece, line_no)
+    if too_long:
+        yield _too_long(label, line_no)
+    elif line.strip(_JSON_SPACE):
+        yield parse_line(line, label, line_no)
+    if lines:
+        yield _Rest(line_no + 1)
+        return
+    yield from _ndjson(stream, label, line_no + 1)
+
+
+def _lines_held(buffer: _Buffer, label: str, line_no: int, lines: bool) -> Iterator[Any]:
+    """NDJSON from line ``line_no`` on, where the buffer's text from its position starts on the line
+    before: the lines it holds (the last completed from the stream), then the stream's."""
+    text = buffer.text[buffer.pos:]
+    newline = text.find("\n")
+    held = text[newline + 1:].split("\n") if newline >= 0 else [""]
+    tail = held.pop()  # the part of a line the buffer holds at its end
+    for part in held:
+        if len(part) >= _MAX_VALUE:
+            yield _too_long(label, line_no)
+        elif part.strip(_JSON_SPACE):
+            yield parse_line(part + "\n", label, line_no)
+        line_no += 1
+    if tail:
+        yield from _ndjson_from(buffer.stream, label, tail, line_no, lines)
+    elif lines:
+        yield _Rest(line_no)
+    else:
+        yield from _ndjson(buffer.stream, label, line_no)
 
 
 def _readline(stream: IO[str], limit: int, line_no: int) -> str:
@@ -489,6 +645,8 @@ def _why(exc: BaseException) -> str:
 
 
 def _bad_line(exc: BaseException, label: str, line_no: int, line: str) -> BadInput:
+    if isinstance(exc, _TooDeep):
+        return BadInput(str(exc), f"{label}:{line_no}")
     where = ""
     if isinstance(exc, json.JSONDecodeError):  # the column on this line (a value cut short: its end)
         where = f" at column {min(exc.pos, len(line.rstrip(chr(13) + chr(10)))) + 1}"
@@ -509,7 +667,7 @@ def _ndjson(stream: IO[str], label: str, line_no: int) -> Iterator[Any]:
         if len(line) == limit and not line.endswith("\n"):
             _skip_line(stream, line_no)
             yield _too_long(label, line_no)
-        elif line.strip():
+        elif line.strip(_JSON_SPACE):
             try:
                 yield loads(line, _loads)
             except _DECODE_ERRORS as exc:
@@ -578,11 +736,23 @@ class _Buffer:
 
     def value(self) -> Any:
         """Decode the JSON value at the position and move past it. On a defect, raise the decoder's error
-        and stay at the start of the value."""
+        and stay at the start of the value. A value nested deeper than ``MAX_DEPTH`` is ``_TooDeep``,
+        after which the position is past it where it ends (at its start where it does not): the same
+        whether or not the parser's recursion reached that deep."""
         while True:
             text, pos = self.text, self.pos
             try:
                 value, end = _raw_decode(text, pos)
+            except RecursionError:  # nested deeper than the limit: where does it end?
+                end = _nesting(text, pos)[1]
+                if end is None and not self.eof:  # the value goes on in the text not read yet
+                    if len(text) - pos > _MAX_VALUE:
+                        raise ValueError(f"a value is longer than {_MAX_VALUE} characters") from None
+                    self.more(len(text) - pos)
+                    continue
+                if end is not None:
+                    self.pos = end
+                raise _TooDeep(end, pos) from None
             except json.JSONDecodeError as exc:
                 if self.eof or not (exc.pos >= len(text) - _CUT_MARGIN or exc.msg.startswith("Unterminated")):
                     raise
@@ -594,6 +764,8 @@ class _Buffer:
                 self.more(len(text) - pos)  # the number may go on in the next chunk
                 continue
             self.pos = end
+            if _could_be_too_deep(text, pos, end) and _nesting(text, pos)[0]:
+                raise _TooDeep(end, pos)  # refused whatever the parser's recursion allowed
             return value
 
     def skip_to_line_starting(self, char: str, pos: int) -> bool:
@@ -613,6 +785,8 @@ def _value_error(buffer: _Buffer, exc: BaseException, label: str) -> BadInput:
     """A value that failed to decode, located at its defect (or at its start if the decoder gives no place)."""
     pos = exc.pos if isinstance(exc, json.JSONDecodeError) else buffer.pos
     line, column = buffer.where(pos)
+    if isinstance(exc, _TooDeep):
+        return BadInput(str(exc), f"{label}:{buffer.where(exc.start)[0]}")
     if buffer.eof and pos >= len(buffer.text):
         return BadInput(f"not JSON: the input ends inside a value ({_why(exc)})", f"{label}:{line}")
     return BadInput(f"not JSON: {_why(exc)} at column {column}", f"{label}:{line}")
@@ -620,7 +794,7 @@ def _value_error(buffer: _Buffer, exc: BaseException, label: str) -> BadInput:
 
 def _array(buffer: _Buffer, label: str) -> Iterator[Any]:
     """The elements of a JSON array whose ``[`` is just before the buffer's position."""
-    skipped = "; the rest of this input is skipped"
+    skipped = f"; {REST_SKIPPED}"
 
     def defect(reason: str) -> BadInput:
         line, column = buffer.where(buffer.pos)
@@ -634,12 +808,17 @@ def _array(buffer: _Buffer, label: str) -> Iterator[Any]:
     else:
         while True:
             try:
-                value = buffer.value()
+                yield buffer.value()
+            except _TooDeep as exc:
+                bad = _value_error(buffer, exc, label)
+                if exc.end is None:
+                    yield BadInput(bad.reason + skipped, bad.source)
+                    return
+                yield bad  # one element refused; the array goes on
             except _DECODE_ERRORS as exc:
                 bad = _value_error(buffer, exc, label)
                 yield BadInput(bad.reason + skipped, bad.source)
                 return
-            yield value
             if not buffer.skip_space():
                 yield defect("the JSON array is not closed")
                 return
@@ -670,6 +849,11 @@ def _documents(buffer: _Buffer, label: str) -> Iterator[Any]:
     while buffer.skip_space():
         try:
             value = buffer.value()
+        except _TooDeep as exc:
+            yield _value_error(buffer, exc, label)
+            if exc.end is None:
+                return
+            continue
         except _DECODE_ERRORS as exc:
             start = buffer.pos  # a failed decoding leaves the position (and the text from it on) as it was
             start_line = buffer.where(start)[0]

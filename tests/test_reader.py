@@ -10,8 +10,8 @@ from engine import reader
 from engine.reader import BadInput, read_stream
 
 
-def _read(text):
-    return list(read_stream(io.StringIO(text)))
+def _read(text, form="auto"):
+    return list(read_stream(io.StringIO(text), form=form))
 
 
 def test_ndjson_with_blank_lines_and_a_bad_line():
@@ -111,12 +111,86 @@ def test_bad_first_line_reads_in_chunks_not_quadratically(monkeypatch):
     assert len(reads) < 40  # the read size grows with the value: no re-decoding per small chunk
 
 
+M = {"type": "track", "event": "E", "userId": "user-12345"}
+LINE = json.dumps(M)
+
+
+def test_a_bad_first_line_does_not_change_how_an_ndjson_file_is_read(tmp_path):
+    """Whatever the first line of an NDJSON file holds, every other line is read, one a line."""
+    texts = {
+        "array": f"[1,2]\n{LINE}\n{LINE}\n",
+        "cut": f'{{"type":"track",\n[1]\n {LINE}\n{LINE}\n',
+        "cut-object": f'{{"a":\n  "b": 1}}\n\n{LINE}\n',
+        "one-array-line": f"[{LINE},{LINE}]\n",
+    }
+    for name, text in texts.items():
+        lines = [(n, line) for n, line in enumerate(text.split("\n"), 1) if line.strip()]
+        for suffix in (".ndjson", ".jsonl", ".ndjson.gz", ".JSONL.gz"):
+            path = tmp_path / f"{name}{suffix}"
+            data = text.encode()
+            path.write_bytes(gzip.compress(data) if suffix.lower().endswith(".gz") else data)
+            for items in (list(reader.read_messages([str(path)])), list(_flat_batches([str(path)]))):
+                assert len(items) == len(lines), (name, suffix, items)
+                for (number, line), item in zip(lines, items, strict=True):
+                    if isinstance(item, BadInput):
+                        assert item.source == f"{path}:{number}"
+                    else:
+                        assert item == json.loads(line)
+
+
+def _flat_batches(names, form=None):
+    from engine.reader import Lines, Span, Text, parse_line
+
+    for batch in reader.read_batches(names, 2, form):
+        if isinstance(batch, (Text, Span)):
+            yield from batch.messages()
+        elif isinstance(batch, Lines):
+            yield from (entry if isinstance(entry, BadInput) else parse_line(entry, batch.label, number)
+                        for number, entry in batch.entries)
+        else:
+            yield from batch
+
+
+def test_the_form_is_told_by_the_name_or_given():
+    assert [reader.form_of(name) for name in ("a.ndjson", "a.jsonl.gz", "a.json", "A.JSON.GZ", "-", "a.txt")] == \
+        ["ndjson", "ndjson", "json", "json", "auto", "auto"]
+    assert reader.form_of("a.json", "ndjson") == "ndjson" and reader.form_of("a.ndjson", "auto") == "auto"
+
+
+def test_auto_reads_a_file_with_a_damaged_first_line_line_by_line(tmp_path):
+    assert _read(f"[1,2]\n\n{LINE}\n{LINE}\n") == [[1, 2], M, M]
+    assert _sources(_read(f'{{"type":"track",\n[1]\n {LINE}\n{LINE}\n')) == ["<input>:1", [1], M, M]
+    assert _read(f"[{LINE},\n{LINE}]\n") == [M, M] and _read(f"[{LINE},{LINE}]\n\n") == [M, M]
+    # json keeps reading an array, then refuses what follows it
+    assert _sources(_read(f"[1,2]\n{LINE}\n", "json")) == [1, 2, "<input>:2"]
+    path = tmp_path / "cut.txt"
+    path.write_text('{"type":"track",\n' + f"{LINE}\n" * 3000)
+    assert len(list(reader.read_messages([str(path)]))) == len(list(_flat_batches([str(path)]))) == 3001
+
+
+def test_format_is_given_on_the_command_line(tmp_path, capsys):
+    from engine.cli import main
+    from support import FIXTURES
+
+    path = tmp_path / "messages.json"
+    path.write_text(f"[1,2]\n{LINE}\n{LINE}\n")
+    settings = str(FIXTURES / "samples" / "settings.json")
+    for command in ("translate", "explain"):
+        main([command, "-p", "server", "-s", settings, "--format", "ndjson", str(path)])
+        captured = capsys.readouterr()
+        assert captured.out.count("user-12345") == 2, command
+    main(["translate", "-p", "server", "-s", settings, str(path)])  # .json: an array, and text after it
+    assert "user-12345" not in capsys.readouterr().out
+
+
 # --- arrays are strict ------------------------------------------------------------------------------------
 
 
 def test_text_after_the_array_is_reported():
-    assert _sources(_read('[{"a":1}]\n\n{"b":2}\n')) == [{"a": 1}, "<input>:3"]
+    assert _sources(_read('[{"a":1}]\n\n{"b":2}\n', "json")) == [{"a": 1}, "<input>:3"]
     assert _sources(_read('[{"a":1}]  \n\n')) == [{"a": 1}]
+    # auto: a whole array on the first line with lines after it is an NDJSON line (one message)
+    assert _sources(_read('[{"a":1}]\n\n{"b":2}\n')) == [[{"a": 1}], {"b": 2}]
 
 
 def test_a_missing_comma_in_an_array_is_reported():
@@ -145,9 +219,11 @@ def test_array_errors_name_the_line():
 
 
 def test_document_errors_name_the_line():
-    items = _read('{\n  "a": 1,\n  "b": nonsense\n}\n')
+    items = _read('{\n  "a": 1,\n  "b": nonsense\n}\n', "json")
     assert _sources(items) == ["<input>:3"] and "column 8" in items[0].reason
-    assert _sources(_read('{\n  "a": [1,\n   2,\n')) == ["<input>:4"]
+    assert _sources(_read('{\n  "a": [1,\n   2,\n', "json")) == ["<input>:4"]
+    # auto: a first value that is not whole is a damaged first line; every line after it is read
+    assert _sources(_read('{\n  "a": 1,\n  "b": nonsense\n}\n')) == [f"<input>:{n}" for n in range(1, 5)]
 
 
 def test_errors_name_the_file(tmp_path):
@@ -215,7 +291,7 @@ def test_translate_reports_a_truncated_gzip_file_as_bad_input(tmp_path, capsys):
     path.write_bytes(data[: len(data) * 2 // 3])
     code = main(["translate", "--platform", "server", "--settings", str(samples / "settings.json"), str(path)])
     err = capsys.readouterr().err
-    assert code == 1
+    assert code == 2  # an input that cannot be read to its end
     rejects = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert len(rejects) == 1 and "truncated or corrupt gzip" in rejects[0]["error"]
     assert str(path) in rejects[0]["error"]

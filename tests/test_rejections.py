@@ -102,7 +102,7 @@ def test_odd_json_never_stops_the_run(tmp_path, capsys):
     assert sorted(rejects) == [1, 2, 3, 4, 5, 7]
     assert rejects[1]["path"] == "$.revenue" and rejects[1]["output"] == "httpapi"
     assert "too large" in rejects[2]["error"] and "NaN is not JSON" in rejects[3]["error"]
-    assert "not valid Unicode" in rejects[4]["error"] and "nested too deeply" in rejects[5]["error"]
+    assert "not valid Unicode" in rejects[4]["error"] and "nested deeper than 512 levels" in rejects[5]["error"]
     assert "not valid Unicode" in rejects[7]["error"]
     assert captured.err.strip().splitlines()[-1] == (
         "seg2amp: 7 messages read, 1 translated, 6 rejected, 1 outputs written")
