@@ -9,6 +9,7 @@ import copy
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 
@@ -46,13 +47,23 @@ def _mutated(message: dict, rng: random.Random) -> dict:
         elif roll < 0.85:
             target[key] = copy.deepcopy(rng.choice(ODD))
         elif roll < 0.95:
-            deep: object = "leaf"
-            for _level in range(rng.choice([39, 41, 600, 2000])):
-                deep = {"a": deep} if rng.random() < 0.5 else [deep]
-            target[key] = deep
+            target[key] = f"@deep{rng.choice([39, 41, 600, 2000])}@"  # written out by _deep
         else:
             target[key] = {f"k{number}": "v" * 100 for number in range(300)}
     return message
+
+
+def _deep(text: str, rng: random.Random) -> str:
+    """The line with each ``"@deepN@"`` written as a value nested N levels deep (objects and arrays
+    mixed), which json.dumps could not write."""
+    while '"@deep' in text:
+        start = text.index('"@deep')
+        end = text.index('@"', start + 2) + 2
+        levels = int(text[start + 6:end - 2])
+        opening = [rng.choice(['{"a":', "["]) for _ in range(levels)]
+        closing = "".join("}" if part.startswith("{") else "]" for part in reversed(opening))
+        text = text[:start] + "".join(opening) + '"leaf"' + closing + text[end:]
+    return text
 
 
 def _corpus(path, seed: int) -> int:
@@ -66,7 +77,7 @@ def _corpus(path, seed: int) -> int:
         elif roll < 0.03:
             lines.append(b"")
         else:
-            lines.append(json.dumps(_mutated(message, rng) if roll < 0.8 else message).encode())
+            lines.append(_deep(json.dumps(_mutated(message, rng) if roll < 0.8 else message), rng).encode())
     path.write_bytes(b"\n".join(lines) + b"\n")
     return sum(1 for line in lines if line.strip(b" \t\r"))
 
@@ -128,15 +139,17 @@ def test_every_line_is_accounted_for_and_jobs_change_nothing(fuzz_file, platform
     assert "Traceback" not in stderr
     outputs = [json.loads(line) for line in out.splitlines()]
     refused = [json.loads(line) for line in rejects.splitlines()]
-    translated = {output["input"] for output in outputs}
+    with_outputs = {output["input"] for output in outputs}
     rejected = {record["input"] for record in refused}
-    assert not translated & rejected
-    assert len(translated | rejected) == lines  # every non-blank line: translated or rejected, once
-    assert len(refused) == len(rejected)
+    assert not with_outputs & rejected  # no output for a rejected message
+    assert len(refused) == len(rejected)  # no message rejected twice
     assert all({"input", "error", "path"} <= record.keys() for record in refused)
-    summary = stderr.strip().splitlines()[-1]
-    assert summary == (f"seg2amp: {lines} messages read, {len(translated)} translated, {len(rejected)} rejected, "
-                       f"{len(outputs)} outputs written")
+    summary = re.fullmatch(r"seg2amp: (\d+) messages read, (\d+) translated, (\d+) rejected, (\d+) outputs written",
+                           stderr.strip().splitlines()[-1])
+    read, translated, rejects_counted, written = map(int, summary.groups())
+    assert read == lines  # every non-blank line is a message, translated or rejected
+    assert translated + rejects_counted == read and rejects_counted == len(rejected) and written == len(outputs)
+    assert rejected <= set(range(1, read + 1)) and with_outputs <= set(range(1, read + 1))
     assert [output["input"] for output in outputs] == sorted(output["input"] for output in outputs)
     assert b"secret-1234567890" not in out + rejects + stderr.encode()
     if platform == "server":
