@@ -358,6 +358,9 @@ def _chain(ast: dict) -> list[str] | None:
     return None
 
 
+MAX_TEMPLATE_TEXT = 16 * 1024 * 1024  # characters one template may write for one value
+
+
 class Template(Node):
     """A Jinja template, compiled once. The message's top-level fields are its variables (only
     those it names are passed), with ``message``, ``item``, ``index``, ``seq`` and ``vars``;
@@ -383,7 +386,13 @@ class Template(Node):
         context["index"] = scope.index
         context["seq"] = scope.seq
         context["vars"] = scope.vars
-        text = self.template.render(context)
+        parts, size = [], 0
+        for part in self.template.generate(context):  # what it writes, bounded as it is written
+            size += len(part)
+            if size > MAX_TEMPLATE_TEXT:
+                raise ValueError(f"the template's text would be longer than {MAX_TEMPLATE_TEXT} characters")
+            parts.append(part)
+        text = "".join(parts)
         if self.collapse:
             text = " ".join(text.split())
         return text if text else MISSING

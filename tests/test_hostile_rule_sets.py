@@ -115,6 +115,7 @@ def test_templates_whose_time_can_grow_without_bound_are_refused_at_load(rules, 
     "{{ 'x' * (properties.a * 10000000000) }}",
     "{{ [1] * (properties.a * 10000000000) }}",
     "{{ range(properties.a * 1000000000)|length }}",
+    "{% for i in range(10000) %}{{ 'x' * (properties.a * 1000000) }}{% endfor %}",
 ])
 def test_templates_that_would_compute_without_bound_reject_the_message_quickly(rules, template):
     _append_rule(rules, f"event_properties: {{object: {{x: {{template: {json.dumps(template)}}}}}}}")
