@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -359,6 +360,7 @@ def _chain(ast: dict) -> list[str] | None:
 
 
 MAX_TEMPLATE_TEXT = 16 * 1024 * 1024  # characters one template may write for one value
+MAX_TEMPLATE_SECONDS = 1.0  # one render; the sandbox checks it at each read
 
 
 class Template(Node):
@@ -387,11 +389,19 @@ class Template(Node):
         context["seq"] = scope.seq
         context["vars"] = scope.vars
         parts, size = [], 0
-        for part in self.template.generate(context):  # what it writes, bounded as it is written
-            size += len(part)
-            if size > MAX_TEMPLATE_TEXT:
-                raise ValueError(f"the template's text would be longer than {MAX_TEMPLATE_TEXT} characters")
-            parts.append(part)
+        environment = self.template.environment
+        timed = hasattr(environment, "deadline")  # the sandbox checks it as the template reads
+        if timed:
+            environment.deadline = time.monotonic() + MAX_TEMPLATE_SECONDS
+        try:
+            for part in self.template.generate(context):  # what it writes, bounded as it is written
+                size += len(part)
+                if size > MAX_TEMPLATE_TEXT:
+                    raise ValueError(f"the template's text would be longer than {MAX_TEMPLATE_TEXT} characters")
+                parts.append(part)
+        finally:
+            if timed:
+                environment.deadline = float("inf")
         text = "".join(parts)
         if self.collapse:
             text = " ".join(text.split())

@@ -126,6 +126,17 @@ def test_templates_that_would_compute_without_bound_reject_the_message_quickly(r
     assert time.monotonic() - started < 5 and info.value.rule == "hostile"
 
 
+def test_a_template_that_runs_out_of_time_rejects_the_message(rules):
+    _append_rule(rules, "event_properties: {object: {x: {template: "
+                        "\"{% for x in properties.big %}{{ properties.big|join|length }}{% endfor %}\"}}}")
+    translator = engine.load("server", {"apiKey": API_KEY}, rules)
+    message = {**TRACK, "properties": {"big": ["abcdefgh"] * 40_000}}
+    started = time.monotonic()
+    with pytest.raises(engine.Rejected) as info:
+        translator.translate(message, 1)
+    assert time.monotonic() - started < 5 and info.value.rule == "hostile" and "out of time" in info.value.message
+
+
 def test_small_powers_and_ranges_still_work(rules):
     _append_rule(rules, "event_properties: {object: {x: {template: "
                         "\"{{ 2 ** 10 }}-{{ range(3)|list|length }}-{{ 'ab' * 2 }}\"}}}")
