@@ -8,6 +8,7 @@ the plan leaves out what settings decide."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import jmespath
@@ -72,7 +73,8 @@ MAX_TEMPLATE_REPEAT = 1_000_000  # items of a text or list repeated with *
 class _Sandbox(ImmutableSandboxedEnvironment):
     """The sandbox templates run in, with bounds on what one operation may compute: ``range``
     (``MAX_TEMPLATE_RANGE`` items), ``**`` (a result of ``MAX_TEMPLATE_BITS`` bits) and text or
-    list times a number (``MAX_TEMPLATE_REPEAT`` items). Beyond them the template fails: the
+    list times a number (``MAX_TEMPLATE_REPEAT`` items); and on the time one render takes: each
+    attribute, item or call read past its ``deadline`` fails. Beyond them the template fails: the
     message is rejected, quickly. (Intercepted operators are also never computed when the
     template compiles.)"""
 
@@ -81,6 +83,23 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.globals["range"] = _bounded_range
+        self.deadline = float("inf")  # set by each render (nodes.Template): past it, the next read fails
+
+    def _in_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise SecurityError("the template ran out of time")
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        self._in_time()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        self._in_time()
+        return super().getitem(obj, argument)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's
+        __self._in_time()
+        return super().call(__context, __obj, *args, **kwargs)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and _whole(left) and _whole(right) and abs(left) > 1 and right > 0 \

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -358,6 +359,10 @@ def _chain(ast: dict) -> list[str] | None:
     return None
 
 
+MAX_TEMPLATE_TEXT = 16 * 1024 * 1024  # characters one template may write for one value
+MAX_TEMPLATE_SECONDS = 1.0  # one render; the sandbox checks it at each read
+
+
 class Template(Node):
     """A Jinja template, compiled once. The message's top-level fields are its variables (only
     those it names are passed), with ``message``, ``item``, ``index``, ``seq`` and ``vars``;
@@ -383,7 +388,21 @@ class Template(Node):
         context["index"] = scope.index
         context["seq"] = scope.seq
         context["vars"] = scope.vars
-        text = self.template.render(context)
+        parts, size = [], 0
+        environment = self.template.environment
+        timed = hasattr(environment, "deadline")  # the sandbox checks it as the template reads
+        if timed:
+            environment.deadline = time.monotonic() + MAX_TEMPLATE_SECONDS
+        try:
+            for part in self.template.generate(context):  # what it writes, bounded as it is written
+                size += len(part)
+                if size > MAX_TEMPLATE_TEXT:
+                    raise ValueError(f"the template's text would be longer than {MAX_TEMPLATE_TEXT} characters")
+                parts.append(part)
+        finally:
+            if timed:
+                environment.deadline = float("inf")
+        text = "".join(parts)
         if self.collapse:
             text = " ".join(text.split())
         return text if text else MISSING

@@ -115,6 +115,7 @@ def test_templates_whose_time_can_grow_without_bound_are_refused_at_load(rules, 
     "{{ 'x' * (properties.a * 10000000000) }}",
     "{{ [1] * (properties.a * 10000000000) }}",
     "{{ range(properties.a * 1000000000)|length }}",
+    "{% for i in range(10000) %}{{ 'x' * (properties.a * 1000000) }}{% endfor %}",
 ])
 def test_templates_that_would_compute_without_bound_reject_the_message_quickly(rules, template):
     _append_rule(rules, f"event_properties: {{object: {{x: {{template: {json.dumps(template)}}}}}}}")
@@ -123,6 +124,17 @@ def test_templates_that_would_compute_without_bound_reject_the_message_quickly(r
     with pytest.raises(engine.Rejected) as info:
         translator.translate(TRACK, 1)
     assert time.monotonic() - started < 5 and info.value.rule == "hostile"
+
+
+def test_a_template_that_runs_out_of_time_rejects_the_message(rules):
+    _append_rule(rules, "event_properties: {object: {x: {template: "
+                        "\"{% for x in properties.big %}{{ properties.big|join|length }}{% endfor %}\"}}}")
+    translator = engine.load("server", {"apiKey": API_KEY}, rules)
+    message = {**TRACK, "properties": {"big": ["abcdefgh"] * 40_000}}
+    started = time.monotonic()
+    with pytest.raises(engine.Rejected) as info:
+        translator.translate(message, 1)
+    assert time.monotonic() - started < 5 and info.value.rule == "hostile" and "out of time" in info.value.message
 
 
 def test_small_powers_and_ranges_still_work(rules):
