@@ -107,13 +107,14 @@ class _UsageError(Exception):
     """A command line that cannot be run as given (exit 2, nothing done)."""
 
 
-def _check_inputs(inputs: list[str], output: str | None = None, rejects: str | None = None) -> list[str]:
+def _check_inputs(inputs: list[str], output: str | None = None, rejects: str | None = None,
+                  translating: bool = False) -> list[str]:
     """The inputs to read (stdin when none), once each is known to be readable. A missing file,
     stdin twice, a folder to write into that does not exist, a file written (``output``,
     ``rejects``, or stdout and stderr where they are not given) that is also an input, or two of
     the places written (outputs, rejects, the summary on stderr) in one file where they would
-    overwrite each other (``--rejects f > f``, ``-o f 2> f``, ``> f 2> f``: not ``> f 2>&1``) stop
-    the run before anything is done."""
+    overwrite each other (``--rejects f > f``, ``-o f 2> f``, and when ``translating``, whose rejects
+    go to stderr, ``> f 2> f``: not ``> f 2>&1``) stop the run before anything is done."""
     inputs = inputs or ["-"]
     if inputs.count("-") > 1:
         raise _UsageError("standard input ('-') can be read only once")
@@ -151,7 +152,7 @@ def _check_inputs(inputs: list[str], output: str | None = None, rejects: str | N
                 stream = "standard output" if (other_fallback if name else fallback) == 1 else "standard error"
                 raise _UsageError(f"{stream} is redirected to {name or other_name}: {other_what} and {what} "
                                   "would overwrite each other")
-            if not _one_open_file(1, 2):
+            if translating and not _one_open_file(1, 2):
                 raise _UsageError("standard output and standard error are one file opened twice: "
                                   f"{other_what} and {what} would overwrite each other (use 2>&1, or --rejects)")
         written.append((identity, name, fallback, what))
@@ -282,7 +283,7 @@ def _check_streams(output: str | None, rejects: str | None) -> None:
 
 def _cmd_translate(args: argparse.Namespace) -> int:
     _check_streams(args.output, args.rejects)
-    inputs = _check_inputs(args.inputs, args.output, args.rejects)
+    inputs = _check_inputs(args.inputs, args.output, args.rejects, translating=True)
     counts = _Counts()
     failed = None
     with Stops() as stops:
