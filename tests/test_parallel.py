@@ -157,9 +157,8 @@ def test_a_run_stopped_by_a_signal_stops_its_workers_and_removes_its_spool(tmp_p
     import time
 
     source = tmp_path / "in.ndjson"
-    with source.open("w") as out:
-        for message in corpus.messages(80000, seed=3):
-            out.write(json.dumps(message) + "\n")
+    text = "".join(json.dumps(message) + "\n" for message in corpus.messages(80000, seed=3))
+    source.write_text(text * 4)  # long enough that a loaded machine still signals the run mid-way
     settings = tmp_path / "settings.json"
     settings.write_text(json.dumps({"apiKey": API_KEY}))
     target = tmp_path / "out.ndjson"
