@@ -296,3 +296,44 @@ def test_translate_reports_a_truncated_gzip_file_as_bad_input(tmp_path, capsys):
     assert len(rejects) == 1 and "truncated or corrupt gzip" in rejects[0]["error"]
     assert str(path) in rejects[0]["error"]
     assert " 1 rejected, " in err.strip().splitlines()[-1]
+
+
+def test_runs_of_blank_lines_are_read_in_large_pieces(tmp_path, monkeypatch):
+    """A gzip of millions of newlines costs a few reads, not one a line; line numbers stay right."""
+    from engine.reader import Lines, Span, Text, parse_line
+
+    opened = []
+    original = reader.open_input
+
+    class Counting:
+        def __init__(self, raw):
+            self.raw, self.buffer, self.calls = raw, raw.buffer, 0
+
+        def read(self, size=-1):
+            self.calls += 1
+            return self.raw.read(size)
+
+        def readline(self, size=-1):
+            self.calls += 1
+            return self.raw.readline(size)
+
+        def close(self):
+            self.raw.close()
+
+    monkeypatch.setattr(reader, "open_input", lambda name: opened.append(Counting(original(name))) or opened[-1])
+    text = "\n" * 2_000_000 + LINE + "\n" * 1_000_000 + "oops\n" + (" \n\n\t\r\n" + LINE + "\n") * 50 + "\n" * 500_000
+    path = tmp_path / "blank.ndjson.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    for form in ("ndjson", "auto"):
+        items = list(reader.read_messages([str(path)], form))
+        batched = []
+        for batch in reader.read_batches([str(path)], 7, form):
+            if isinstance(batch, Lines):
+                batched += [entry if isinstance(entry, BadInput) else parse_line(entry, batch.label, number)
+                            for number, entry in batch.entries]
+            else:
+                batched += list(batch.messages()) if isinstance(batch, (Text, Span)) else batch
+        assert items == batched and len(items) == 52 and items[0] == items[-1] == M
+        assert items[1].source == f"{path}:3000001"
+        assert all(stream.calls < 2000 for stream in opened), [stream.calls for stream in opened]
+        opened.clear()
