@@ -295,6 +295,12 @@ def read_messages(names: Iterable[str], form: str | None = None) -> Iterator[Any
                 stream.close()
 
 
+class Parsed(list):
+    """Parsed messages; ``where`` holds each one's input label and line when they are known."""
+
+    where: list | None = None
+
+
 @dataclass
 class _Rest:
     line: int
@@ -326,6 +332,26 @@ class Text:
         for offset, line in enumerate(lines):
             if line.strip(_JSON_SPACE):  # each line with its newline, as a line is read (error columns count it)
                 yield parse_line(line + "\n" if offset < last else line, label, first + offset)
+
+
+def positions(batch: list | Lines | Text | Span) -> Iterator[tuple[str, int] | None]:
+    """Where each message of a batch comes from, in order: its input's label and line, or None where
+    that is not kept (a message of a JSON array or of documents; a bad item is always located)."""
+    if isinstance(batch, Span):
+        return ((batch.label, batch.line + offset) for offset in range(batch.count))
+    if isinstance(batch, Text):
+        lines = batch.text.split("\n")
+        return ((batch.label, batch.line + offset) for offset, line in enumerate(lines) if line.strip(_JSON_SPACE))
+    if isinstance(batch, Lines):
+        return ((batch.label, line_no) for line_no, _ in batch.entries)
+    if getattr(batch, "where", None) is not None:
+        return iter(batch.where)
+    return (_source(item) if isinstance(item, BadInput) else None for item in batch)
+
+
+def _source(item: BadInput) -> tuple[str, int] | None:
+    label, _, line = item.source.rpartition(":")
+    return (label, int(line)) if line.isdigit() else None
 
 
 def parse_line(text: str, label: str, line_no: int) -> Any:
@@ -368,6 +394,9 @@ def _batches(stream: IO[str], label: str, size: int, path: str | None = None, fo
         yield parsed + [_damaged(damage, label)]
         return
     if parsed:
+        if rest is not None and len(parsed) == 1:  # an NDJSON input's first line, the line before the rest
+            parsed = Parsed(parsed)
+            parsed.where = [_source(parsed[0]) if isinstance(parsed[0], BadInput) else (label, rest - 1)]
         yield parsed
     if rest is None:
         return
