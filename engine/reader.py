@@ -11,7 +11,7 @@ else (standard input too) is ``auto``. A leading UTF-8 byte order mark is droppe
     defect is one bad item, reported after the elements before it, and ends that input.
   - ``{`` on a first line that is the start of a JSON value going on below it: JSON documents, each
     possibly over several lines (pretty-printed). A bad document is one bad item; reading goes on at
-    the next line that starts with ``{``.
+    the next line that starts with ``{``, and the bad item names the lines skipped before it.
   - anything else: NDJSON.
 - auto: NDJSON where the first line is a JSON value on its own line (a first line that is a whole
   array is one message when other lines follow it, the array's elements when none does); a JSON
@@ -994,8 +994,16 @@ def _documents(buffer: _Buffer, label: str) -> Iterator[Any]:
             bad = _value_error(buffer, exc, label)
             if bad.source != f"{label}:{start_line}":
                 bad.reason += f", in the value starting at line {start_line}"
+            # the lines after the defect's line up to the next line starting with '{' are not read:
+            # the reject says which
+            defect_line = buffer.where(at)[0]
+            found = buffer.skip_to_line_starting("{", at)
+            last = buffer.where(buffer.pos)[0] - 1 if found else buffer.where(max(len(buffer.text) - 1, 0))[0]
+            if last > defect_line:
+                bad.reason += (f"; line {last} is skipped" if last == defect_line + 1 else
+                               f"; lines {defect_line + 1} to {last} are skipped")
             yield bad
-            if not buffer.skip_to_line_starting("{", at):
+            if not found:
                 return
             continue
         yield value

@@ -218,6 +218,18 @@ def test_array_errors_name_the_line():
     assert _sources(_read('[\n{"n": 1e400}]')) == ["<input>:2"]
 
 
+def test_lines_skipped_after_a_bad_document_are_named():
+    text = '{\n "a": 1\n}\n{\n "b": nonsense\n}\n  {"x": 1}\n[2]\n{"c": 3}\n{"d": nonsense}\n\n  {"e": 5}\n'
+    items = _read(text)
+    assert _sources(items) == [{"a": 1}, "<input>:5", {"c": 3}, "<input>:10"]
+    assert items[1].reason.endswith("; lines 6 to 8 are skipped")
+    assert items[3].reason.endswith("; lines 11 to 12 are skipped")
+    items = _read('{\n "a": 1\n}\n{"b": nonsense,\n "c": 1}\n{"d": 4}\n')
+    assert _sources(items) == [{"a": 1}, "<input>:4", {"d": 4}] and items[1].reason.endswith("; line 5 is skipped")
+    items = _read('{\n "a": 1\n}\n{"b": nonsense}\n{"d": 4}\n')
+    assert _sources(items) == [{"a": 1}, "<input>:4", {"d": 4}] and "skipped" not in items[1].reason
+
+
 def test_document_errors_name_the_line():
     items = _read('{\n  "a": 1,\n  "b": nonsense\n}\n', "json")
     assert _sources(items) == ["<input>:3"] and "column 8" in items[0].reason
