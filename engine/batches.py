@@ -19,7 +19,7 @@ from typing import Any
 
 from . import jsonio
 from .errors import Rejected
-from .reader import BadInput, Lines, Span, Text, parse_line
+from .reader import BadInput, Lines, Span, Text, parse_line, positions
 
 
 @dataclass
@@ -126,6 +126,7 @@ def translate_batch(translator: Any, batch: list | Lines | Text | Span, first_in
     result = BatchResult(first=first_index)
     texts = []
     size = 0
+    where = None  # where each message was read: looked up at the first reject
     for index, message in enumerate(messages, first_index):
         result.read += 1
         try:
@@ -134,6 +135,10 @@ def translate_batch(translator: Any, batch: list | Lines | Text | Span, first_in
             outputs = translator.translate(message, index)
             text = output_lines(outputs, index)
         except Rejected as exc:
+            if where is None:
+                where = list(positions(batch))
+            if where[index - first_index] is not None:
+                exc.file, exc.line = where[index - first_index]
             result.rejects.append(exc.as_record())
         else:
             texts.append(text)

@@ -1,6 +1,7 @@
 """Errors the engine raises. Every error says where: a rule error names the rule file, line and
 rule (and the column, when it is known: YAML syntax errors); an input error names the message
-(its 1-based number in the input) and a JSON path; a setting error names the setting."""
+(its 1-based number among the inputs, and its file and line where they are known) and a JSON
+path; a setting error names the setting."""
 
 from __future__ import annotations
 
@@ -70,9 +71,15 @@ class Rejected(EngineError):
             where += f", output {self.output}"
         return f"{where}: {self.path}: {self.message}"
 
+    file: str | None = None  # where the message was read, when that is known: its input's name
+    line: int | None = None  # and its line there (physical, from 1)
+
     def as_record(self) -> dict:
-        """The JSON-able form written to the rejects stream."""
+        """The JSON-able form written to the rejects stream: the message's number among all inputs
+        (``input``), and its input's name and line (``file``, ``line``) where they are known."""
         record: dict = {"input": self.index, "error": self.message, "path": self.path}
+        if self.file is not None:
+            record["file"], record["line"] = self.file, self.line
         if self.output:
             record["output"] = self.output
         if self.rule:

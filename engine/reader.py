@@ -11,7 +11,7 @@ else (standard input too) is ``auto``. A leading UTF-8 byte order mark is droppe
     defect is one bad item, reported after the elements before it, and ends that input.
   - ``{`` on a first line that is the start of a JSON value going on below it: JSON documents, each
     possibly over several lines (pretty-printed). A bad document is one bad item; reading goes on at
-    the next line that starts with ``{``.
+    the next line that starts with ``{``, and the bad item names the lines skipped before it.
   - anything else: NDJSON.
 - auto: NDJSON where the first line is a JSON value on its own line (a first line that is a whole
   array is one message when other lines follow it, the array's elements when none does); a JSON
@@ -199,17 +199,106 @@ def form_of(name: str, form: str | None = None) -> str:
     return "json" if base.endswith(".json") else "auto"
 
 
+class _Pushback:
+    """A text stream (``raw``) read through this, so that the end of what was read last can be given
+    back (read again next). Runs of blank lines are skipped a large piece at a time (``skip_blank``)
+    instead of a line at a time."""
+
+    def __init__(self, raw: IO[str]) -> None:
+        self.raw = raw
+        self.buffer = getattr(raw, "buffer", None)
+        self.head, self.pos = "", 0  # text given back: what is read next, from ``pos``
+        self.last, self.from_head = "", False
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def read(self, size: int = -1) -> str:
+        head, pos = self.head, self.pos
+        if pos < len(head):
+            text = head[pos:] if size is None or size < 0 else head[pos:pos + size]
+            self.pos += len(text)
+            self.last, self.from_head = text, True
+            if size is None or size < 0:
+                text += self.raw.read()
+            return text
+        text = self.raw.read(size)
+        self.last, self.from_head = text, False
+        return text
+
+    def give_back(self, count: int) -> None:
+        """The last ``count`` characters of the last ``read`` are read again next."""
+        if count <= 0:
+            return
+        if self.from_head:
+            self.pos -= count
+        else:
+            self.head, self.pos = self.last[len(self.last) - count:], 0
+
+    def readline(self, size: int = -1) -> str:
+        head, pos = self.head, self.pos
+        if pos >= len(head):
+            return self.raw.readline(size)
+        end = head.find("\n", pos)
+        stop = len(head) if end < 0 else end + 1
+        if size is not None and size >= 0:
+            stop = min(stop, pos + size)
+        line = head[pos:stop]
+        self.pos = stop
+        if stop == len(head) and not line.endswith("\n") and (size is None or size < 0 or len(line) < size):
+            line += self.raw.readline(-1 if size is None or size < 0 else size - len(line))
+        return line
+
+    def skip_blank(self) -> int:
+        """Skip the lines that are blank (JSON white space) from here on; how many. Reads pieces
+        growing from a few characters, so that a single blank line costs little."""
+        count, size = 0, 256
+        while True:
+            text = self.read(size)
+            if not text:
+                return count
+            rest = text.lstrip(_JSON_SPACE)
+            if rest:
+                newline = text.rfind("\n", 0, len(text) - len(rest))
+                count += text.count("\n", 0, newline + 1)
+                self.give_back(len(text) - newline - 1)
+                return count
+            newline = text.rfind("\n")
+            count += text.count("\n")
+            self.give_back(len(text) - newline - 1)  # a blank line not ended in this piece: read again
+            if newline < 0:
+                return count  # only the end of the input is left, blank and without a newline
+            size = min(size * 4, 1 << 20)
+
+
+def _skip_blank_lines(stream: IO[str], line_no: int) -> int:
+    """The line after the run of blank lines from ``line_no`` on (``line_no`` itself when it is not
+    blank or the stream cannot skip)."""
+    if not isinstance(stream, _Pushback):
+        return line_no
+    try:
+        return line_no + stream.skip_blank()
+    except _GZIP_ERRORS as exc:
+        raise _Damaged(line_no, exc) from exc
+
+
 def read_messages(names: Iterable[str], form: str | None = None) -> Iterator[Any]:
     """Every message of every input in order, each input read in ``form_of(name, form)``; an
     undecodable item is yielded as ``BadInput``."""
     for name in names:
         label = "<stdin>" if name == "-" else name
-        stream = open_input(name)
+        stream = _Pushback(open_input(name))
         try:
             yield from read_stream(stream, label, form_of(name, form))
         finally:
             if name != "-":
                 stream.close()
+
+
+class Parsed(list):
+    """Parsed messages; ``where`` holds each one's input label and line when they are known."""
+
+    where: list | None = None
 
 
 @dataclass
@@ -245,6 +334,26 @@ class Text:
                 yield parse_line(line + "\n" if offset < last else line, label, first + offset)
 
 
+def positions(batch: list | Lines | Text | Span) -> Iterator[tuple[str, int] | None]:
+    """Where each message of a batch comes from, in order: its input's label and line, or None where
+    that is not kept (a message of a JSON array or of documents; a bad item is always located)."""
+    if isinstance(batch, Span):
+        return ((batch.label, batch.line + offset) for offset in range(batch.count))
+    if isinstance(batch, Text):
+        lines = batch.text.split("\n")
+        return ((batch.label, batch.line + offset) for offset, line in enumerate(lines) if line.strip(_JSON_SPACE))
+    if isinstance(batch, Lines):
+        return ((batch.label, line_no) for line_no, _ in batch.entries)
+    if getattr(batch, "where", None) is not None:
+        return iter(batch.where)
+    return (_source(item) if isinstance(item, BadInput) else None for item in batch)
+
+
+def _source(item: BadInput) -> tuple[str, int] | None:
+    label, _, line = item.source.rpartition(":")
+    return (label, int(line)) if line.isdigit() else None
+
+
 def parse_line(text: str, label: str, line_no: int) -> Any:
     """One NDJSON line's message, or a ``BadInput`` located at ``label:line_no``."""
     try:
@@ -260,7 +369,7 @@ def read_batches(names: Iterable[str], size: int = 1000, form: str | None = None
     to read and parse (in another process, say). Memory holds one batch at a time."""
     for name in names:
         label = "<stdin>" if name == "-" else name
-        stream = open_input(name)
+        stream = _Pushback(open_input(name))
         try:
             yield from _batches(stream, label, size, None if name == "-" else name, form_of(name, form))
         finally:
@@ -285,6 +394,9 @@ def _batches(stream: IO[str], label: str, size: int, path: str | None = None, fo
         yield parsed + [_damaged(damage, label)]
         return
     if parsed:
+        if rest is not None and len(parsed) == 1:  # an NDJSON input's first line, the line before the rest
+            parsed = Parsed(parsed)
+            parsed.where = [_source(parsed[0]) if isinstance(parsed[0], BadInput) else (label, rest - 1)]
         yield parsed
     if rest is None:
         return
@@ -311,6 +423,8 @@ def _batches(stream: IO[str], label: str, size: int, path: str | None = None, fo
                 entries.append((line_no, _too_long(label, line_no)))
             elif line.strip(_JSON_SPACE):
                 entries.append((line_no, line))
+            else:
+                line_no = _skip_blank_lines(stream, line_no)
             line_no += 1
             if len(entries) >= size:
                 yield Lines(label, entries)
@@ -421,15 +535,22 @@ def _regular_file(stream: IO[str]) -> int | None:
 
 
 def _offset_of_line(fd: int, line_no: int) -> int | None:
-    """Where line ``line_no`` of a regular file starts (bytes), when the lines before it end in
-    newlines only (no carriage returns, which the text reading also takes as line ends)."""
+    """Where line ``line_no`` of a regular file starts (bytes; lines end at newlines), counted a
+    large piece at a time; None when the file has fewer lines."""
     offset = 3 if os.pread(fd, 3, 0) == _BOM else 0
-    for _ in range(line_no - 1):
+    remaining = line_no - 1
+    while remaining:
         piece = os.pread(fd, _SPAN_BYTES, offset)
-        end = piece.find(b"\n")
-        if end < 0 or b"\r" in piece[:end]:
+        if not piece:
             return None
-        offset += end + 1
+        count = piece.count(b"\n")
+        if count < remaining:
+            offset, remaining = offset + len(piece), remaining - count
+            continue
+        end = -1
+        for _ in range(remaining):
+            end = piece.find(b"\n", end + 1)
+        return offset + end + 1
     return offset
 
 
@@ -484,6 +605,8 @@ def _damaged(damage: _Damaged, label: str) -> BadInput:
 def read_stream(stream: IO[str], label: str = "<input>", form: str = "auto") -> Iterator[Any]:
     """The messages of one text stream read in ``form`` (``ndjson``, ``json`` or ``auto``); a bad
     item is a ``BadInput`` located at ``label:line``."""
+    if not isinstance(stream, _Pushback):
+        stream = _Pushback(stream)
     try:
         yield from _read(stream, label, form=form)
     except _Damaged as damage:
@@ -566,7 +689,7 @@ def _skip_blank(stream: IO[str], piece: str, line_no: int, column: int) -> tuple
     its line and column; blank lines are read a piece at a time (a piece ends a line or not)."""
     while piece and not piece.strip(_JSON_SPACE):
         if piece.endswith("\n"):
-            line_no, column = line_no + 1, 0
+            line_no, column = _skip_blank_lines(stream, line_no + 1), 0
         else:
             column += len(piece)
         piece = _readline(stream, _CHUNK, line_no)
@@ -672,6 +795,8 @@ def _ndjson(stream: IO[str], label: str, line_no: int) -> Iterator[Any]:
                 yield loads(line, _loads)
             except _DECODE_ERRORS as exc:
                 yield _bad_line(exc, label, line_no, line)
+        else:
+            line_no = _skip_blank_lines(stream, line_no)
         line_no += 1
 
 
@@ -869,8 +994,16 @@ def _documents(buffer: _Buffer, label: str) -> Iterator[Any]:
             bad = _value_error(buffer, exc, label)
             if bad.source != f"{label}:{start_line}":
                 bad.reason += f", in the value starting at line {start_line}"
+            # the lines after the defect's line up to the next line starting with '{' are not read:
+            # the reject says which
+            defect_line = buffer.where(at)[0]
+            found = buffer.skip_to_line_starting("{", at)
+            last = buffer.where(buffer.pos)[0] - 1 if found else buffer.where(max(len(buffer.text) - 1, 0))[0]
+            if last > defect_line:
+                bad.reason += (f"; line {last} is skipped" if last == defect_line + 1 else
+                               f"; lines {defect_line + 1} to {last} are skipped")
             yield bad
-            if not buffer.skip_to_line_starting("{", at):
+            if not found:
                 return
             continue
         yield value

@@ -218,6 +218,18 @@ def test_array_errors_name_the_line():
     assert _sources(_read('[\n{"n": 1e400}]')) == ["<input>:2"]
 
 
+def test_lines_skipped_after_a_bad_document_are_named():
+    text = '{\n "a": 1\n}\n{\n "b": nonsense\n}\n  {"x": 1}\n[2]\n{"c": 3}\n{"d": nonsense}\n\n  {"e": 5}\n'
+    items = _read(text)
+    assert _sources(items) == [{"a": 1}, "<input>:5", {"c": 3}, "<input>:10"]
+    assert items[1].reason.endswith("; lines 6 to 8 are skipped")
+    assert items[3].reason.endswith("; lines 11 to 12 are skipped")
+    items = _read('{\n "a": 1\n}\n{"b": nonsense,\n "c": 1}\n{"d": 4}\n')
+    assert _sources(items) == [{"a": 1}, "<input>:4", {"d": 4}] and items[1].reason.endswith("; line 5 is skipped")
+    items = _read('{\n "a": 1\n}\n{"b": nonsense}\n{"d": 4}\n')
+    assert _sources(items) == [{"a": 1}, "<input>:4", {"d": 4}] and "skipped" not in items[1].reason
+
+
 def test_document_errors_name_the_line():
     items = _read('{\n  "a": 1,\n  "b": nonsense\n}\n', "json")
     assert _sources(items) == ["<input>:3"] and "column 8" in items[0].reason
@@ -296,3 +308,44 @@ def test_translate_reports_a_truncated_gzip_file_as_bad_input(tmp_path, capsys):
     assert len(rejects) == 1 and "truncated or corrupt gzip" in rejects[0]["error"]
     assert str(path) in rejects[0]["error"]
     assert " 1 rejected, " in err.strip().splitlines()[-1]
+
+
+def test_runs_of_blank_lines_are_read_in_large_pieces(tmp_path, monkeypatch):
+    """A gzip of millions of newlines costs a few reads, not one a line; line numbers stay right."""
+    from engine.reader import Lines, Span, Text, parse_line
+
+    opened = []
+    original = reader.open_input
+
+    class Counting:
+        def __init__(self, raw):
+            self.raw, self.buffer, self.calls = raw, raw.buffer, 0
+
+        def read(self, size=-1):
+            self.calls += 1
+            return self.raw.read(size)
+
+        def readline(self, size=-1):
+            self.calls += 1
+            return self.raw.readline(size)
+
+        def close(self):
+            self.raw.close()
+
+    monkeypatch.setattr(reader, "open_input", lambda name: opened.append(Counting(original(name))) or opened[-1])
+    text = "\n" * 2_000_000 + LINE + "\n" * 1_000_000 + "oops\n" + (" \n\n\t\r\n" + LINE + "\n") * 50 + "\n" * 500_000
+    path = tmp_path / "blank.ndjson.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    for form in ("ndjson", "auto"):
+        items = list(reader.read_messages([str(path)], form))
+        batched = []
+        for batch in reader.read_batches([str(path)], 7, form):
+            if isinstance(batch, Lines):
+                batched += [entry if isinstance(entry, BadInput) else parse_line(entry, batch.label, number)
+                            for number, entry in batch.entries]
+            else:
+                batched += list(batch.messages()) if isinstance(batch, (Text, Span)) else batch
+        assert items == batched and len(items) == 52 and items[0] == items[-1] == M
+        assert items[1].source == f"{path}:3000001"
+        assert all(stream.calls < 2000 for stream in opened), [stream.calls for stream in opened]
+        opened.clear()
