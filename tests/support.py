@@ -61,3 +61,34 @@ def assert_stated_outcome(case: Case, result: Any) -> None:
     keys with their values, the keys stated absent), or a rejection at the stated path."""
     found = problems(case, result)
     assert not found, f"{case.id} ({case.row}): " + "; ".join(found)
+
+
+def flat_batches(names: list[str], form: str | None = None):
+    """Every message (or BadInput) of the inputs as ``--jobs`` reads them: in batches of two."""
+    from engine import reader
+
+    for batch in reader.read_batches(names, 2, form):
+        if isinstance(batch, (reader.Text, reader.Span)):
+            yield from batch.messages()
+        elif isinstance(batch, reader.Lines):
+            yield from (entry if isinstance(entry, reader.BadInput) else reader.parse_line(entry, batch.label, number)
+                        for number, entry in batch.entries)
+        else:
+            yield from batch
+
+
+def append_server_rule(rules: Path, name: str, body_field: str) -> int:
+    """Append to ``rules/server.yaml`` a track rule ``name`` whose body has ``body_field`` (YAML)
+    beside an event type and a user id; the line of ``body_field``."""
+    text = (rules / "server.yaml").read_text()
+    (rules / "server.yaml").write_text(text + f"""
+  - name: {name}
+    on: track
+    emit:
+      target: httpapi
+      body:
+        event_type: {{value: E}}
+        user_id: userId
+        {body_field}
+""")
+    return text.count("\n") + 9

@@ -14,7 +14,7 @@ import pytest
 import engine
 from engine.resources import default_rules_dir
 from engine.settings import read_settings_file
-from support import API_KEY
+from support import API_KEY, append_server_rule
 
 LAUGHS = "{l0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]" + "".join(
     f", l{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)) + "}"
@@ -28,22 +28,6 @@ def rules(tmp_path) -> Path:
     return folder
 
 
-def _append_rule(rules: Path, body_field: str) -> int:
-    """Append a rule to server.yaml; the line of its body field."""
-    text = (rules / "server.yaml").read_text()
-    (rules / "server.yaml").write_text(text + f"""
-  - name: hostile
-    on: track
-    emit:
-      target: httpapi
-      body:
-        event_type: {{value: E}}
-        user_id: userId
-        {body_field}
-""")
-    return text.count("\n") + 9
-
-
 def _refused(rules: Path, settings: dict | None = None) -> engine.RuleError:
     started = time.monotonic()
     with pytest.raises(engine.RuleError) as info:
@@ -53,13 +37,13 @@ def _refused(rules: Path, settings: dict | None = None) -> engine.RuleError:
 
 
 def test_an_alias_bomb_in_a_value_is_refused_at_its_line(rules):
-    line = _append_rule(rules, f"event_properties: {{value: {LAUGHS}}}")
+    line = append_server_rule(rules, "hostile", f"event_properties: {{value: {LAUGHS}}}")
     error = _refused(rules)
     assert error.file.endswith("server.yaml") and error.line == line and "aliases" in error.message
 
 
 def test_an_alias_that_contains_itself_is_refused(rules):
-    _append_rule(rules, "event_properties: {value: &a [*a]}")
+    append_server_rule(rules, "hostile", "event_properties: {value: &a [*a]}")
     assert "contains it" in _refused(rules).message
 
 
@@ -93,7 +77,7 @@ def test_a_catastrophic_pattern_in_the_catalog_does_not_hang(rules):
     "properties.a | " + " | ".join(["a"] * 3000),
 ])
 def test_an_over_deep_or_over_long_selector_is_refused_at_its_line(rules, selector):
-    line = _append_rule(rules, f"event_properties: {{object: {{x: {json.dumps(selector)}}}}}")
+    line = append_server_rule(rules, "hostile", f"event_properties: {{object: {{x: {json.dumps(selector)}}}}}")
     error = _refused(rules)
     assert error.file.endswith("server.yaml") and error.line == line and error.rule == "hostile"
     assert "nested too deeply" in error.message or "steps" in error.message or "longer than" in error.message
@@ -105,7 +89,8 @@ def test_an_over_deep_or_over_long_selector_is_refused_at_its_line(rules, select
     "{% macro f() %}{% endmacro %}{{ f() }}",
 ])
 def test_templates_whose_time_can_grow_without_bound_are_refused_at_load(rules, template):
-    line = _append_rule(rules, f"event_properties: {{object: {{x: {{template: {json.dumps(template)}}}}}}}")
+    field = f"event_properties: {{object: {{x: {{template: {json.dumps(template)}}}}}}}"
+    line = append_server_rule(rules, "hostile", field)
     error = _refused(rules)
     assert error.line == line and error.rule == "hostile"
 
@@ -118,7 +103,7 @@ def test_templates_whose_time_can_grow_without_bound_are_refused_at_load(rules, 
     "{% for i in range(10000) %}{{ 'x' * (properties.a * 1000000) }}{% endfor %}",
 ])
 def test_templates_that_would_compute_without_bound_reject_the_message_quickly(rules, template):
-    _append_rule(rules, f"event_properties: {{object: {{x: {{template: {json.dumps(template)}}}}}}}")
+    append_server_rule(rules, "hostile", f"event_properties: {{object: {{x: {{template: {json.dumps(template)}}}}}}}")
     translator = engine.load("server", {"apiKey": API_KEY}, rules)
     started = time.monotonic()
     with pytest.raises(engine.Rejected) as info:
@@ -127,7 +112,7 @@ def test_templates_that_would_compute_without_bound_reject_the_message_quickly(r
 
 
 def test_a_template_that_runs_out_of_time_rejects_the_message(rules):
-    _append_rule(rules, "event_properties: {object: {x: {template: "
+    append_server_rule(rules, "hostile", "event_properties: {object: {x: {template: "
                         "\"{% for x in properties.big %}{{ properties.big|join|length }}{% endfor %}\"}}}")
     translator = engine.load("server", {"apiKey": API_KEY}, rules)
     message = {**TRACK, "properties": {"big": ["abcdefgh"] * 40_000}}
@@ -138,7 +123,7 @@ def test_a_template_that_runs_out_of_time_rejects_the_message(rules):
 
 
 def test_small_powers_and_ranges_still_work(rules):
-    _append_rule(rules, "event_properties: {object: {x: {template: "
+    append_server_rule(rules, "hostile", "event_properties: {object: {x: {template: "
                         "\"{{ 2 ** 10 }}-{{ range(3)|list|length }}-{{ 'ab' * 2 }}\"}}}")
     outputs = engine.load("server", {"apiKey": API_KEY}, rules).translate(TRACK, 1)
     assert outputs[-1]["body"]["event_properties"] == {"x": "1024-3-abab"}

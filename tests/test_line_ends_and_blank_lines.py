@@ -10,26 +10,15 @@ import pytest
 
 from engine import reader
 from engine.cli import main
-from engine.reader import BadInput, Lines, Span, Text, parse_line
-from support import FIXTURES
+from engine.reader import BadInput
+from support import FIXTURES, flat_batches
 
 M = json.dumps({"type": "track", "event": "E", "userId": "user-12345"})
 SETTINGS = str(FIXTURES / "samples" / "settings.json")
 
 
-def _batched(names):
-    for batch in reader.read_batches(names, 2):
-        if isinstance(batch, (Text, Span)):
-            yield from batch.messages()
-        elif isinstance(batch, Lines):
-            yield from (entry if isinstance(entry, BadInput) else parse_line(entry, batch.label, number)
-                        for number, entry in batch.entries)
-        else:
-            yield from batch
-
-
 def _both(path):
-    one, two = list(reader.read_messages([str(path)])), list(_batched([str(path)]))
+    one, two = list(reader.read_messages([str(path)])), list(flat_batches([str(path)]))
     assert one == two
     return one
 

@@ -8,6 +8,7 @@ import json
 
 from engine import reader
 from engine.reader import BadInput, read_stream
+from support import flat_batches
 
 
 def _read(text, form="auto"):
@@ -129,26 +130,13 @@ def test_a_bad_first_line_does_not_change_how_an_ndjson_file_is_read(tmp_path):
             path = tmp_path / f"{name}{suffix}"
             data = text.encode()
             path.write_bytes(gzip.compress(data) if suffix.lower().endswith(".gz") else data)
-            for items in (list(reader.read_messages([str(path)])), list(_flat_batches([str(path)]))):
+            for items in (list(reader.read_messages([str(path)])), list(flat_batches([str(path)]))):
                 assert len(items) == len(lines), (name, suffix, items)
                 for (number, line), item in zip(lines, items, strict=True):
                     if isinstance(item, BadInput):
                         assert item.source == f"{path}:{number}"
                     else:
                         assert item == json.loads(line)
-
-
-def _flat_batches(names, form=None):
-    from engine.reader import Lines, Span, Text, parse_line
-
-    for batch in reader.read_batches(names, 2, form):
-        if isinstance(batch, (Text, Span)):
-            yield from batch.messages()
-        elif isinstance(batch, Lines):
-            yield from (entry if isinstance(entry, BadInput) else parse_line(entry, batch.label, number)
-                        for number, entry in batch.entries)
-        else:
-            yield from batch
 
 
 def test_the_form_is_told_by_the_name_or_given():
@@ -165,7 +153,7 @@ def test_auto_reads_a_file_with_a_damaged_first_line_line_by_line(tmp_path):
     assert _sources(_read(f"[1,2]\n{LINE}\n", "json")) == [1, 2, "<input>:2"]
     path = tmp_path / "cut.txt"
     path.write_text('{"type":"track",\n' + f"{LINE}\n" * 3000)
-    assert len(list(reader.read_messages([str(path)]))) == len(list(_flat_batches([str(path)]))) == 3001
+    assert len(list(reader.read_messages([str(path)]))) == len(list(flat_batches([str(path)]))) == 3001
 
 
 def test_format_is_given_on_the_command_line(tmp_path, capsys):

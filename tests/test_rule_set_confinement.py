@@ -12,7 +12,7 @@ import pytest
 
 import engine
 from engine.resources import default_rules_dir
-from support import API_KEY
+from support import API_KEY, append_server_rule
 
 SETTINGS = {"apiKey": API_KEY, "secretKey": "SuperSecretValue123XYZ"}
 
@@ -28,19 +28,6 @@ def _replace(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text
     path.write_text(text.replace(old, new, 1))
-
-
-def _append_rule(rules: Path, body_field: str) -> None:
-    (rules / "server.yaml").write_text((rules / "server.yaml").read_text() + f"""
-  - name: leaks
-    on: track
-    emit:
-      target: httpapi
-      body:
-        event_type: {{value: E}}
-        user_id: userId
-        {body_field}
-""")
 
 
 def _refused(rules: Path) -> engine.RuleError:
@@ -82,15 +69,15 @@ def test_settings_catalog_outside_the_folder_is_refused(rules, name):
     "secret: {template: \"{{ settings['secretKey'] }}\"}",
 ])
 def test_a_secret_setting_as_a_value_is_refused_at_load(rules, body_field):
-    _append_rule(rules, body_field)
+    append_server_rule(rules, "leaks", body_field)
     error = _refused(rules)
     assert error.file.endswith("server.yaml") and error.line and error.rule == "leaks"
     assert "secret setting" in error.message
 
 
 def test_a_template_cannot_reach_a_secret_by_a_computed_name(rules):
-    _append_rule(rules, "event_properties: {object: {s: {template: \"{{ settings[userId[:0] ~ 'secretKey'] }}"
-                        "{{ settings|tojson }}\"}}}")
+    append_server_rule(rules, "leaks", "event_properties: {object: {s: {template: "
+                                       "\"{{ settings[userId[:0] ~ 'secretKey'] }}{{ settings|tojson }}\"}}}")
     translator = engine.load("server", SETTINGS, rules)
     message = {"type": "track", "event": "E", "userId": "user-12345"}
     outputs = json.dumps(translator.translate(message, 1))
