@@ -24,17 +24,20 @@ EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 _TRANSLATE_HELP = """\
 Translate messages into what the destination receives, by the rules of one platform variant.
 
-INPUT files hold NDJSON (one message a line), a JSON array of messages, or one JSON message
+INPUT files hold NDJSON (one message a line), a JSON array of messages, or JSON messages
 (pretty-printed is fine); .gz files are read as gzip; "-" or no INPUT reads standard input.
-Input is streamed, so files of any size work.
+The form is told by the name (.ndjson/.jsonl: one message a line, whatever a line holds; .json:
+an array or documents) or by --format; otherwise a first line that is a whole value means NDJSON.
+Input is streamed, so files of any size work. A message nested deeper than 512 levels is rejected.
 
 Output (stdout, or --output): one JSON line per output, in order:
   {"target": "<target>", "body": {...}, "input": N}
 where N is the 1-based number of the input message it came from.
 
 A message that cannot be translated is rejected: one JSON line on stderr (or --rejects FILE)
-  {"input": N, "error": "...", "path": "$.groupId"}
-and the run goes on. A summary line ends stderr: messages read, translated, rejected, outputs.
+  {"input": N, "error": "...", "path": "$.groupId", "file": "in.ndjson", "line": 7}
+("file" and "line": where it was read, for messages read from lines) and the run goes on.
+A summary line ends stderr: messages read, translated, rejected, outputs.
 
 Exit status: 0 every message translated, 1 some were rejected, 2 a usage, settings or rule error
 (nothing translated: inputs, outputs, settings and rules are checked first) or an input that
