@@ -114,6 +114,38 @@ def _missing(value: Any) -> bool:
     return value is None or value == ""
 
 
+def depth(value: Any) -> int:
+    """How many levels of objects and arrays nest in ``value`` (0 for anything else)."""
+    if isinstance(value, dict):
+        children = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return 0
+    deepest = 0
+    try:
+        for child in children:
+            if isinstance(child, (dict, list)):
+                found = depth(child)
+                if found > deepest:
+                    deepest = found
+    except RecursionError:  # deeper than the stack: counted without recursion
+        return _depth_by_hand(value)
+    return deepest + 1
+
+
+def _depth_by_hand(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
 class RuleFunctions(functions.Functions):
     """JMESPath functions available to every selector. ``settings`` is the rule set's settings,
     fixed when the rule set is compiled, read by ``setting(name)``; ``secrets`` the names of those
@@ -286,18 +318,7 @@ class RuleFunctions(functions.Functions):
     def _func_depth(self, value):
         """depth(x): how many levels of objects and arrays nest in x (0 for anything else, 1 for
         an object of plain values)."""
-        deepest, stack = 0, [(value, 1)]
-        while stack:
-            item, level = stack.pop()
-            if isinstance(item, dict):
-                children = item.values()
-            elif isinstance(item, list):
-                children = item
-            else:
-                continue
-            deepest = max(deepest, level)
-            stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
-        return deepest
+        return depth(value)
 
     @functions.signature({"types": ["array", "null"]}, {"types": []})
     def _func_with_value(self, keys, value):
@@ -309,7 +330,7 @@ class RuleFunctions(functions.Functions):
 
 # Functions whose value is a plain function of their arguments (no settings), for generated code
 # to call directly once the argument types are checked.
-PLAIN_FUNCTIONS = {"epoch_millis": epoch_millis, "number": to_number, "length": len}
+PLAIN_FUNCTIONS = {"epoch_millis": epoch_millis, "number": to_number, "length": len, "depth": depth}
 
 
 def _keep(keys: Any) -> Any:
