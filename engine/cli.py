@@ -15,7 +15,7 @@ from typing import IO
 from . import translator as api
 from .batches import BatchResult, default_jobs, translate_batches
 from .errors import Rejected, RuleError, SettingsError
-from .reader import FORMS, REST_SKIPPED, BadInput, read_batches, read_messages
+from .reader import FORMS, REST_SKIPPED, BadInput, read_batches, read_located
 from .settings import read_settings_file
 from .writing import Sink, Stop, Stops, WriteFailed, write_rejects
 
@@ -36,7 +36,7 @@ where N is the 1-based number of the input message it came from.
 
 A message that cannot be translated is rejected: one JSON line on stderr (or --rejects FILE)
   {"input": N, "error": "...", "path": "$.groupId", "file": "in.ndjson", "line": 7}
-("file" and "line": where it was read, for messages read from lines) and the run goes on.
+("file" and "line": where it was read, the line a message starts on) and the run goes on.
 A summary line ends stderr: messages read, translated, rejected, outputs.
 
 Exit status: 0 every message translated, 1 some were rejected, 2 a usage, settings or rule error
@@ -377,27 +377,37 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     translator = _load_for(args, args.platform)
     for warning in translator.warnings:
         print(f"seg2amp: warning: {warning}", file=sys.stderr)
-    rejected = False
-    for index, message in enumerate(read_messages(_check_inputs(args.inputs), args.format), 1):
-        if isinstance(message, BadInput):
-            record = {"input": index, "error": f"{message.reason} ({message.source})", "path": "$"}
-            print(json.dumps({"index": index, "rejected": record}) if args.json else
-                  f"message {index}: rejected: {record['error']}")
-            rejected = True
-            continue
+    rejected = cut_short = False
+    for index, (label, line, message) in enumerate(read_located(_check_inputs(args.inputs), args.format), 1):
         try:
+            if isinstance(message, BadInput):
+                raise Rejected(f"{message.reason} ({message.source})", "$", index)
             explanation = translator.explain(message, index)
+            explanation.file, explanation.line = label, line
+            if explanation.rejected is not None:
+                explanation.rejected.update(file=label, line=line)
             text = json.dumps(explanation.as_dict(), ensure_ascii=False) if args.json else render(explanation)
-        except RecursionError:
-            record = {"input": index, "error": "the message is nested too deeply to explain", "path": "$"}
-            text = json.dumps({"index": index, "rejected": record}) if args.json else \
-                f"message {index}: rejected: {record['error']}"
+        except (Rejected, RecursionError) as exc:
+            if isinstance(exc, RecursionError):
+                exc = Rejected("the message is nested too deeply to explain", "$", index)
+            exc.file, exc.line = label, line
+            record = exc.as_record()
+            cut_short = cut_short or REST_SKIPPED in record["error"]
+            text = json.dumps({"index": index, "file": label, "line": line, "rejected": record}) if args.json \
+                else f"message {index} ({label}:{line}): rejected: {record['error']}"
             rejected = True
         else:
             rejected = rejected or explanation.rejected is not None
         print(printable(text, sys.stdout.encoding))
         if not args.json:
             print()
+    return _exit_status(rejected, cut_short)
+
+
+def _exit_status(rejected: bool, cut_short: bool) -> int:
+    """2 where an input could not be read to its end, else 1 where a message was rejected, else 0."""
+    if cut_short:
+        return EXIT_USAGE
     return EXIT_REJECTED if rejected else EXIT_OK
 
 
@@ -410,8 +420,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     translators = {name: _load_for(args, name, settings) for name in platforms}
     for warning in next(iter(translators.values())).warnings if translators else []:
         print(f"seg2amp: warning: {warning}", file=sys.stderr)
-    rejected = False
-    for index, message in enumerate(read_messages(_check_inputs(args.inputs)), 1):
+    rejected = cut_short = False
+    for index, (label, line, message) in enumerate(read_located(_check_inputs(args.inputs), args.format), 1):
         results = {}
         for name, translator in translators.items():
             try:
@@ -420,13 +430,15 @@ def _cmd_diff(args: argparse.Namespace) -> int:
                 results[name] = translator.translate(message, index)
                 output_lines([dict(output) for output in results[name]], index)  # what translate would write
             except Rejected as exc:
+                exc.file, exc.line = label, line
                 results[name] = {"rejected": exc.as_record()}
                 rejected = True
+                cut_short = cut_short or REST_SKIPPED in exc.message
         if args.json:
-            print(printable(json.dumps({"input": index, "platforms": results}, ensure_ascii=False),
-                            sys.stdout.encoding))
+            print(printable(json.dumps({"input": index, "file": label, "line": line, "platforms": results},
+                                       ensure_ascii=False), sys.stdout.encoding))
             continue
-        print(f"message {index}")
+        print(f"message {index} ({label}:{line})")
         width = max(len(name) for name in results)
         for name, outputs in results.items():
             if isinstance(outputs, dict):
@@ -441,7 +453,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
                 body = json.dumps(output["body"], ensure_ascii=False, separators=(", ", ": "))
                 print(printable(f"  {label:<{width}}  {number}. {output['target']:<22} {body}", sys.stdout.encoding))
         print()
-    return EXIT_REJECTED if rejected else EXIT_OK
+    return _exit_status(rejected, cut_short)
 
 
 def _cmd_lint(args: argparse.Namespace) -> int:
@@ -565,6 +577,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--settings", "-s", metavar="FILE",
                       help="destination settings (JSON or YAML), as for translate (required keys included)")
     diff.add_argument("--platforms", metavar="LIST", help="comma-separated platforms (default: all)")
+    _input_format(diff)
     diff.add_argument("--json", action="store_true", help="one JSON object per message, for tools")
     _folders(diff)
     diff.set_defaults(run=_cmd_diff)

@@ -61,6 +61,8 @@ class Explanation:
     outputs: list[OutputTrace]
     rules: list[RuleTrace]
     rejected: dict | None = None
+    file: str | None = None  # where the message was read, when it was read from an input
+    line: int | None = None
 
     def as_dict(self) -> dict:
         return _jsonable(asdict(self))
@@ -138,6 +140,8 @@ def render(explanation: Explanation) -> str:
     """The human-readable explanation."""
     lines = []
     head = f"message {explanation.index}" if explanation.index is not None else "message"
+    if explanation.file is not None:
+        head += f" ({explanation.file}:{explanation.line})"
     kind = f" ({explanation.dispatch})" if explanation.dispatch is not None else ""
     lines.append(f"{head}{kind} on platform {explanation.platform}")
     if explanation.rejected and not explanation.outputs and not explanation.rules:

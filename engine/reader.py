@@ -301,9 +301,12 @@ class Parsed(list):
     where: list | None = None
 
 
-@dataclass
-class _Rest:
-    line: int
+_REST = object()  # in place of an NDJSON input's lines from the line it comes with on (read in batches)
+
+
+def _at_source(bad: BadInput) -> tuple[int, BadInput]:
+    """A bad item with the line its source names."""
+    return int(bad.source.rpartition(":")[2]), bad
 
 
 @dataclass
@@ -379,24 +382,25 @@ def read_batches(names: Iterable[str], size: int = 1000, form: str | None = None
 
 def _batches(stream: IO[str], label: str, size: int, path: str | None = None, form: str = "auto"
              ) -> Iterator[list | Lines | Text]:
-    parsed: list = []
+    parsed, where = Parsed(), []
     rest = None
     try:
-        for item in _read(stream, label, lines=True, form=form):
-            if isinstance(item, _Rest):
-                rest = item.line
+        for line, item in _read(stream, label, lines=True, form=form):
+            if item is _REST:
+                rest = line
                 break
             parsed.append(item)
+            where.append((label, line))
             if len(parsed) >= size:
+                parsed.where = where
                 yield parsed
-                parsed = []
+                parsed, where = Parsed(), []
     except _Damaged as damage:
-        yield parsed + [_damaged(damage, label)]
-        return
+        parsed.append(_damaged(damage, label))
+        where.append((label, damage.line))
+        rest = None
     if parsed:
-        if rest is not None and len(parsed) == 1:  # an NDJSON input's first line, the line before the rest
-            parsed = Parsed(parsed)
-            parsed.where = [_source(parsed[0]) if isinstance(parsed[0], BadInput) else (label, rest - 1)]
+        parsed.where = where
         yield parsed
     if rest is None:
         return
@@ -605,18 +609,37 @@ def _damaged(damage: _Damaged, label: str) -> BadInput:
 def read_stream(stream: IO[str], label: str = "<input>", form: str = "auto") -> Iterator[Any]:
     """The messages of one text stream read in ``form`` (``ndjson``, ``json`` or ``auto``); a bad
     item is a ``BadInput`` located at ``label:line``."""
+    for _line, item in _located(stream, label, form):
+        yield item
+
+
+def read_located(names: Iterable[str], form: str | None = None) -> Iterator[tuple[str, int, Any]]:
+    """``read_messages``, each message with its input's label and the line it starts on (a bad
+    item: the line of its defect)."""
+    for name in names:
+        label = "<stdin>" if name == "-" else name
+        stream = _Pushback(open_input(name))
+        try:
+            for line, item in _located(stream, label, form_of(name, form)):
+                yield label, line, item
+        finally:
+            if name != "-":
+                stream.close()
+
+
+def _located(stream: IO[str], label: str, form: str) -> Iterator[tuple[int, Any]]:
     if not isinstance(stream, _Pushback):
         stream = _Pushback(stream)
     try:
         yield from _read(stream, label, form=form)
     except _Damaged as damage:
-        yield _damaged(damage, label)
+        yield damage.line, _damaged(damage, label)
 
 
 def _read(stream: IO[str], label: str, lines: bool = False, form: str = "auto") -> Iterator[Any]:
-    """Reads the input in ``form``; for ``json`` and ``auto``, the form of the text is told from its
-    start (see above). With ``lines``, an NDJSON input ends with a ``_Rest`` marker instead of its
-    lines after the first ones read."""
+    """Reads the input in ``form``, each item with the line it starts on; for ``json`` and ``auto``,
+    the form of the text is told from its start (see above). With ``lines``, an NDJSON input ends
+    with ``(line, _REST)`` instead of its lines from that line on."""
     line_no, column = 1, 0
     piece = _readline(stream, _CHUNK, line_no)
     if piece.startswith("\ufeff"):
@@ -632,9 +655,10 @@ def _read(stream: IO[str], label: str, lines: bool = False, form: str = "auto") 
                 # a JSON value on its own line: the array's elements when nothing follows, else NDJSON
                 following, next_no, _ = _skip_blank(stream, _readline(stream, _CHUNK, line_no + 1), line_no + 1, 0)
                 if not following:
-                    yield from value
+                    for element in value:
+                        yield line_no, element
                     return
-                yield value
+                yield line_no, value
                 yield from _ndjson_from(stream, label, following, next_no, lines)
                 return
         buffer = _Buffer(stream, piece, line_no, column)
@@ -643,7 +667,7 @@ def _read(stream: IO[str], label: str, lines: bool = False, form: str = "auto") 
         return
     line, too_long = _whole_line(stream, piece, line_no)
     if too_long:
-        yield _too_long(label, line_no)
+        yield line_no, _too_long(label, line_no)
     elif form != "ndjson" and content.startswith("{"):
         try:
             value = _loads(line)
@@ -656,30 +680,31 @@ def _read(stream: IO[str], label: str, lines: bool = False, form: str = "auto") 
                     yield from _documents(buffer, label)
                     return
                 buffer.skip_space()
+                start = buffer.line_of(buffer.pos)
                 try:
                     first = buffer.value()
                 except _TooDeep as deep:  # a whole value (or one the input ends inside)
-                    yield _value_error(buffer, deep, label)
+                    yield _at_source(_value_error(buffer, deep, label))
                     if deep.end is not None:
                         yield from _documents(buffer, label)
                     return
                 except _DECODE_ERRORS:
                     # not a document: a damaged first line, and NDJSON after it
-                    yield _bad_line(exc, label, line_no, line)
+                    yield line_no, _bad_line(exc, label, line_no, line)
                     yield from _lines_held(buffer, label, line_no + 1, lines)
                     return
-                yield first
+                yield start, first
                 yield from _documents(buffer, label)
                 return
-            yield _bad_line(exc, label, line_no, line)
+            yield line_no, _bad_line(exc, label, line_no, line)
         except _DECODE_ERRORS as exc:
-            yield _bad_line(exc, label, line_no, line)
+            yield line_no, _bad_line(exc, label, line_no, line)
         else:
-            yield value
+            yield line_no, value
     else:
-        yield parse_line(line, label, line_no)
+        yield line_no, parse_line(line, label, line_no)
     if lines:
-        yield _Rest(line_no + 1)
+        yield line_no + 1, _REST
         return
     yield from _ndjson(stream, label, line_no + 1)
 
@@ -700,11 +725,11 @@ def _ndjson_from(stream: IO[str], label: str, piece: str, line_no: int, lines: b
     """NDJSON from the line ``piece`` starts (line ``line_no``) on."""
     line, too_long = _whole_line(stream, piece, line_no)
     if too_long:
-        yield _too_long(label, line_no)
+        yield line_no, _too_long(label, line_no)
     elif line.strip(_JSON_SPACE):
-        yield parse_line(line, label, line_no)
+        yield line_no, parse_line(line, label, line_no)
     if lines:
-        yield _Rest(line_no + 1)
+        yield line_no + 1, _REST
         return
     yield from _ndjson(stream, label, line_no + 1)
 
@@ -718,14 +743,14 @@ def _lines_held(buffer: _Buffer, label: str, line_no: int, lines: bool) -> Itera
     tail = held.pop()  # the part of a line the buffer holds at its end
     for part in held:
         if len(part) >= _MAX_VALUE:
-            yield _too_long(label, line_no)
+            yield line_no, _too_long(label, line_no)
         elif part.strip(_JSON_SPACE):
-            yield parse_line(part + "\n", label, line_no)
+            yield line_no, parse_line(part + "\n", label, line_no)
         line_no += 1
     if tail:
         yield from _ndjson_from(buffer.stream, label, tail, line_no, lines)
     elif lines:
-        yield _Rest(line_no)
+        yield line_no, _REST
     else:
         yield from _ndjson(buffer.stream, label, line_no)
 
@@ -789,12 +814,12 @@ def _ndjson(stream: IO[str], label: str, line_no: int) -> Iterator[Any]:
             return
         if len(line) == limit and not line.endswith("\n"):
             _skip_line(stream, line_no)
-            yield _too_long(label, line_no)
+            yield line_no, _too_long(label, line_no)
         elif line.strip(_JSON_SPACE):
             try:
-                yield loads(line, _loads)
+                yield line_no, loads(line, _loads)
             except _DECODE_ERRORS as exc:
-                yield _bad_line(exc, label, line_no, line)
+                yield line_no, _bad_line(exc, label, line_no, line)
         else:
             line_no = _skip_blank_lines(stream, line_no)
         line_no += 1
@@ -812,6 +837,7 @@ class _Buffer:
         self.eof = False
         self.line = line  # the line of text[0]
         self.column = column  # how many characters of that line come before text[0]
+        self._counted = (0, line)  # a position in the text and its line, to count lines on from
 
     def more(self, size: int = 0) -> bool:
         """Drop the text before the position and read ``size`` characters, or a chunk if more; False at the
@@ -841,6 +867,7 @@ class _Buffer:
             self.column = pos - newline - 1
         self.text = text[pos:]
         self.pos = 0
+        self._counted = (0, self.line)
 
     def where(self, pos: int) -> tuple[int, int]:
         """The line and column (from 1) of ``text[pos]``."""
@@ -848,6 +875,16 @@ class _Buffer:
         if newline < 0:
             return self.line, self.column + pos + 1
         return self.line + self.text.count("\n", 0, newline + 1), pos - newline
+
+    def line_of(self, pos: int) -> int:
+        """The line of ``text[pos]``, counted on from the last position asked about (so that asking
+        of each value in turn reads the text once)."""
+        counted, line = self._counted
+        if pos < counted:
+            counted, line = 0, self.line
+        line += self.text.count("\n", counted, pos)
+        self._counted = (pos, line)
+        return line
 
     def skip_space(self) -> bool:
         """Move to the next character that is not whitespace; False when there is none."""
@@ -921,9 +958,9 @@ def _array(buffer: _Buffer, label: str) -> Iterator[Any]:
     """The elements of a JSON array whose ``[`` is just before the buffer's position."""
     skipped = f"; {REST_SKIPPED}"
 
-    def defect(reason: str) -> BadInput:
+    def defect(reason: str) -> tuple[int, BadInput]:
         line, column = buffer.where(buffer.pos)
-        return BadInput(f"not JSON: {reason} at column {column}{skipped}", f"{label}:{line}")
+        return line, BadInput(f"not JSON: {reason} at column {column}{skipped}", f"{label}:{line}")
 
     if not buffer.skip_space():
         yield defect("the JSON array is not closed")
@@ -932,17 +969,18 @@ def _array(buffer: _Buffer, label: str) -> Iterator[Any]:
         buffer.pos += 1
     else:
         while True:
+            start = buffer.line_of(buffer.pos)
             try:
-                yield buffer.value()
+                yield start, buffer.value()
             except _TooDeep as exc:
                 bad = _value_error(buffer, exc, label)
                 if exc.end is None:
-                    yield BadInput(bad.reason + skipped, bad.source)
+                    yield _at_source(BadInput(bad.reason + skipped, bad.source))
                     return
-                yield bad  # one element refused; the array goes on
+                yield _at_source(bad)  # one element refused; the array goes on
             except _DECODE_ERRORS as exc:
                 bad = _value_error(buffer, exc, label)
-                yield BadInput(bad.reason + skipped, bad.source)
+                yield _at_source(BadInput(bad.reason + skipped, bad.source))
                 return
             if not buffer.skip_space():
                 yield defect("the JSON array is not closed")
@@ -972,23 +1010,23 @@ def _documents(buffer: _Buffer, label: str) -> Iterator[Any]:
     """JSON documents, each possibly over several lines. After a bad one, reading goes on at the next line
     starting with ``{``: where pretty-printed documents and NDJSON lines start."""
     while buffer.skip_space():
+        start_line = buffer.line_of(buffer.pos)
         try:
             value = buffer.value()
         except _TooDeep as exc:
-            yield _value_error(buffer, exc, label)
+            yield _at_source(_value_error(buffer, exc, label))
             if exc.end is None:
                 return
             continue
         except _DECODE_ERRORS as exc:
             start = buffer.pos  # a failed decoding leaves the position (and the text from it on) as it was
-            start_line = buffer.where(start)[0]
             at = exc.pos if isinstance(exc, json.JSONDecodeError) else start
             following = buffer.text.find("\n{", start, at + 1)
             if following >= 0:
                 # a line starting with '{' comes before the defect: this value was cut short there
                 line, column = buffer.where(at)
-                yield BadInput(f"not JSON: the value is not complete ({_why(exc)} at line {line} "
-                               f"column {column})", f"{label}:{start_line}")
+                yield start_line, BadInput(f"not JSON: the value is not complete ({_why(exc)} at line {line} "
+                                           f"column {column})", f"{label}:{start_line}")
                 buffer.pos = following + 1
                 continue
             bad = _value_error(buffer, exc, label)
@@ -1002,8 +1040,8 @@ def _documents(buffer: _Buffer, label: str) -> Iterator[Any]:
             if last > defect_line:
                 bad.reason += (f"; line {last} is skipped" if last == defect_line + 1 else
                                f"; lines {defect_line + 1} to {last} are skipped")
-            yield bad
+            yield _at_source(bad)
             if not found:
                 return
             continue
-        yield value
+        yield start_line, value

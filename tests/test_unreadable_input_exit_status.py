@@ -44,3 +44,12 @@ def test_bad_lines_alone_exit_1(tmp_path, capsys):
     path.write_bytes(gzip.compress(f"[1,2]\n{M}\nnonsense\n{M}\n".encode()))
     assert main(["translate", "-p", "server", "-s", SETTINGS, str(path)]) == 1
     assert "2 rejected" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["explain", "-p", "server"], ["diff", "--platforms", "server,web"]])
+@pytest.mark.parametrize("name", ["truncated.ndjson.gz", "missing-comma.json"])
+def test_explain_and_diff_exit_2_for_an_input_cut_short(tmp_path, capsys, command, name):
+    path = tmp_path / name
+    path.write_bytes(DAMAGED[name])
+    assert main([*command, "-s", SETTINGS, "--json", str(path)]) == 2
+    assert "the rest of this input is skipped" in capsys.readouterr().out
