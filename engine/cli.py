@@ -261,9 +261,19 @@ class _Counts:
 
 
 def _say(text: str) -> None:
-    """A line on stderr; nothing where stderr is closed (``print`` would write it to stdout)."""
-    if sys.stderr is not None:
-        print(text, file=sys.stderr)
+    """A line on stderr; nothing where stderr is closed (``print`` would write it to stdout) or
+    nobody reads it any more (a broken pipe: from then on it goes to the null device)."""
+    if sys.stderr is None:
+        return
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except OSError:
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, sys.stderr.fileno())
+            os.close(null)
+        except (OSError, ValueError):  # not a stream of this process's own (a test's capture)
+            pass
 
 
 def _check_streams(output: str | None, rejects: str | None) -> None:
