@@ -129,12 +129,13 @@ def translate_batch(translator: Any, batch: list | Lines | Text | Span, first_in
     texts = []
     size = 0
     where = None  # where each message was read: looked up at the first reject
+    translate = getattr(translator, "translate_parsed", None) or translator.translate  # parsed: only JSON types
     for index, message in enumerate(messages, first_index):
         result.read += 1
         try:
             if isinstance(message, BadInput):
                 raise Rejected(f"{message.reason} ({message.source})", "$", index)
-            outputs = translator.translate(message, index)
+            outputs = translate(message, index)
             text = output_lines(outputs, index)
         except Rejected as exc:
             if where is None:

@@ -437,7 +437,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
             try:
                 if isinstance(message, BadInput):
                     raise Rejected(f"{message.reason} ({message.source})", "$", index)
-                results[name] = translator.translate(message, index)
+                results[name] = translator.translate_parsed(message, index)
                 output_lines([dict(output) for output in results[name]], index)  # what translate would write
             except Rejected as exc:
                 exc.file, exc.line = label, line
