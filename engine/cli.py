@@ -294,6 +294,16 @@ def _check_streams(output: str | None, rejects: str | None) -> None:
                 os.close(null)
 
 
+def _check_stdout_for(args: argparse.Namespace) -> None:
+    """A command that prints its answer on stdout stops before anything is done where stdout is
+    closed (``translate`` checks its streams itself)."""
+    if sys.stdout is not None or args.run is _cmd_translate:
+        return
+    if args.run is _cmd_docs and getattr(args, "out", "-") != "-":
+        return
+    raise _UsageError("standard output is closed: what this command prints would be lost (open it)")
+
+
 def _cmd_translate(args: argparse.Namespace) -> int:
     _check_streams(args.output, args.rejects)
     inputs = _check_inputs(args.inputs, args.output, args.rejects, translating=True)
@@ -632,6 +642,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
+        _check_stdout_for(args)
         return args.run(args)
     except (RuleError, SettingsError, _UsageError) as exc:
         print(f"seg2amp: error: {exc}", file=sys.stderr)

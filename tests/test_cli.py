@@ -284,3 +284,15 @@ def test_a_reader_of_stderr_that_goes_away_ends_the_run_with_exit_2(tmp_path):
     result = subprocess.run(["/bin/bash", "-c", script], cwd=FIXTURES.parent, capture_output=True, text=True,
                             timeout=120)
     assert result.stdout.strip() == "2" and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["explain", "-p", "server"], ["diff"], ["lint"], ["platforms"],
+                                     ["docs", "--out", "-"]])
+def test_a_command_whose_answer_goes_to_a_closed_stdout_stops_with_exit_2(command):
+    run = [sys.executable, "-m", "engine.cli", *command]
+    if command[0] in ("explain", "diff"):
+        run += ["-s", str(SAMPLES / "settings.json"), str(SAMPLES / "messages.ndjson")]
+    result = subprocess.run(["/bin/sh", "-c", " ".join(run) + " >&-"], cwd=FIXTURES.parent, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "seg2amp: error: standard output is closed" in result.stderr
