@@ -113,6 +113,12 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
+def _finalize(value: Any) -> n.Valued:
+    """What a template's ``{{ }}`` writes: the value's text (null writes nothing), marked as a
+    value's so that tidying the template's white space leaves it as it is."""
+    return n.Valued("" if value is None else value)
+
+
 def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -139,7 +145,7 @@ class _Compiler:
         self.options = jmespath.Options(custom_functions=RuleFunctions(settings, catalog.secrets))
         self.env = _Sandbox(
             undefined=ChainableUndefined,
-            finalize=lambda value: "" if value is None else value,
+            finalize=_finalize,
             autoescape=False,
         )
         self.env.filters.update(TEMPLATE_FILTERS)

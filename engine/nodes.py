@@ -363,10 +363,63 @@ MAX_TEMPLATE_TEXT = 16 * 1024 * 1024  # characters one template may write for on
 MAX_TEMPLATE_SECONDS = 1.0  # one render; the sandbox checks it at each read
 
 
+class Valued(str):
+    """Text a template's ``{{ }}`` wrote: a value's, which tidying never changes (the template
+    environment's ``finalize`` makes every value written one; the rest is the template's own)."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:  # Jinja applies str() to what finalize gives: it stays marked
+        return self
+
+
+class TemplateText:
+    """A piece of a template's own text, as tidying sees it: whether it starts and ends with white
+    space, and its words joined by single spaces."""
+
+    __slots__ = ("lead", "inner", "trail")
+
+    def __init__(self, text: str) -> None:
+        self.lead = text[:1].isspace()
+        self.inner = " ".join(text.split())
+        self.trail = text[-1:].isspace()
+
+    def __repr__(self) -> str:
+        return f"TemplateText({self.lead}, {self.inner!r}, {self.trail})"
+
+
+def tidy(parts: list) -> str:
+    """A template's text from its pieces in order: ``TemplateText`` (the template's own) and text
+    (what its values wrote, kept as it is). Each run of the template's own white space, joined
+    with the runs next to it where values left nothing (a missing part), is one space between
+    what was written, and nothing at the start or end; a value's own text, white space included,
+    is never changed."""
+    out: list[str] = []
+    pending = started = False
+    for part in parts:
+        if type(part) is TemplateText:
+            if part.lead:
+                pending = True
+            text, after = part.inner, part.trail
+            if not text:
+                continue
+        else:
+            if not part:
+                continue  # a missing part: the white space on both sides of it meets
+            text, after = part, False
+        if pending and started:
+            out.append(" ")
+        out.append(text)
+        started, pending = True, after
+    return "".join(out)
+
+
 class Template(Node):
     """A Jinja template, compiled once. The message's top-level fields are its variables (only
     those it names are passed), with ``message``, ``item``, ``index``, ``seq`` and ``vars``;
-    ``settings`` is a global of the rule set."""
+    ``settings`` is a global of the rule set. With ``collapse`` (``collapse_spaces``, the
+    default) the template's own white space is tidied (``tidy``): what its values write is kept
+    as it is."""
 
     __slots__ = ("text", "template", "collapse", "names", "settings")
     pure = False  # it may read the element, the output count or the vars
@@ -402,9 +455,10 @@ class Template(Node):
         finally:
             if timed:
                 environment.deadline = float("inf")
-        text = "".join(parts)
-        if self.collapse:
-            text = " ".join(text.split())
+        if self.collapse:  # the template's own white space tidied, the values' text kept
+            text = tidy([part if type(part) is Valued else TemplateText(part) for part in parts])
+        else:
+            text = "".join(parts)
         return text if text else MISSING
 
     def explain(self, scope: Scope) -> tuple[Any, str]:

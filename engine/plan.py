@@ -108,7 +108,7 @@ class Writer:
             "MISSING": n.MISSING, "UNDEFINED": _UNDEFINED, "UNSET": _UNSET, "EMPTY": _EMPTY, "Scope": n.Scope,
             "_same": n.same, "_table_key": n.table_key, "_fresh": n.fresh, "_truthy": n.truthy,
             "_ordered": ordered_compare, "_eq": TreeInterpreter.COMPARATOR_FUNC["eq"],
-            "_ne": TreeInterpreter.COMPARATOR_FUNC["ne"],
+            "_ne": TreeInterpreter.COMPARATOR_FUNC["ne"], "_tidy": n.tidy,
         }
         self._constants: dict[int, str] = {}
         self._counter = 0
@@ -526,26 +526,36 @@ class Writer:
         text = self.temp()
         self.template_node = node
         self.template_values: dict[str, str] = {}  # expressions already read (``{% if x %}{{ x }}``)
-        lines = [f"{text} = ''"]
+        # Tidying (nodes.tidy) changes only the template's own white space: a template without
+        # any is built as plain text; else its pieces are gathered, the template's own as
+        # nodes.TemplateText, and tidied.
+        self.template_pieces = node.collapse and any(
+            any(ch.isspace() for ch in data.data) for data in tree.find_all(jinja_nodes.TemplateData))
+        lines = [f"{text} = []" if self.template_pieces else f"{text} = ''"]
         for statement in tree.body:
             lines += self._statement(statement, text)
-        if node.collapse:
-            lines.append(f"{text} = ' '.join({text}.split())")
+        if self.template_pieces:
+            lines.append(f"{text} = _tidy({text})")
         return lines + [f"{out} = {text} if {text} else MISSING"]
+
+    def _add(self, text: str, piece: str) -> str:
+        """The line adding a piece (an expression giving text) to a template's text."""
+        return f"{text}.append({piece})" if self.template_pieces else f"{text} += {piece}"
 
     def _statement(self, statement: Any, text: str) -> list[str]:
         if isinstance(statement, jinja_nodes.Output):
             lines = []
             for child in statement.nodes:
                 if isinstance(child, jinja_nodes.TemplateData):
-                    lines.append(f"{text} += {child.data!r}")
+                    own = self.const(n.TemplateText(child.data)) if self.template_pieces else repr(child.data)
+                    lines.append(self._add(text, own))
                     continue
                 more, value = self._jinja_expression(child)
                 lines += more
-                lines += [f"if type({value}) is str:", f"    {text} += {value}",
+                lines += [f"if type({value}) is str:", f"    {self._add(text, value)}",
                           f"elif {value} is not UNDEFINED and {value} is not None:",
                           f"    if not isinstance({value}, (str, int, float, bool)): raise TypeError('not text')",
-                          f"    {text} += str({value})"]
+                          f"    {self._add(text, f'str({value})')}"]
             return lines
         if isinstance(statement, jinja_nodes.If) and not statement.elif_ and isinstance(
                 statement.test, (jinja_nodes.Name, jinja_nodes.Getattr)):
