@@ -29,9 +29,10 @@ class BatchResult:
     (so that a run stopped inside a batch can say what it wrote). ``write_result`` writes it."""
 
     data: bytes = b""
-    rejects: list[dict] = field(default_factory=list)
+    rejects: list[dict] = field(default_factory=list)  # rejection records, and warning records ("warning")
     read: int = 0
     translated: int = 0
+    warned: int = 0  # of the translated: with warnings
     written: int = 0
     spooled: str | None = None
     first: int = 1  # the number of the batch's first message
@@ -129,10 +130,11 @@ def translate_batch(translator: Any, batch: list | Lines | Text | Span, first_in
     where = None  # where each message was read: looked up at the first reject
     for index, message in enumerate(messages, first_index):
         result.read += 1
+        warnings: list = []  # optional fields the message is translated without: records beside rejects
         try:
             if isinstance(message, BadInput):
                 raise Rejected(f"{message.reason} ({message.source})", "$", index)
-            outputs = translator.translate(message, index)
+            outputs = translator.translate(message, index, warnings=warnings)
             text = output_lines(outputs, index)
         except Rejected as exc:
             if where is None:
@@ -141,6 +143,14 @@ def translate_batch(translator: Any, batch: list | Lines | Text | Span, first_in
                 exc.file, exc.line = where[index - first_index]
             result.rejects.append(exc.as_record())
         else:
+            if warnings:
+                if where is None:
+                    where = list(positions(batch))
+                for warning in warnings:
+                    if where[index - first_index] is not None:
+                        warning.file, warning.line = where[index - first_index]
+                    result.rejects.append(warning.as_record())
+                result.warned += 1
             texts.append(text)
             size += len(text)
             result.translated += 1

@@ -1268,6 +1268,22 @@ class Rule:
         return test + [f"if {var}:"] + ["    " + line for line in body]
 
 
+@dataclass(frozen=True)
+class OptionalField:
+    """An input field the rule set declares optional (``input.optional``): a message the input
+    schema refuses only for it is translated without it, with a warning. ``keys`` is its path of
+    object keys, ``note`` why the message can do without it."""
+
+    keys: tuple[str, ...]
+    note: str
+    origin: Origin
+
+    @property
+    def path(self) -> str:
+        """Its JSON path, as warnings name it."""
+        return "$" + "".join(f".{key}" if key.isidentifier() else f"[{json.dumps(key)}]" for key in self.keys)
+
+
 @dataclass
 class RuleSet:
     """A variant compiled for one set of settings: its targets, its rules in order (and, by dispatch
@@ -1288,6 +1304,7 @@ class RuleSet:
     max_outputs: int | None = None  # the most outputs one message may make
     by_dispatch: dict[str, list[Rule]] = dataclasses.field(default_factory=dict)
     undispatched: list[Rule] = dataclasses.field(default_factory=list)
+    optional: list[OptionalField] = dataclasses.field(default_factory=list)  # input.optional, outer first
 
     def rules_for(self, key: Any) -> list[Rule]:
         """The enabled rules that apply to a message with this dispatch value, in order."""
