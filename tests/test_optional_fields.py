@@ -84,6 +84,13 @@ def test_the_server_event_goes_out_without_the_field_only():
     ("integrations.Amplitude.groups", ["acme"]),
     ("integrations.Amplitude.outOfSession", "yes"),
     ("sentAt", "yesterday"),
+    ("context.os.name", 42),
+    ("context.os.version", 15),
+    ("context.network.carrier", ["T"]),
+    ("context.app.version", 3),
+    ("context.location.latitude", True),
+    ("context.location.city", 1),
+    ("context.page.referrer", 42),
 ])
 def test_optional_fields_of_the_wrong_type_are_dropped(path, value):
     message = _with(TRACK, path, value)
@@ -97,6 +104,23 @@ def test_the_warning_gives_the_schema_s_reason():
     _, warnings = _translate("server", _with(TRACK, "integrations.Amplitude.session_id", "soon"))
     assert [w["path"] for w in warnings] == ["$.integrations.Amplitude.session_id"]
     assert "session's start time" in warnings[0]["warning"]
+
+
+def test_a_wrong_field_inside_the_context_loses_only_itself():
+    """The fields inside context.os, context.location, ... that feed an output field are typed in
+    the input schema, as the outputs take them, so that a wrong one is dropped, not the message
+    (before, the output was refused and the message with it)."""
+    message = _with(_with(TRACK, "context.os", {"name": 42, "version": "17.1"}), "context.location",
+                    {"city": ["x"], "country": "France"})
+    outputs, warnings = _translate("server", message)
+    assert [w["path"] for w in warnings] == ["$.context.os.name", "$.context.location.city"]
+    [event] = outputs
+    assert (event["body"]["os_version"], event["body"]["country"]) == ("17.1", "France")
+    assert "os_name" not in event["body"] and "city" not in event["body"]
+    page = {"type": "page", "userId": "user-12345", "name": "Home", "context": {"page": {"referrer": 42}}}
+    outputs, warnings = _translate("web", page, {"trackNamedPages": True})
+    assert [w["path"] for w in warnings] == ["$.context.page.referrer"]
+    assert [o["target"] for o in outputs] == ["sdk.logEvent"]
 
 
 def test_each_wrong_field_is_its_own_warning_and_good_neighbours_stay():
