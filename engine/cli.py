@@ -37,9 +37,13 @@ where N is the 1-based number of the input message it came from.
 A message that cannot be translated is rejected: one JSON line on stderr (or --rejects FILE)
   {"input": N, "error": "...", "path": "$.groupId", "file": "in.ndjson", "line": 7}
 ("file" and "line": where it was read, the line a message starts on) and the run goes on.
-A summary line ends stderr: messages read, translated, rejected, outputs.
+A field of the wrong type that the rules declare optional (input.optional) is left out instead,
+and the message translated without it: a warning line goes with the rejects
+  {"input": N, "warning": "...", "path": "$.context.library.name", "file": "in.ndjson", "line": 7}
+A summary line ends stderr: messages read, translated, translated with warnings (when there are
+some), rejected, outputs.
 
-Exit status: 0 every message translated, 1 some were rejected, 2 a usage, settings or rule error
+Exit status: 0 every message translated (warnings or not), 1 some were rejected, 2 a usage, settings or rule error
 (nothing translated: inputs, outputs, settings and rules are checked first) or an input that
 cannot be read to its end or an output that cannot be written (a full disk), 130 stopped by
 Ctrl-C (SIGINT), 143 by SIGTERM, 129 by SIGHUP

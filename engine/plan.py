@@ -108,7 +108,7 @@ class Writer:
             "MISSING": n.MISSING, "UNDEFINED": _UNDEFINED, "UNSET": _UNSET, "EMPTY": _EMPTY, "Scope": n.Scope,
             "_same": n.same, "_table_key": n.table_key, "_fresh": n.fresh, "_truthy": n.truthy,
             "_ordered": ordered_compare, "_eq": TreeInterpreter.COMPARATOR_FUNC["eq"],
-            "_ne": TreeInterpreter.COMPARATOR_FUNC["ne"], "_tidy": n.tidy,
+            "_ne": TreeInterpreter.COMPARATOR_FUNC["ne"],
         }
         self._constants: dict[int, str] = {}
         self._counter = 0
@@ -527,35 +527,51 @@ class Writer:
         self.template_node = node
         self.template_values: dict[str, str] = {}  # expressions already read (``{% if x %}{{ x }}``)
         # Tidying (nodes.tidy) changes only the template's own white space: a template without
-        # any is built as plain text; else its pieces are gathered, the template's own as
-        # nodes.TemplateText, and tidied.
+        # any is built as plain text; else as nodes.tidy builds it, written out piece by piece,
+        # with a variable holding whether the template's white space waits for the next piece.
         self.template_pieces = node.collapse and any(
             any(ch.isspace() for ch in data.data) for data in tree.find_all(jinja_nodes.TemplateData))
-        lines = [f"{text} = []" if self.template_pieces else f"{text} = ''"]
+        lines = [f"{text} = ''"] + ([f"{text}_w = False"] if self.template_pieces else [])
         for statement in tree.body:
             lines += self._statement(statement, text)
-        if self.template_pieces:
-            lines.append(f"{text} = _tidy({text})")
         return lines + [f"{out} = {text} if {text} else MISSING"]
 
-    def _add(self, text: str, piece: str) -> str:
-        """The line adding a piece (an expression giving text) to a template's text."""
-        return f"{text}.append({piece})" if self.template_pieces else f"{text} += {piece}"
+    def _own(self, text: str, data: str) -> list[str]:
+        """Lines adding a piece of the template's own text."""
+        if not self.template_pieces:
+            return [f"{text} += {data!r}"]
+        own = n.TemplateText(data)
+        lines = [f"{text}_w = True"] if own.lead else []
+        if own.inner:
+            lines += [f"if {text}_w and {text}: {text} += ' '", f"{text} += {own.inner!r}", f"{text}_w = {own.trail}"]
+        return lines
+
+    def _valued(self, text: str, value: str) -> list[str]:
+        """Lines adding what a value writes (``value``: a variable holding text), as it is."""
+        return [f"if {value}:", f"    if {text}_w and {text}: {text} += ' '", f"    {text} += {value}",
+                f"    {text}_w = False"]
 
     def _statement(self, statement: Any, text: str) -> list[str]:
         if isinstance(statement, jinja_nodes.Output):
             lines = []
             for child in statement.nodes:
                 if isinstance(child, jinja_nodes.TemplateData):
-                    own = self.const(n.TemplateText(child.data)) if self.template_pieces else repr(child.data)
-                    lines.append(self._add(text, own))
+                    lines += self._own(text, child.data)
                     continue
                 more, value = self._jinja_expression(child)
                 lines += more
-                lines += [f"if type({value}) is str:", f"    {self._add(text, value)}",
+                if not self.template_pieces:
+                    lines += [f"if type({value}) is str:", f"    {text} += {value}",
+                              f"elif {value} is not UNDEFINED and {value} is not None:",
+                              f"    if not isinstance({value}, (str, int, float, bool)): raise TypeError('not text')",
+                              f"    {text} += str({value})"]
+                    continue
+                written = self.temp()
+                lines += [f"if type({value}) is str:", f"    {written} = {value}",
                           f"elif {value} is not UNDEFINED and {value} is not None:",
                           f"    if not isinstance({value}, (str, int, float, bool)): raise TypeError('not text')",
-                          f"    {self._add(text, f'str({value})')}"]
+                          f"    {written} = str({value})", "else:", f"    {written} = ''"]
+                lines += self._valued(text, written)
             return lines
         if isinstance(statement, jinja_nodes.If) and not statement.elif_ and isinstance(
                 statement.test, (jinja_nodes.Name, jinja_nodes.Getattr)):

@@ -7,6 +7,10 @@ order (each construct's ``evaluate``), each output checked as it is made. A mess
 all its outputs or is rejected with one located reason (the first refused output, or the first
 rule that rejects or fails, whichever comes first); nothing is half-emitted.
 
+A message the input schema refuses only for fields the rule set declares optional
+(``input.optional``) is translated without them (``admit``), by both ways alike, and each field
+left out is a warning (``errors.FieldDropped``) handed to the caller with the outputs.
+
 ``walk`` takes an optional tracer, told what happens at each step: ``explain`` is this same walk
 with a tracer that records why (``explain.Tracer``).
 """
