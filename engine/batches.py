@@ -178,8 +178,8 @@ def spool_place() -> str | None:
 def translate_batches(batches: Iterable[list | Lines | Text | Span], translator: Any, jobs: int = 1,
                       make: Callable[[], Any] | None = None) -> Iterator[BatchResult]:
     """The results of ``batches`` in order, translated by ``translator`` (anything with
-    ``translate(message, index)``). With ``jobs`` > 1, from the second batch on, batches go to that
-    many worker processes. Forked workers inherit ``translator``. Where processes can only be
+    ``translate(message, index, warnings=list)``). With ``jobs`` > 1, from the second batch on,
+    batches go to that many worker processes. Forked workers inherit ``translator``. Where processes can only be
     spawned, each worker builds its own by calling ``make``, a picklable callable that gives the
     same translator (a ``functools.partial`` of the loading function, say)."""
     index = 1
