@@ -32,7 +32,6 @@ class BatchResult:
     rejects: list[dict] = field(default_factory=list)  # rejection records, and warning records ("warning")
     read: int = 0
     translated: int = 0
-    warned: int = 0  # of the translated: with warnings
     written: int = 0
     spooled: str | None = None
     first: int = 1  # the number of the batch's first message
@@ -150,7 +149,6 @@ def translate_batch(translator: Any, batch: list | Lines | Text | Span, first_in
                     if where[index - first_index] is not None:
                         warning.file, warning.line = where[index - first_index]
                     result.rejects.append(warning.as_record())
-                result.warned += 1
             texts.append(text)
             size += len(text)
             result.translated += 1
