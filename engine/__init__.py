@@ -14,11 +14,12 @@ and ``jsonio`` (input and output streams), ``batches`` (``--jobs``), ``translato
 API) and ``cli``; ``lint``, ``docs`` and ``examples`` are the authoring tools.
 """
 
-from .errors import EngineError, Rejected, RuleError, SettingsError
+from .errors import EngineError, FieldDropped, Rejected, RuleError, SettingsError
 from .translator import Result, Translator, load, platforms
 
 __all__ = [
     "EngineError",
+    "FieldDropped",
     "Rejected",
     "Result",
     "RuleError",

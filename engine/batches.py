@@ -31,7 +31,7 @@ class BatchResult:
     (so that a run stopped inside a batch can say what it wrote). ``write_result`` writes it."""
 
     data: bytes = b""
-    rejects: list[dict] = field(default_factory=list)
+    rejects: list[dict] = field(default_factory=list)  # rejection records, and warning records ("warning")
     read: int = 0
     translated: int = 0
     written: int = 0
@@ -132,10 +132,11 @@ def translate_batch(translator: Any, batch: list | Lines | Text | Span, first_in
     translate = getattr(translator, "translate_parsed", None) or translator.translate  # parsed: only JSON types
     for index, message in enumerate(messages, first_index):
         result.read += 1
+        warnings: list = []  # optional fields the message is translated without: records beside rejects
         try:
             if isinstance(message, BadInput):
                 raise Rejected(f"{message.reason} ({message.source})", "$", index)
-            outputs = translate(message, index)
+            outputs = translate(message, index, warnings=warnings)
             text = output_lines(outputs, index)
         except Rejected as exc:
             if where is None:
@@ -144,6 +145,13 @@ def translate_batch(translator: Any, batch: list | Lines | Text | Span, first_in
                 exc.file, exc.line = where[index - first_index]
             result.rejects.append(exc.as_record())
         else:
+            if warnings:
+                if where is None:
+                    where = list(positions(batch))
+                for warning in warnings:
+                    if where[index - first_index] is not None:
+                        warning.file, warning.line = where[index - first_index]
+                    result.rejects.append(warning.as_record())
             texts.append(text)
             size += len(text)
             result.translated += 1
@@ -171,8 +179,8 @@ def spool_place() -> str | None:
 def translate_batches(batches: Iterable[list | Lines | Text | Span], translator: Any, jobs: int = 1,
                       make: Callable[[], Any] | None = None) -> Iterator[BatchResult]:
     """The results of ``batches`` in order, translated by ``translator`` (anything with
-    ``translate(message, index)``). With ``jobs`` > 1, from the second batch on, batches go to that
-    many worker processes. Forked workers inherit ``translator``. Where processes can only be
+    ``translate(message, index, warnings=list)``). With ``jobs`` > 1, from the second batch on,
+    batches go to that many worker processes. Forked workers inherit ``translator``. Where processes can only be
     spawned, each worker builds its own by calling ``make``, a picklable callable that gives the
     same translator (a ``functools.partial`` of the loading function, say)."""
     index = 1

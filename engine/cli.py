@@ -37,9 +37,13 @@ where N is the 1-based number of the input message it came from.
 A message that cannot be translated is rejected: one JSON line on stderr (or --rejects FILE)
   {"input": N, "error": "...", "path": "$.groupId", "file": "in.ndjson", "line": 7}
 ("file" and "line": where it was read, the line a message starts on) and the run goes on.
-A summary line ends stderr: messages read, translated, rejected, outputs.
+A field of the wrong type that the rules declare optional (input.optional) is left out instead,
+and the message translated without it: a warning line goes with the rejects
+  {"input": N, "warning": "...", "path": "$.context.library.name", "file": "in.ndjson", "line": 7}
+A summary line ends stderr: messages read, translated, translated with warnings (when there are
+some), rejected, outputs.
 
-Exit status: 0 every message translated, 1 some were rejected, 2 a usage, settings or rule error
+Exit status: 0 every message translated (warnings or not), 1 some were rejected, 2 a usage, settings or rule error
 (nothing translated: inputs, outputs, settings and rules are checked first) or an input that
 cannot be read to its end or an output that cannot be written (a full disk), 130 stopped by
 Ctrl-C (SIGINT), 143 by SIGTERM, 129 by SIGHUP
@@ -246,6 +250,7 @@ class _Counts:
 
     def __init__(self) -> None:
         self.read = self.translated = self.rejected = self.written = 0
+        self.warned = 0  # of the translated: with warnings (optional fields dropped)
         self.stopped: int | None = None
         self.cut_short = False  # an input could not be read to its end
 
@@ -256,8 +261,10 @@ class _Counts:
             how = " (interrupted)"
         else:
             how = f" (stopped by {signal.Signals(self.stopped).name})"
-        return (f"seg2amp: {self.read} messages read, {self.translated} translated, {self.rejected} rejected, "
-                f"{self.written} outputs written{how}")
+        # read = translated + translated with warnings + rejected; the second only when there are some
+        warned = f"{self.warned} translated with warnings, " if self.warned else ""
+        return (f"seg2amp: {self.read} messages read, {self.translated - self.warned} translated, {warned}"
+                f"{self.rejected} rejected, {self.written} outputs written{how}")
 
 
 def _say(text: str) -> None:
@@ -379,9 +386,13 @@ def _count(counts: _Counts, result: BatchResult, messages: int, rejected: int) -
     """Count the first ``messages`` messages of a batch, whose outputs were written, and the
     ``rejected`` rejection records written."""
     counts.read += messages
-    counts.rejected += rejected
-    counts.cut_short = counts.cut_short or any(REST_SKIPPED in record["error"] for record in result.rejects)
-    counts.translated += messages - sum(1 for record in result.rejects if record["input"] < result.first + messages)
+    last = result.first + messages
+    errors = [record for record in result.rejects if "error" in record]
+    counts.rejected += sum(1 for record in result.rejects[:rejected] if "error" in record)
+    counts.cut_short = counts.cut_short or any(REST_SKIPPED in record["error"] for record in errors)
+    counts.translated += messages - sum(1 for record in errors if record["input"] < last)
+    counts.warned += len({record["input"] for record in result.rejects
+                          if "warning" in record and record["input"] < last})
     counts.written += result.outputs[messages - 1] if messages else 0
 
 

@@ -62,6 +62,12 @@ def _depth(ast: Any) -> int:
     return deepest
 
 
+def _finalize(value: Any) -> n.Valued:
+    """What a template's ``{{ }}`` writes: the value's text (null writes nothing), marked as a
+    value's so that tidying the template's white space leaves it as it is."""
+    return n.Valued("" if value is None else value)
+
+
 def compile_rule_set(raw: RawRuleSet, catalog: Catalog, settings: dict, schemas: SchemaStore) -> RuleSet:
     """Compile ``raw`` for ``settings`` (already resolved against ``catalog``)."""
     return _Compiler(raw, catalog, settings, schemas).run()
@@ -76,7 +82,7 @@ class _Compiler:
         self.options = jmespath.Options(custom_functions=RuleFunctions(settings, catalog.secrets))
         self.env = Sandbox(
             undefined=ChainableUndefined,
-            finalize=lambda value: "" if value is None else value,
+            finalize=_finalize,
             autoescape=False,
         )
         self.env.add_filters(TEMPLATE_FILTERS)
@@ -109,7 +115,7 @@ class _Compiler:
                           rules=rules, targets=targets, input_schema=input_schema,
                           input_validator=self.schemas.validator(input_schema), dispatch=dispatch,
                           max_outputs=raw.input.get("max_outputs"),
-                          options=self.options)
+                          options=self.options, optional=self.optional_fields())
         ruleset.input_check = (ruleset.input_validator.fast or ruleset.input_validator).is_valid
         enabled = [r for r in rules if r.decided is not False]  # settings may rule some out
         keys = sorted({key for r in enabled if r.on for key in r.on})
@@ -117,6 +123,20 @@ class _Compiler:
         ruleset.undispatched = [r for r in enabled if r.on is None]
         ruleset.plan = compile_plan(ruleset)
         return ruleset
+
+    def optional_fields(self) -> list[n.OptionalField]:
+        """``input.optional``: the message paths a message may lose, with a warning, when the input
+        schema refuses them; an outer field before the fields declared inside it."""
+        declared = self.raw.input.get("optional") or {}
+        fields = []
+        for text, note in declared.items():
+            line = getattr(declared, "key_lines", {}).get(text) or getattr(declared, "line", None)
+            origin = n.Origin(getattr(declared, "file", None) or self.raw.input_file or "", line,
+                              field=f"input.optional.{text}")
+            if not _PLAIN_PATH.match(text):
+                raise self._error(f"{text!r} is not a path of object keys (such as context.library.name)", origin)
+            fields.append(n.OptionalField(tuple(text.split(".")), str(note or ""), origin))
+        return sorted(fields, key=lambda field: len(field.keys))  # stable: declaration order otherwise
 
     def target(self, name: str, spec: dict) -> Target:
         origin = n.Origin(spec.file, spec.line, field=f"targets.{name}")

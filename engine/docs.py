@@ -46,6 +46,7 @@ def generate(rules_dir: Path, examples: list[Example], base_settings: dict, sche
         label = f" ({entry.label})" if entry.label else ""
         out.append(f"| `{key}` | {entry.schema.get('type', '')} | {default} | {entry.effect} | "
                    f"{_cell(entry.doc)}{_cell(label)} |")
+    out += _optional(raws)
     out += _conformance(examples, rules_dir, base_settings, schemas_dir)
     out += _decisions(raws)
     return "\n".join(out) + "\n"
@@ -110,6 +111,25 @@ def _given(case, result: Any) -> str:
         shown = ", ".join(f"{k}: {_short(output['body'].get(k))}" for k in wanted if k in output["body"])
         parts.append(f"{output['target']} {{{shown}}}")
     return "<br>".join(parts)
+
+
+def _optional(raws: dict) -> list[str]:
+    """The input fields a message can do without (``input.optional``), with the platforms that
+    declare them and why."""
+    fields: dict[str, tuple[str, list[str]]] = {}
+    for name, raw in raws.items():
+        for path, why in (raw.input.get("optional") or {}).items():
+            fields.setdefault(path, (str(why), []))[1].append(name)
+    if not fields:
+        return []
+    out = ["", "## Optional input fields", "",
+           "A message the input schema refuses only for some of these fields is translated without them, each "
+           "reported as a warning (`input.optional`); any other fault rejects the message.", "",
+           "| field | platforms | why the message can do without it |", "| --- | --- | --- |"]
+    for path, (why, names) in fields.items():
+        shown = "all" if len(names) == len(raws) else ", ".join(names)
+        out.append(f"| `{path}` | {shown} | {_cell(why)} |")
+    return out
 
 
 def _decisions(raws: dict) -> list[str]:

@@ -85,3 +85,34 @@ class Rejected(EngineError):
         if self.rule:
             record["rule"] = self.rule
         return record
+
+
+class FieldDropped:
+    """A warning: a field of a message that the input schema refuses, which the rule set declares
+    optional (``input.optional``), was left out and the message translated without it. ``path``
+    is the field's JSON path in the message, ``message`` the reason."""
+
+    __slots__ = ("message", "path", "index", "file", "line")
+
+    def __init__(self, message: str, path: str, index: int | None = None) -> None:
+        self.message = message
+        self.path = path
+        self.index = index
+        self.file: str | None = None  # where the message was read, when that is known
+        self.line: int | None = None
+
+    def __repr__(self) -> str:
+        return f"FieldDropped({self.message!r}, {self.path!r}, {self.index!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FieldDropped) and self.as_record() == other.as_record()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def as_record(self) -> dict:
+        """The JSON-able form written to the rejects stream, beside rejections:
+        ``{"input": N, "warning": "...", "path": "$.x", "file": ..., "line": ...}``."""
+        record: dict = {"input": self.index, "warning": self.message, "path": self.path}
+        if self.file is not None:
+            record["file"], record["line"] = self.file, self.line
+        return record

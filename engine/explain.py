@@ -63,6 +63,8 @@ class Explanation:
     rejected: dict | None = None
     file: str | None = None  # where the message was read, when it was read from an input
     line: int | None = None
+    # the optional fields the message was translated without: {path, warning, declared, note}
+    dropped: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return _jsonable(asdict(self))
@@ -94,6 +96,12 @@ class Tracer:
     def __init__(self, result: Explanation) -> None:
         self.result = result
         self.current: RuleTrace | None = None
+
+    def dropped(self, warnings: list, fields: list) -> None:
+        """Optional fields left out of the message (``input.optional``), before any rule ran."""
+        for warning, declared in zip(warnings, fields, strict=True):
+            self.result.dropped.append({"path": warning.path, "warning": warning.message,
+                                        "declared": declared.origin.short, "note": declared.note})
 
     def dispatch(self, key: Any) -> None:
         self.result.dispatch = None if key is n.MISSING else key
@@ -145,6 +153,13 @@ def render(explanation: Explanation) -> str:
         about.append(f"{explanation.file}:{explanation.line}")
     kind = f" ({', '.join(about)})" if about else ""
     lines.append(f"{head}{kind} on platform {explanation.platform}")
+    if explanation.dropped and not (explanation.rejected and not explanation.rules):
+        lines.append("")
+        lines.append("left out: optional fields the input schema refuses (input.optional)")
+        for dropped in explanation.dropped:
+            lines.append(f"  dropped {dropped['path']}: {dropped['warning']}")
+            note = f": {dropped['note']}" if dropped["note"] else ""
+            lines.append(f"      <- input.optional ({dropped['declared']}){note}")
     if explanation.rejected and not explanation.outputs and not explanation.rules:
         lines.append(f"  rejected before any rule: {explanation.rejected['path']}: {explanation.rejected['error']}")
         return "\n".join(lines)

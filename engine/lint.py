@@ -1,7 +1,8 @@
 """Static checks of a rule set folder, beyond loading it: selectors naming paths the input schema
 cannot hold, templates using names no message has, settings read but not in the catalog (and
 catalog settings nothing reads), rules that can emit the same target for one message, and rules
-that can fire with nothing to emit (a rule left to complete that a variant did not complete).
+that can fire with nothing to emit (a rule left to complete that a variant did not complete), and
+optional input fields (``input.optional``) the input schema cannot hold or says nothing of.
 
 Every finding names the file (its path in the rule set folder, or, for a schema, in the schemas
 folder), line and rule, and the JSON path in the file when the fault has one."""
@@ -139,6 +140,22 @@ class _Checker:
                     self.add(rule.origin, rule.name, "error", f"`alongside` names {other!r}, which is not a rule")
             self._nothing_to_emit(rule)
         self._overlaps()
+        self._optional()
+
+    def _optional(self) -> None:
+        """``input.optional``: each path one the input schema can hold, and one it says something
+        of (a field it says nothing of is never refused: declaring it changes nothing)."""
+        for field in self.ruleset.optional:
+            keys = list(field.keys)
+            label = f"optional field `{'.'.join(keys)}`"
+            problem = _check_path(self.root, keys, self.schemas)
+            if problem:
+                level, message = problem
+                self.add(field.origin, "input.optional", level, f"{label}: {message}")
+            elif not _declared(self.root, keys, self.schemas):
+                self.add(field.origin, "input.optional", "warning",
+                         f"{label}: the input schema says nothing of it, so it is never refused (declaring it "
+                         "optional changes nothing)")
 
     def _nothing_to_emit(self, rule: Rule) -> None:
         """A rule that can fire, has no output it can make, and neither stops nor rejects: a message
@@ -362,6 +379,18 @@ def _check_path(root: dict, keys: list[str], schemas: SchemaStore) -> tuple[str,
             return None
         current = following
     return None
+
+
+def _declared(root: dict, keys: list[str], schemas: SchemaStore) -> bool:
+    """Whether the schema declares the field at ``keys`` (in ``properties``, all the way)."""
+    current = [(root, _in_place(root, schemas.registry.resolver(base_uri=root.get("$id", ""))))]
+    for key in keys:
+        expanded = [pair for schema, res in current for pair in _expand(schema, res, set())]
+        current = [(s["properties"][key], _in_place(s["properties"][key], res)) for s, res in expanded
+                   if isinstance(s.get("properties"), dict) and key in s["properties"]]
+        if not current:
+            return False
+    return True
 
 
 def lint_folder(folder: Path, schemas: SchemaStore) -> list[Finding]:

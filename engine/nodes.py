@@ -362,10 +362,63 @@ def _chain(ast: dict) -> list[str] | None:
 
 
 
+class Valued(str):
+    """Text a template's ``{{ }}`` wrote: a value's, which tidying never changes (the template
+    environment's ``finalize`` makes every value written one; the rest is the template's own)."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:  # Jinja applies str() to what finalize gives: it stays marked
+        return self
+
+
+class TemplateText:
+    """A piece of a template's own text, as tidying sees it: whether it starts and ends with white
+    space, and its words joined by single spaces."""
+
+    __slots__ = ("lead", "inner", "trail")
+
+    def __init__(self, text: str) -> None:
+        self.lead = text[:1].isspace()
+        self.inner = " ".join(text.split())
+        self.trail = text[-1:].isspace()
+
+    def __repr__(self) -> str:
+        return f"TemplateText({self.lead}, {self.inner!r}, {self.trail})"
+
+
+def tidy(parts: list) -> str:
+    """A template's text from its pieces in order: ``TemplateText`` (the template's own) and text
+    (what its values wrote, kept as it is). Each run of the template's own white space, joined
+    with the runs next to it where values left nothing (a missing part), is one space between
+    what was written, and nothing at the start or end; a value's own text, white space included,
+    is never changed."""
+    out: list[str] = []
+    pending = started = False
+    for part in parts:
+        if type(part) is TemplateText:
+            if part.lead:
+                pending = True
+            text, after = part.inner, part.trail
+            if not text:
+                continue
+        else:
+            if not part:
+                continue  # a missing part: the white space on both sides of it meets
+            text, after = part, False
+        if pending and started:
+            out.append(" ")
+        out.append(text)
+        started, pending = True, after
+    return "".join(out)
+
+
 class Template(Node):
     """A Jinja template, compiled once. The message's top-level fields are its variables (only
     those it names are passed), with ``message``, ``item``, ``index``, ``seq`` and ``vars``;
-    ``settings`` is a global of the rule set."""
+    ``settings`` is a global of the rule set. With ``collapse`` (``collapse_spaces``, the
+    default) the template's own white space is tidied (``tidy``): what its values write is kept
+    as it is."""
 
     __slots__ = ("text", "template", "collapse", "names", "settings")
     pure = False  # it may read the element, the output count or the vars
@@ -397,9 +450,10 @@ class Template(Node):
                 parts.append(part)
         finally:
             DEADLINE.reset(deadline)
-        text = "".join(parts)
-        if self.collapse:
-            text = " ".join(text.split())
+        if self.collapse:  # the template's own white space tidied, the values' text kept
+            text = tidy([part if type(part) is Valued else TemplateText(part) for part in parts])
+        else:
+            text = "".join(parts)
         return text if text else MISSING
 
     def explain(self, scope: Scope) -> tuple[Any, str]:
@@ -1209,6 +1263,22 @@ class Rule:
         return test + [f"if {var}:"] + ["    " + line for line in body]
 
 
+@dataclass(frozen=True)
+class OptionalField:
+    """An input field the rule set declares optional (``input.optional``): a message the input
+    schema refuses only for it is translated without it, with a warning. ``keys`` is its path of
+    object keys, ``note`` why the message can do without it."""
+
+    keys: tuple[str, ...]
+    note: str
+    origin: Origin
+
+    @property
+    def path(self) -> str:
+        """Its JSON path, as warnings name it."""
+        return "$" + "".join(f".{key}" if key.isidentifier() else f"[{json.dumps(key)}]" for key in self.keys)
+
+
 @dataclass
 class RuleSet:
     """A variant compiled for one set of settings: its targets, its rules in order (and, by dispatch
@@ -1229,6 +1299,7 @@ class RuleSet:
     max_outputs: int | None = None  # the most outputs one message may make
     by_dispatch: dict[str, list[Rule]] = dataclasses.field(default_factory=dict)
     undispatched: list[Rule] = dataclasses.field(default_factory=list)
+    optional: list[OptionalField] = dataclasses.field(default_factory=list)  # input.optional, outer first
 
     def rules_for(self, key: Any) -> list[Rule]:
         """The enabled rules that apply to a message with this dispatch value, in order."""

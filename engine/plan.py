@@ -526,26 +526,52 @@ class Writer:
         text = self.temp()
         self.template_node = node
         self.template_values: dict[str, str] = {}  # expressions already read (``{% if x %}{{ x }}``)
-        lines = [f"{text} = ''"]
+        # Tidying (nodes.tidy) changes only the template's own white space: a template without
+        # any is built as plain text; else as nodes.tidy builds it, written out piece by piece,
+        # with a variable holding whether the template's white space waits for the next piece.
+        self.template_pieces = node.collapse and any(
+            any(ch.isspace() for ch in data.data) for data in tree.find_all(jinja_nodes.TemplateData))
+        lines = [f"{text} = ''"] + ([f"{text}_w = False"] if self.template_pieces else [])
         for statement in tree.body:
             lines += self._statement(statement, text)
-        if node.collapse:
-            lines.append(f"{text} = ' '.join({text}.split())")
         return lines + [f"{out} = {text} if {text} else MISSING"]
+
+    def _own(self, text: str, data: str) -> list[str]:
+        """Lines adding a piece of the template's own text."""
+        if not self.template_pieces:
+            return [f"{text} += {data!r}"]
+        own = n.TemplateText(data)
+        lines = [f"{text}_w = True"] if own.lead else []
+        if own.inner:
+            lines += [f"if {text}_w and {text}: {text} += ' '", f"{text} += {own.inner!r}", f"{text}_w = {own.trail}"]
+        return lines
+
+    def _valued(self, text: str, value: str) -> list[str]:
+        """Lines adding what a value writes (``value``: a variable holding text), as it is."""
+        return [f"if {value}:", f"    if {text}_w and {text}: {text} += ' '", f"    {text} += {value}",
+                f"    {text}_w = False"]
 
     def _statement(self, statement: Any, text: str) -> list[str]:
         if isinstance(statement, jinja_nodes.Output):
             lines = []
             for child in statement.nodes:
                 if isinstance(child, jinja_nodes.TemplateData):
-                    lines.append(f"{text} += {child.data!r}")
+                    lines += self._own(text, child.data)
                     continue
                 more, value = self._jinja_expression(child)
                 lines += more
-                lines += [f"if type({value}) is str:", f"    {text} += {value}",
+                if not self.template_pieces:
+                    lines += [f"if type({value}) is str:", f"    {text} += {value}",
+                              f"elif {value} is not UNDEFINED and {value} is not None:",
+                              f"    if not isinstance({value}, (str, int, float, bool)): raise TypeError('not text')",
+                              f"    {text} += str({value})"]
+                    continue
+                written = self.temp()
+                lines += [f"if type({value}) is str:", f"    {written} = {value}",
                           f"elif {value} is not UNDEFINED and {value} is not None:",
                           f"    if not isinstance({value}, (str, int, float, bool)): raise TypeError('not text')",
-                          f"    {text} += str({value})"]
+                          f"    {written} = str({value})", "else:", f"    {written} = ''"]
+                lines += self._valued(text, written)
             return lines
         if isinstance(statement, jinja_nodes.If) and not statement.elif_ and isinstance(
                 statement.test, (jinja_nodes.Name, jinja_nodes.Getattr)):

@@ -4,12 +4,12 @@ messages one at a time or as a stream."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .compiler import compile_rule_set
-from .errors import Rejected
+from .errors import FieldDropped, Rejected
 from .explain import Explanation
 from .explain import explain as _explain
 from .loader import list_platforms, load_variant
@@ -35,11 +35,13 @@ def schema_store(schemas_dir: Path | str | None = None) -> SchemaStore:
 
 @dataclass
 class Result:
-    """The outcome of one message of a stream: its outputs, or why it was rejected."""
+    """The outcome of one message of a stream: its outputs and the warnings of the optional fields
+    it was translated without, or why it was rejected."""
 
     index: int
     outputs: list[dict] | None = None
     error: Rejected | None = None
+    warnings: list[FieldDropped] = field(default_factory=list)
 
 
 class Translator:
@@ -58,21 +60,27 @@ class Translator:
         """The settings in force: the user's, with catalog defaults for the rest."""
         return self.ruleset.settings
 
-    def translate(self, message: Any, index: int | None = None) -> list[dict]:
+    def translate(self, message: Any, index: int | None = None,
+                  warnings: list[FieldDropped] | None = None) -> list[dict]:
         """The ordered outputs ``[{"target": ..., "body": ...}]`` of one message, a JSON value as
         ``json.loads`` gives it (dicts, lists, text, numbers, booleans, None).
         Raises ``Rejected`` (with a reason and a JSON path) when it cannot be translated, or
         holds a value of another type (a tuple, a date, a Decimal).
 
+        A field of the wrong type that the rules declare optional (``input.optional``) does not
+        reject the message: it is translated without it, and, when ``warnings`` is a list, one
+        ``FieldDropped`` (reason, JSON path) per such field is appended to it.
+
         The outputs may hold the message's own objects and share objects with each other (copy
         one before changing it in place); nothing is shared with other messages or the rules."""
         _json_only(message, index)
-        return _translate(self.ruleset, message, index)
+        return _translate(self.ruleset, message, index, warnings)
 
-    def translate_parsed(self, message: Any, index: int | None = None) -> list[dict]:
+    def translate_parsed(self, message: Any, index: int | None = None,
+                         warnings: list[FieldDropped] | None = None) -> list[dict]:
         """``translate`` of a message a JSON parser made, which can hold nothing but JSON values
         (what ``seg2amp translate`` reads): their types are not checked again."""
-        return _translate(self.ruleset, message, index)
+        return _translate(self.ruleset, message, index, warnings)
 
     def explain(self, message: Any, index: int | None = None) -> Explanation:
         """What ``translate`` would give, with the rule, selector, fallback and setting behind
@@ -87,9 +95,10 @@ class Translator:
     def translate_all(self, messages: Iterable[Any], start: int = 1) -> Iterator[Result]:
         """Translate a stream; yields one ``Result`` per message, numbered from ``start``."""
         for index, message in enumerate(messages, start):
+            warnings: list[FieldDropped] = []
             try:
                 _json_only(message, index)
-                yield Result(index, outputs=_translate(self.ruleset, message, index))
+                yield Result(index, outputs=_translate(self.ruleset, message, index, warnings), warnings=warnings)
             except Rejected as rejected:
                 yield Result(index, error=rejected)
 

@@ -179,7 +179,7 @@ class _NoSendfile(Exception):
 
 
 def write_rejects(sink: Sink, result: BatchResult, messages: int) -> int:
-    """Write the rejection records of the first ``messages`` messages of a batch; how many."""
+    """Write the rejection and warning records of the first ``messages`` messages of a batch; how many."""
     last = result.first + messages
     lines = [_reject_line(record) for record in result.rejects if record["input"] < last]
     if not lines:

@@ -143,17 +143,24 @@ def test_every_line_is_accounted_for_and_jobs_change_nothing(fuzz_file, platform
     assert code == 1, stderr[-2000:]
     assert "Traceback" not in stderr
     outputs = [json.loads(line) for line in out.splitlines()]
-    refused = [json.loads(line) for line in rejects.splitlines()]
+    records = [json.loads(line) for line in rejects.splitlines()]
+    refused = [record for record in records if "error" in record]
+    dropped = [record for record in records if "warning" in record]  # optional fields left out
+    assert len(refused) + len(dropped) == len(records)
     with_outputs = {output["input"] for output in outputs}
     rejected = {record["input"] for record in refused}
+    warned = {record["input"] for record in dropped}
     assert not with_outputs & rejected  # no output for a rejected message
+    assert not warned & rejected  # a warning is only for a message translated
     assert len(refused) == len(rejected)  # no message rejected twice
     assert all({"input", "error", "path"} <= record.keys() for record in refused)
-    summary = re.fullmatch(r"seg2amp: (\d+) messages read, (\d+) translated, (\d+) rejected, (\d+) outputs written",
-                           stderr.strip().splitlines()[-1])
-    read, translated, rejects_counted, written = map(int, summary.groups())
-    assert read == lines  # every non-blank line is a message, translated or rejected
-    assert translated + rejects_counted == read and rejects_counted == len(rejected) and written == len(outputs)
+    assert all(record.keys() == {"input", "warning", "path", "file", "line"} for record in dropped)
+    summary = re.fullmatch(r"seg2amp: (\d+) messages read, (\d+) translated, (?:(\d+) translated with warnings, )?"
+                           r"(\d+) rejected, (\d+) outputs written", stderr.strip().splitlines()[-1])
+    read, translated, warned_counted, rejects_counted, written = (int(n or 0) for n in summary.groups())
+    assert read == lines  # every non-blank line is a message, translated (with warnings or not) or rejected
+    assert translated + warned_counted + rejects_counted == read and rejects_counted == len(rejected)
+    assert warned_counted == len(warned) and written == len(outputs)
     assert rejected <= set(range(1, read + 1)) and with_outputs <= set(range(1, read + 1))
     assert [output["input"] for output in outputs] == sorted(output["input"] for output in outputs)
     assert b"secret-1234567890" not in out + rejects + stderr.encode()

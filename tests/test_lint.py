@@ -228,3 +228,21 @@ def test_emit_nothing_is_the_rule_language_and_sends_nothing(rules):
     _replace(rules / "web.yaml", "    on: screen\n    emit: nothing\n", "    on: screen\n    emit: none\n")
     [finding] = [f for f in _findings(rules) if f.level == "error"]
     assert finding.file == "web.yaml" and finding.rule == "screen.web" and finding.path.endswith(".emit")
+
+
+def test_optional_fields_the_input_cannot_hold_or_never_refuses(rules):
+    """input.optional (issue 13 item 4): a path no message has, or through a field that is not an
+    object, is an error; one the input schema says nothing of is a warning (it is never refused,
+    so declaring it changes nothing)."""
+    line = _replace(rules / "_common.yaml", "    channel: feeds no output\n",
+                    "    channel: feeds no output\n    contxt.ip: a typo\n    userId.name: not an object\n"
+                    "    context.page.title: never refused\n")
+    found = {f.message.split(":")[0]: f for f in _findings(rules) if f.rule == "input.optional"}
+    assert set(found) == {"optional field `contxt.ip`", "optional field `userId.name`",
+                          "optional field `context.page.title`"}
+    typo = found["optional field `contxt.ip`"]
+    assert (typo.file, typo.line, typo.level) == ("_common.yaml", line + 1, "error")
+    assert "no input message has a field 'contxt'" in typo.message
+    assert found["optional field `userId.name`"].level == "error"
+    assert found["optional field `context.page.title`"].level == "warning"
+    assert "says nothing of it" in found["optional field `context.page.title`"].message

@@ -122,3 +122,24 @@ def test_android_named_screen_without_category_has_single_spaces():
 def test_ios_screen_without_name_is_never_a_bare_viewed():
     screen = {"type": "screen", "anonymousId": "anon-1", "category": "Merchant"}
     assert _device_calls("ios", {"trackAllPages": True}, screen) == [("sdk.logEvent", "Loaded a Screen")]
+
+
+@pytest.mark.parametrize(("platform", "settings", "message", "expected"), [
+    ("server", {"trackNamedPages": True}, {"type": "page", "name": "Song  Played "}, "Loaded Song  Played  Page"),
+    ("server", {"trackNamedPages": True}, {"type": "screen", "name": " Song  Played"}, "Viewed  Song  Played Screen"),
+    ("server", {"trackCategorizedPages": True}, {"type": "screen", "category": "Music  Room"},
+     "Viewed Music  Room Screen"),
+    ("web", {"trackNamedPages": True}, {"type": "page", "name": "Song  Played "}, "Loaded Song  Played  Page"),
+    ("ios", {"trackAllPages": True}, {"type": "screen", "name": "Song  Played "}, "Viewed Song  Played "),
+    ("android", {"trackAllPages": True}, {"type": "screen", "name": "Song  Played "}, "Viewed Song  Played  Screen"),
+    ("android", {"trackNamedPages": True}, {"type": "screen", "name": "Song  Played "},
+     "Viewed Song  Played  Screen"),
+], ids=["server-page", "server-screen", "server-category", "web-page", "ios-screen", "android-screen",
+        "android-named-screen"])
+def test_names_keep_the_message_text_as_given(platform, settings, message, expected):
+    """Issue 13 item 6: a template tidies only its own white space (the gap a missing category
+    leaves); the text of the message's name or category is never changed."""
+    message = {**message, "userId": "user-12345"}
+    outputs = outcome(platform, settings, message)
+    names = [o["body"].get("event_type", o["body"].get("eventType")) for o in outputs]
+    assert names == [expected]

@@ -22,16 +22,23 @@ from engine import run as engine_run
 # ADAPTER: how each way of evaluating a message is reached (engine.run.walk, the rule set's
 # generated plan, Translator.translate and Translator.explain); if they move, re-point these four
 # functions and nothing else.
-# Each returns an ``Outcome``: the outputs ([{"target", "body"}]), or the rejection ({"path",
-# "error"}), or (the plan only) that it gave the message up.
+# Each returns an ``Outcome``: the outputs ([{"target", "body"}]) with the warnings of the optional
+# input fields dropped ([{"path", "warning"}]), or the rejection ({"path", "error"}), or (the plan
+# only) that it gave the message up.
 # =================================================================================================
+
+def _warnings(dropped: list) -> list[dict]:
+    return [{"path": warning.path, "warning": warning.message} for warning in dropped]
+
 
 def run_walk(translator: engine.Translator, message: Any) -> Outcome:
     """(a) The reference: the walk (input checked, each construct's ``evaluate``, outputs checked)."""
+    dropped: list = []
     try:
-        return Outcome(outputs=engine_run.walk(translator.ruleset, message, 1))
+        return Outcome(outputs=engine_run.walk(translator.ruleset, message, 1, warnings=dropped),
+                       warnings=_warnings(dropped))
     except engine.Rejected as rejected:
-        return Outcome(rejected={"path": rejected.path, "error": rejected.message})
+        return Outcome(rejected={"path": rejected.path, "error": rejected.message}, warnings=_warnings(dropped))
 
 
 def run_plan(translator: engine.Translator, message: Any) -> Outcome:
@@ -41,7 +48,7 @@ def run_plan(translator: engine.Translator, message: Any) -> Outcome:
     ruleset = translator.ruleset
     assert ruleset.plan is not None, "the rule set has no generated plan"
     try:
-        engine_run.check_input(ruleset, message, 1)
+        message, dropped = engine_run.admit(ruleset, message, 1)  # the input check, optional fields dropped
     except engine.Rejected as rejected:
         return Outcome(rejected={"path": rejected.path, "error": rejected.message})
     try:
@@ -50,23 +57,27 @@ def run_plan(translator: engine.Translator, message: Any) -> Outcome:
         return Outcome(gave_up=f"raised {type(exc).__name__}: {exc}")
     if built is False:
         return Outcome(gave_up="returned False (an output refused)")
-    return Outcome(outputs=[{"target": target.name, "body": body} for _rule, target, body in built])
+    return Outcome(outputs=[{"target": target.name, "body": body} for _rule, target, body in built],
+                   warnings=_warnings(dropped))
 
 
 def run_explain(translator: engine.Translator, message: Any) -> Outcome:
     """(c) explain: the same translation, saying why."""
     explanation = translator.explain(message, 1)
+    said = [{"path": dropped["path"], "warning": dropped["warning"]} for dropped in explanation.as_dict()["dropped"]]
     if explanation.rejected is not None:
         return Outcome(rejected={"path": explanation.rejected["path"], "error": explanation.rejected["error"]})
-    return Outcome(outputs=[{"target": output.target, "body": output.body} for output in explanation.outputs])
+    return Outcome(outputs=[{"target": output.target, "body": output.body} for output in explanation.outputs],
+                   warnings=said)
 
 
 def run_translate(translator: engine.Translator, message: Any) -> Outcome:
     """The public API."""
+    dropped: list = []
     try:
-        return Outcome(outputs=translator.translate(message, 1))
+        return Outcome(outputs=translator.translate(message, 1, warnings=dropped), warnings=_warnings(dropped))
     except engine.Rejected as rejected:
-        return Outcome(rejected={"path": rejected.path, "error": rejected.message})
+        return Outcome(rejected={"path": rejected.path, "error": rejected.message}, warnings=_warnings(dropped))
 
 
 WAYS = {"walk": run_walk, "plan": run_plan, "translate": run_translate, "explain": run_explain}
@@ -81,10 +92,11 @@ class Outcome:
     outputs: list | None = None
     rejected: dict | None = None
     gave_up: str | None = None
+    warnings: list | None = None
 
     def __str__(self) -> str:
         if self.outputs is not None:
-            return f"outputs {json.dumps(self.outputs)}"
+            return f"outputs {json.dumps(self.outputs)}, warnings {json.dumps(self.warnings)}"
         if self.rejected is not None:
             return f"rejected {json.dumps(self.rejected)}"
         return f"gave up: {self.gave_up}"
@@ -97,15 +109,16 @@ RULES_SCHEMA = HERE.parent.parent / "schemas" / "rules.schema.json"
 BUILTIN_DEFAULTS: dict = {
     "platform": "test",
     "input": {"type": "object"},
+    "optional": None,
     "dispatch": "type",
     "catalog": {},
     "targets": {"out": {"schema": {"type": "object"}}},
     "fragments": {},
 }
 MERGED = ("catalog", "targets", "fragments")  # merged by name; the other defaults are replaced
-CASE_KEYS = {"name", "note", "xfail", "xfail_ways", "platform", "input", "dispatch", "catalog", "targets", "fragments",
-             "files", "rules", "body", "when", "settings", "message", "key_order",
-             "outputs", "rejected", "load_error"}
+CASE_KEYS = {"name", "note", "xfail", "xfail_ways", "platform", "input", "optional", "dispatch", "catalog", "targets",
+             "fragments", "files", "rules", "body", "when", "settings", "message", "key_order",
+             "outputs", "warnings", "rejected", "load_error"}
 EXPECTED = ("outputs", "rejected", "load_error")
 
 
@@ -163,6 +176,9 @@ def _check_case_shape(case: dict) -> None:
     if "outputs" in case:
         assert _is_json(case["outputs"]), "the expected outputs are not plain JSON"
         assert all(set(output) == {"target", "body"} for output in case["outputs"]), "outputs are {target, body}"
+    if "warnings" in case:
+        assert "outputs" in case, "warnings go with outputs"
+        assert all(set(warning) == {"path", "warning"} for warning in case["warnings"]), "warnings are {path, warning}"
     if "rejected" in case:
         assert set(case["rejected"]) == {"path", "error"}, "rejected is {path, error}"
     if "load_error" in case:
@@ -182,8 +198,8 @@ def write_rule_set(root: Path, schema_root: Path, defaults: dict, case: dict) ->
     language's schema, ``input.schema.json`` and ``t/<target>.schema.json``. Cases whose schemas
     are the same share one schemas folder below ``schema_root`` (named by its contents), so that
     the engine checks the rule language's schema once per such folder, not once per case."""
-    settings = _merge(defaults, {key: case[key] for key in ("input", "dispatch", "catalog", "targets", "fragments")
-                                 if key in case})
+    settings = _merge(defaults, {key: case[key] for key in ("input", "optional", "dispatch", "catalog", "targets",
+                                                            "fragments") if key in case})
     schema_files = {"rules.schema.json": RULES_SCHEMA.read_text(encoding="utf-8"),
                     "input.schema.json": json.dumps(settings["input"])}
     targets = {}
@@ -203,6 +219,8 @@ def write_rule_set(root: Path, schema_root: Path, defaults: dict, case: dict) ->
     base: dict = {"input": {"schema": "input.schema.json"}, "settings": "settings.yaml", "targets": targets}
     if settings["dispatch"] is not None:
         base["input"]["dispatch"] = settings["dispatch"]
+    if settings["optional"] is not None:
+        base["input"]["optional"] = settings["optional"]
     if settings["fragments"]:
         base["fragments"] = settings["fragments"]
     (rules / "_base.yaml").write_text(json.dumps(base, indent=1), encoding="utf-8")
@@ -270,6 +288,14 @@ def scribble(value: Any, seen: set | None = None) -> None:
         value.append("~scribbled")
 
 
+def _warnings_problem(found: list, expected: list) -> str | None:
+    """The warnings, in order: each with the expected path, and a text containing the expected one."""
+    if len(found) != len(expected) or any(got["path"] != want["path"] or want["warning"] not in got["warning"]
+                                          for got, want in zip(found, expected, strict=True)):
+        return f"expected warnings {json.dumps(expected)}, got {json.dumps(found)}"
+    return None
+
+
 def _problem(way: str, outcome: Outcome, case: dict) -> str | None:
     """What is wrong with one way's outcome, or None."""
     if "outputs" in case:
@@ -279,8 +305,10 @@ def _problem(way: str, outcome: Outcome, case: dict) -> str | None:
             return f"the outputs are not plain JSON: {outcome.outputs!r}"
         if not json_equal(outcome.outputs, case["outputs"], bool(case.get("key_order"))):
             return f"expected {json.dumps(case['outputs'])}, got {json.dumps(outcome.outputs)}"
-        return None
+        return _warnings_problem(outcome.warnings or [], case.get("warnings") or [])
     expected = case["rejected"]
+    if outcome.warnings:
+        return f"a rejected message gave warnings: {json.dumps(outcome.warnings)}"
     if way == "plan":  # the plan need only not give outputs for a message that is rejected
         return f"gave outputs for a rejected message: {outcome}" if outcome.outputs is not None else None
     if outcome.rejected is None:
