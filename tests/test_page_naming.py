@@ -122,3 +122,16 @@ def test_android_named_screen_without_category_has_single_spaces():
 def test_ios_screen_without_name_is_never_a_bare_viewed():
     screen = {"type": "screen", "anonymousId": "anon-1", "category": "Merchant"}
     assert _device_calls("ios", {"trackAllPages": True}, screen) == [("sdk.logEvent", "Loaded a Screen")]
+
+
+@pytest.mark.parametrize("message_type", ["page", "screen"])
+def test_cloud_page_and_screen_events_carry_event_level_groups(message_type):
+    """Issue 13 item 3: integrations.Amplitude.groups apply to page and screen events as to tracks
+    (web and iOS already did; Android screens ignore integration options, as its integration does)."""
+    message = {"type": message_type, "userId": "user-12345", "name": "Inbox", "category": "Mail",
+               "integrations": {"Amplitude": {"groups": {"org": "acme"}}}}
+    settings = {"trackAllPages": True, "trackCategorizedPages": True, "trackNamedPages": True}
+    events = outcome("server", settings, message)
+    assert len(events) == 3
+    assert all(e["body"]["groups"] == {"org": "acme"} for e in events)
+    assert all("groups" not in e["body"] for e in outcome("server", settings, {**message, "integrations": {}}))
