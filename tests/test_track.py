@@ -162,6 +162,27 @@ def test_output_schema_says_coordinates_are_numbers():
         assert shapes[ref]["type"] == "number" and shapes[ref]["maximum"] == limit
 
 
+def test_cloud_outputs_name_the_segment_library():
+    """Item 11: every event, identification and group identification says library "segment", as
+    Segment's destinations send it; usermap and deletions have no such field."""
+    settings = {"groupTypeTrait": "plan", "groupValueTrait": "org", "sendAlias": True, "secretKey": "s" * 32,
+                "trackAllPages": True}
+    messages = [TRACK, {"type": "page", "userId": "user-12345"}, {"type": "screen", "userId": "user-12345"},
+                {"type": "identify", "userId": "user-12345"},
+                {"type": "group", "userId": "user-12345", "groupId": "g-1", "traits": {"plan": "pro", "org": "acme"}},
+                {**TRACK, "event": "Order Completed", "properties": {"products": [{"productId": "p-1"}]}}]
+    targets = set()
+    for message in messages:
+        for output in outcome("server", settings, message):
+            assert output["body"]["library"] == "segment", output
+            targets.add(output["target"])
+    assert targets == {"httpapi", "identify", "groupidentify"}
+    for message in ({"type": "alias", "userId": "user-12345", "previousId": "user-00001"},
+                    {"type": "delete", "userId": "user-12345"}):
+        [output] = outcome("server", settings, message)
+        assert "library" not in output["body"]
+
+
 @pytest.mark.parametrize("os_name, field", [("iOS", "idfa"), ("Android", "adid")])
 def test_legacy_idfa_key_of_older_libraries(os_name, field):
     """Item 12: older Segment mobile libraries send context.device.idfa; advertisingId wins."""
