@@ -141,3 +141,17 @@ def test_cloud_fractional_quantity_is_cut_too():
 def test_android_zero_revenue_gives_way_to_total():
     assert _calls("android", {}, {"revenue": 0, "total": 20})[0]["body"]["price"] == 20
     assert _calls("android", {}, {"revenue": 0})[0]["body"]["price"] == 0
+
+
+@pytest.mark.parametrize("platform", ["web", "ios", "android"])
+def test_legacy_revenue_quantity_is_one_when_price_falls_back(platform):
+    """Item 5: logRevenue books price x quantity; a price taken from revenue (or total) is the
+    whole amount, so its quantity is 1. A price of its own keeps its quantity."""
+    legacy = {"useLogRevenueV2": False}
+    [revenue] = _calls(platform, legacy, {"revenue": 10, "quantity": 2})
+    assert revenue["target"] == "sdk.logRevenue"
+    assert (revenue["body"]["price"], revenue["body"]["quantity"]) == (10, 1)
+    [revenue] = _calls(platform, legacy, {"revenue": 10, "price": 5, "quantity": 2})
+    assert (revenue["body"]["price"], revenue["body"]["quantity"]) == (5, 2)
+    [revenue] = _calls(platform, legacy, {"total": 12, "quantity": 3}, event="Order Completed")
+    assert (revenue["body"]["price"], revenue["body"]["quantity"]) == (12, 1)
