@@ -8,10 +8,12 @@ import contextlib
 import io
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -127,12 +129,13 @@ def translate_batch(translator: Any, batch: list | Lines | Text | Span, first_in
     texts = []
     size = 0
     where = None  # where each message was read: looked up at the first reject
+    translate = getattr(translator, "translate_parsed", None) or translator.translate  # parsed: only JSON types
     for index, message in enumerate(messages, first_index):
         result.read += 1
         try:
             if isinstance(message, BadInput):
                 raise Rejected(f"{message.reason} ({message.source})", "$", index)
-            outputs = translator.translate(message, index)
+            outputs = translate(message, index)
             text = output_lines(outputs, index)
         except Rejected as exc:
             if where is None:
@@ -233,9 +236,14 @@ def _make_spool() -> tuple[str, int | None]:
     return spool, fd
 
 
+_UNLOCKED_KEPT = 3600  # seconds a spool folder without a lock or a process named is left alone
+
+
 def _remove_abandoned(place: str) -> None:
-    """Remove the spool folders in ``place`` whose ``.owner`` lock no process holds: their runs were
-    killed (SIGKILL) before they could clean up. A folder without one is left alone."""
+    """Remove the spool folders in ``place`` whose runs were killed (SIGKILL) before they could
+    clean up: those whose ``.owner`` lock no process holds; without a lock (killed before taking
+    it), those whose process (``seg2amp-<pid>-*``) is gone; and folders of a version without locks
+    or pids (``seg2amp-*``) unchanged for an hour."""
     try:
         import fcntl
 
@@ -245,8 +253,12 @@ def _remove_abandoned(place: str) -> None:
     for path in entries:
         try:
             fd = os.open(os.path.join(path, ".owner"), os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            if _unlocked_and_abandoned(path):
+                shutil.rmtree(path, ignore_errors=True)
+            continue
         except OSError:
-            continue  # not a spool folder, being made, someone else's, or already gone
+            continue  # not a spool folder, someone else's, or already gone
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -255,6 +267,23 @@ def _remove_abandoned(place: str) -> None:
             shutil.rmtree(path, ignore_errors=True)
         finally:
             os.close(fd)
+
+
+def _unlocked_and_abandoned(path: str) -> bool:
+    name = os.path.basename(path)
+    pid = re.match(r"seg2amp-(\d+)-", name)
+    if pid is not None:
+        try:
+            os.kill(int(pid.group(1)), 0)
+        except ProcessLookupError:
+            return True  # its process is gone
+        except (OSError, OverflowError, ValueError):
+            return False
+        return False  # its process lives: it may be making the folder now
+    try:
+        return time.time() - os.stat(path).st_mtime > _UNLOCKED_KEPT
+    except OSError:
+        return False
 
 
 def _exit_cleanly_on_signals() -> dict:

@@ -261,9 +261,19 @@ class _Counts:
 
 
 def _say(text: str) -> None:
-    """A line on stderr; nothing where stderr is closed (``print`` would write it to stdout)."""
-    if sys.stderr is not None:
-        print(text, file=sys.stderr)
+    """A line on stderr; nothing where stderr is closed (``print`` would write it to stdout) or
+    nobody reads it any more (a broken pipe: from then on it goes to the null device)."""
+    if sys.stderr is None:
+        return
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except OSError:
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, sys.stderr.fileno())
+            os.close(null)
+        except (OSError, ValueError):  # not a stream of this process's own (a test's capture)
+            pass
 
 
 def _check_streams(output: str | None, rejects: str | None) -> None:
@@ -282,6 +292,16 @@ def _check_streams(output: str | None, rejects: str | None) -> None:
             if null != fd:
                 os.dup2(null, fd)
                 os.close(null)
+
+
+def _check_stdout_for(args: argparse.Namespace) -> None:
+    """A command that prints its answer on stdout stops before anything is done where stdout is
+    closed (``translate`` checks its streams itself)."""
+    if sys.stdout is not None or args.run is _cmd_translate:
+        return
+    if args.run is _cmd_docs and getattr(args, "out", "-") != "-":
+        return
+    raise _UsageError("standard output is closed: what this command prints would be lost (open it)")
 
 
 def _cmd_translate(args: argparse.Namespace) -> int:
@@ -427,7 +447,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
             try:
                 if isinstance(message, BadInput):
                     raise Rejected(f"{message.reason} ({message.source})", "$", index)
-                results[name] = translator.translate(message, index)
+                results[name] = translator.translate_parsed(message, index)
                 output_lines([dict(output) for output in results[name]], index)  # what translate would write
             except Rejected as exc:
                 exc.file, exc.line = label, line
@@ -622,6 +642,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
+        _check_stdout_for(args)
         return args.run(args)
     except (RuleError, SettingsError, _UsageError) as exc:
         print(f"seg2amp: error: {exc}", file=sys.stderr)

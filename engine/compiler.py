@@ -8,14 +8,11 @@ the plan leaves out what settings decide."""
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import jmespath
 from jinja2 import ChainableUndefined, TemplateSyntaxError, meta
 from jinja2 import nodes as jinja_nodes
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jmespath.exceptions import JMESPathError
 from jmespath.parser import ParsedResult
 from jmespath.visitor import TreeInterpreter
@@ -26,6 +23,7 @@ from .functions import FUNCTION_NAMES, TEMPLATE_FILTERS, RuleFunctions
 from .loader import RawRuleSet
 from .nodes import Check, Emit, Rule, RuleSet, Target
 from .plan import compile_expression, compile_plan
+from .sandbox import Sandbox, refuse_unbounded
 from .settings import Catalog
 from .validation import SchemaStore
 from .yamlsource import plain
@@ -64,67 +62,6 @@ def _depth(ast: Any) -> int:
     return deepest
 
 
-# Bounds on what a template may compute for one message.
-MAX_TEMPLATE_RANGE = 10_000  # items of range()
-MAX_TEMPLATE_BITS = 65_536  # of a number a power makes
-MAX_TEMPLATE_REPEAT = 1_000_000  # items of a text or list repeated with *
-
-
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """The sandbox templates run in, with bounds on what one operation may compute: ``range``
-    (``MAX_TEMPLATE_RANGE`` items), ``**`` (a result of ``MAX_TEMPLATE_BITS`` bits) and text or
-    list times a number (``MAX_TEMPLATE_REPEAT`` items); and on the time one render takes: each
-    attribute, item or call read past its ``deadline`` fails. Beyond them the template fails: the
-    message is rejected, quickly. (Intercepted operators are also never computed when the
-    template compiles.)"""
-
-    intercepted_binops = frozenset({"**", "*"})
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self.globals["range"] = _bounded_range
-        self.deadline = float("inf")  # set by each render (nodes.Template): past it, the next read fails
-
-    def _in_time(self) -> None:
-        if time.monotonic() > self.deadline:
-            raise SecurityError("the template ran out of time")
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        self._in_time()
-        return super().getattr(obj, attribute)
-
-    def getitem(self, obj: Any, argument: Any) -> Any:
-        self._in_time()
-        return super().getitem(obj, argument)
-
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's
-        __self._in_time()
-        return super().call(__context, __obj, *args, **kwargs)
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and _whole(left) and _whole(right) and abs(left) > 1 and right > 0 \
-                and right * abs(left).bit_length() > MAX_TEMPLATE_BITS:
-            raise SecurityError(f"a power of more than {MAX_TEMPLATE_BITS} bits is not computed")
-        if operator == "*":
-            for sized, times in ((left, right), (right, left)):
-                if isinstance(sized, (str, list, tuple)) and _whole(times) \
-                        and len(sized) * times > MAX_TEMPLATE_REPEAT:
-                    raise SecurityError(f"a repetition of more than {MAX_TEMPLATE_REPEAT} items is not made")
-        return super().call_binop(context, operator, left, right)
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _bounded_range(*args: int) -> range:
-    """``range`` of at most ``MAX_TEMPLATE_RANGE`` items."""
-    made = range(*args)
-    if len(made) > MAX_TEMPLATE_RANGE:
-        raise OverflowError(f"range() of more than {MAX_TEMPLATE_RANGE} items is not made in a template")
-    return made
-
-
 def compile_rule_set(raw: RawRuleSet, catalog: Catalog, settings: dict, schemas: SchemaStore) -> RuleSet:
     """Compile ``raw`` for ``settings`` (already resolved against ``catalog``)."""
     return _Compiler(raw, catalog, settings, schemas).run()
@@ -137,12 +74,12 @@ class _Compiler:
         self.settings = settings
         self.schemas = schemas
         self.options = jmespath.Options(custom_functions=RuleFunctions(settings, catalog.secrets))
-        self.env = _Sandbox(
+        self.env = Sandbox(
             undefined=ChainableUndefined,
             finalize=lambda value: "" if value is None else value,
             autoescape=False,
         )
-        self.env.filters.update(TEMPLATE_FILTERS)
+        self.env.add_filters(TEMPLATE_FILTERS)
         # templates see every setting but the secret ones, which only conditions may test
         self.template_settings = {key: value for key, value in settings.items() if key not in catalog.secrets}
         self.env.globals["settings"] = self.template_settings
@@ -405,7 +342,7 @@ class _Compiler:
     def _template(self, text: str, origin: n.Origin) -> Any:
         try:
             tree = self.env.parse(text)
-            template = self.env.from_string(text)
+            template = self.env.from_string(self.env.timed_loops(self.env.parse(text)))
         except TemplateSyntaxError as exc:
             raise self._error(f"invalid template {text!r}: {exc.message}", origin) from None
         for node in tree.find_all(jinja_nodes.Filter):
@@ -414,13 +351,9 @@ class _Compiler:
         for node in tree.find_all(jinja_nodes.Test):
             if node.name not in self.env.tests:
                 raise self._error(f"template {text!r} uses unknown test {node.name!r}", origin)
-        for loop in tree.find_all(jinja_nodes.For):
-            if loop.recursive or any(True for _ in loop.find_all(jinja_nodes.For)):
-                raise self._error(f"template {_brief(text)}: a loop inside a loop (or a recursive loop) is not "
-                                  "allowed: its time grows with the square of the data", origin)
-        if any(True for _ in tree.find_all((jinja_nodes.Macro, jinja_nodes.CallBlock))):
-            raise self._error(f"template {_brief(text)}: macros are not allowed (a macro called in a loop is a "
-                              "loop inside a loop)", origin)
+        unbounded = refuse_unbounded(tree)
+        if unbounded:
+            raise self._error(f"template {_brief(text)}: {unbounded}", origin)
         for node in tree.find_all((jinja_nodes.Getattr, jinja_nodes.Getitem)):
             if isinstance(node.node, jinja_nodes.Name) and node.node.name == "settings":
                 key = node.attr if isinstance(node, jinja_nodes.Getattr) else getattr(node.arg, "value", None)

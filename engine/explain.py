@@ -140,9 +140,10 @@ def render(explanation: Explanation) -> str:
     """The human-readable explanation."""
     lines = []
     head = f"message {explanation.index}" if explanation.index is not None else "message"
+    about = [str(explanation.dispatch)] if explanation.dispatch is not None else []
     if explanation.file is not None:
-        head += f" ({explanation.file}:{explanation.line})"
-    kind = f" ({explanation.dispatch})" if explanation.dispatch is not None else ""
+        about.append(f"{explanation.file}:{explanation.line}")
+    kind = f" ({', '.join(about)})" if about else ""
     lines.append(f"{head}{kind} on platform {explanation.platform}")
     if explanation.rejected and not explanation.outputs and not explanation.rules:
         lines.append(f"  rejected before any rule: {explanation.rejected['path']}: {explanation.rejected['error']}")

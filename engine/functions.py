@@ -8,11 +8,13 @@ in give an empty one instead (``keys_with_value``: [], ``with_value`` and ``sele
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import date, datetime, timezone
 from typing import Any
 
+import orjson
 from jmespath import functions
 
 from .nodes import same
@@ -132,6 +134,16 @@ def depth(value: Any) -> int:
     except RecursionError:  # deeper than the stack: counted without recursion
         return _depth_by_hand(value)
     return deepest + 1
+
+
+def json_size(value: Any) -> int:
+    """How many bytes ``value`` takes written as compact JSON text in UTF-8, as outputs are written
+    (text that is not valid Unicode counted as it is held)."""
+    try:
+        return len(orjson.dumps(value))
+    except orjson.JSONEncodeError:  # floats orjson would write otherwise are a few bytes either way
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+        return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _depth_by_hand(value: Any) -> int:
@@ -320,6 +332,11 @@ class RuleFunctions(functions.Functions):
         an object of plain values)."""
         return depth(value)
 
+    @functions.signature({"types": []})
+    def _func_json_size(self, value):
+        """json_size(x): how many bytes x takes written as compact JSON text in UTF-8."""
+        return json_size(value)
+
     @functions.signature({"types": ["array", "null"]}, {"types": []})
     def _func_with_value(self, keys, value):
         """with_value(keys, v): an object giving every key the same value v; empty when v is missing."""
@@ -330,7 +347,8 @@ class RuleFunctions(functions.Functions):
 
 # Functions whose value is a plain function of their arguments (no settings), for generated code
 # to call directly once the argument types are checked.
-PLAIN_FUNCTIONS = {"epoch_millis": epoch_millis, "number": to_number, "length": len, "depth": depth}
+PLAIN_FUNCTIONS = {"epoch_millis": epoch_millis, "number": to_number, "length": len, "depth": depth,
+                   "json_size": json_size}
 
 
 def _keep(keys: Any) -> Any:

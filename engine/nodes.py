@@ -27,6 +27,7 @@ from typing import Any
 
 from jmespath.visitor import TreeInterpreter
 
+from .sandbox import DEADLINE, MAX_TEMPLATE_SECONDS, MAX_TEMPLATE_TEXT
 from .validation import first_error
 
 
@@ -359,8 +360,6 @@ def _chain(ast: dict) -> list[str] | None:
     return None
 
 
-MAX_TEMPLATE_TEXT = 16 * 1024 * 1024  # characters one template may write for one value
-MAX_TEMPLATE_SECONDS = 1.0  # one render; the sandbox checks it at each read
 
 
 class Template(Node):
@@ -389,10 +388,7 @@ class Template(Node):
         context["seq"] = scope.seq
         context["vars"] = scope.vars
         parts, size = [], 0
-        environment = self.template.environment
-        timed = hasattr(environment, "deadline")  # the sandbox checks it as the template reads
-        if timed:
-            environment.deadline = time.monotonic() + MAX_TEMPLATE_SECONDS
+        deadline = DEADLINE.set(time.monotonic() + MAX_TEMPLATE_SECONDS)  # the sandbox checks it as it runs
         try:
             for part in self.template.generate(context):  # what it writes, bounded as it is written
                 size += len(part)
@@ -400,8 +396,7 @@ class Template(Node):
                     raise ValueError(f"the template's text would be longer than {MAX_TEMPLATE_TEXT} characters")
                 parts.append(part)
         finally:
-            if timed:
-                environment.deadline = float("inf")
+            DEADLINE.reset(deadline)
         text = "".join(parts)
         if self.collapse:
             text = " ".join(text.split())

@@ -43,7 +43,7 @@ import sys
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import compress, repeat
 from typing import IO, Any
 
 from .jsonio import loads, loads_lines
@@ -124,6 +124,9 @@ _SPACE = re.compile(r"[ \t\r\n]*")
 # JSON's white space: a line of only these is blank (skipped). Other white space (no-break space,
 # vertical tab, form feed, U+2028, ...) makes a line that is not JSON, which is rejected.
 _JSON_SPACE = " \t\r\n"
+# After the newline that ends a line, a long run of blank lines (JSON white space only) up to the
+# newline that ends the last of them: found by the regular expression engine in one step.
+_LONG_BLANK_RUN = re.compile(r"\n[ \t\r\n]{64,}\n")
 # After a number decoded at the end of the text read so far, what may still be part of it.
 _NUMBER_TAIL = re.compile(r"[0-9.eE+\-]*\Z")
 # A decoding error this close to the end of the text read so far may be the text being cut short.
@@ -329,12 +332,30 @@ class Text:
     count: int
 
     def messages(self) -> Iterator[Any]:
-        label, first = self.label, self.line
-        lines = self.text.split("\n")
-        last = len(lines) - 1
-        for offset, line in enumerate(lines):
-            if line.strip(_JSON_SPACE):  # each line with its newline, as a line is read (error columns count it)
-                yield parse_line(line + "\n" if offset < last else line, label, first + offset)
+        label = self.label
+        for line_no, line in _lines_not_blank(self.text, self.line):
+            yield parse_line(line, label, line_no)
+
+
+def _lines_not_blank(text: str, first: int) -> Iterator[tuple[int, str]]:
+    """The lines of ``text`` (its first is line ``first``) that are not blank, each with its number
+    and newline (as a line is read: error columns count it). A long run of blank lines is skipped
+    in one step, an empty line without a step of Python."""
+    pos, line_no = 0, first
+    for run in _LONG_BLANK_RUN.finditer(text):
+        segment = text[pos:run.start() + 1]  # up to the newline the run starts with
+        yield from _lines_with_text(segment, line_no)
+        line_no += segment.count("\n") + text.count("\n", run.start() + 1, run.end())
+        pos = run.end()
+    yield from _lines_with_text(text[pos:] if pos else text, line_no)
+
+
+def _lines_with_text(text: str, first: int) -> Iterator[tuple[int, str]]:
+    lines = text.split("\n")
+    last = first + len(lines) - 1
+    for line_no, line in compress(enumerate(lines, first), lines):  # empty lines left out, not looked at
+        if line.strip(_JSON_SPACE):
+            yield line_no, (line + "\n" if line_no < last else line)
 
 
 def positions(batch: list | Lines | Text | Span) -> Iterator[tuple[str, int] | None]:
@@ -343,8 +364,7 @@ def positions(batch: list | Lines | Text | Span) -> Iterator[tuple[str, int] | N
     if isinstance(batch, Span):
         return ((batch.label, batch.line + offset) for offset in range(batch.count))
     if isinstance(batch, Text):
-        lines = batch.text.split("\n")
-        return ((batch.label, batch.line + offset) for offset, line in enumerate(lines) if line.strip(_JSON_SPACE))
+        return ((batch.label, line_no) for line_no, _ in _lines_not_blank(batch.text, batch.line))
     if isinstance(batch, Lines):
         return ((batch.label, line_no) for line_no, _ in batch.entries)
     if getattr(batch, "where", None) is not None:
@@ -597,7 +617,7 @@ def _text(label: str, line_no: int, text: str) -> Text:
     if text.startswith("{") and text.count("\n{") == lines - 1:
         count = lines  # every line starts a JSON object: none is blank (counted without a loop)
     else:
-        count = sum(1 for line in text.split("\n") if line.strip(_JSON_SPACE))
+        count = sum(1 for _ in _lines_not_blank(text, line_no))
     return Text(label, line_no, text, count)
 
 

@@ -17,7 +17,7 @@ from .nodes import RuleSet
 from .resources import bundled_dir, default_rules_dir, find_rule_set
 from .run import translate as _translate
 from .settings import load_catalog
-from .validation import SchemaStore
+from .validation import SchemaStore, not_json
 
 _stores: dict[str, SchemaStore] = {}
 
@@ -59,25 +59,51 @@ class Translator:
         return self.ruleset.settings
 
     def translate(self, message: Any, index: int | None = None) -> list[dict]:
-        """The ordered outputs ``[{"target": ..., "body": ...}]`` of one message.
-        Raises ``Rejected`` (with a reason and a JSON path) when it cannot be translated.
+        """The ordered outputs ``[{"target": ..., "body": ...}]`` of one message, a JSON value as
+        ``json.loads`` gives it (dicts, lists, text, numbers, booleans, None).
+        Raises ``Rejected`` (with a reason and a JSON path) when it cannot be translated, or
+        holds a value of another type (a tuple, a date, a Decimal).
 
         The outputs may hold the message's own objects and share objects with each other (copy
         one before changing it in place); nothing is shared with other messages or the rules."""
+        _json_only(message, index)
+        return _translate(self.ruleset, message, index)
+
+    def translate_parsed(self, message: Any, index: int | None = None) -> list[dict]:
+        """``translate`` of a message a JSON parser made, which can hold nothing but JSON values
+        (what ``seg2amp translate`` reads): their types are not checked again."""
         return _translate(self.ruleset, message, index)
 
     def explain(self, message: Any, index: int | None = None) -> Explanation:
         """What ``translate`` would give, with the rule, selector, fallback and setting behind
         every output field, and why each other rule did not fire."""
+        found = not_json(message)
+        if found is not None:
+            explanation = Explanation(self.platform, index, None, [], [])
+            explanation.rejected = _not_json_error(found, index).as_record()
+            return explanation
         return _explain(self.ruleset, message, index)
 
     def translate_all(self, messages: Iterable[Any], start: int = 1) -> Iterator[Result]:
         """Translate a stream; yields one ``Result`` per message, numbered from ``start``."""
         for index, message in enumerate(messages, start):
             try:
+                _json_only(message, index)
                 yield Result(index, outputs=_translate(self.ruleset, message, index))
             except Rejected as rejected:
                 yield Result(index, error=rejected)
+
+
+def _json_only(message: Any, index: int | None) -> None:
+    found = not_json(message)
+    if found is not None:
+        raise _not_json_error(found, index)
+
+
+def _not_json_error(found: tuple[str, str], index: int | None) -> Rejected:
+    path, kind = found
+    return Rejected(f"a {kind} is not a JSON value (a message holds dicts, lists, text, numbers, booleans "
+                    "and None, as json.loads gives them)", path.partition(" ")[0], index)
 
 
 def load(platform: str, settings: dict | None = None, rules_dir: Path | str | None = None,

@@ -249,6 +249,30 @@ def _references(schema: dict, resolver: Any, specification: Specification) -> It
                 stack.append((sub, current.in_subresource(specification.create_resource(sub))))
 
 
+_JSON_LEAVES = (str, int, float, type(None))  # bool is an int
+
+
+def not_json(value: Any) -> tuple[str, str] | None:
+    """Where ``value`` holds something that is not a JSON value as ``json.loads`` gives them (a
+    tuple, a set, a date, a Decimal, a key that is not text), as (JSON path, type name); None
+    where it holds none. Iterative: any depth."""
+    stack = [("$", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    return f"{path} (key {key!r})", type(key).__name__
+                if not isinstance(child, _JSON_LEAVES):
+                    stack.append((_join(path, key), child))
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{number}]", child) for number, child in enumerate(item)
+                         if not isinstance(child, _JSON_LEAVES))
+        elif not isinstance(item, _JSON_LEAVES):
+            return path, type(item).__name__
+    return None
+
+
 def _path_of(parts: Any) -> str:
     path = "$"
     for part in parts:

@@ -73,3 +73,32 @@ def test_an_order_that_would_make_more_than_2000_events_is_rejected():
     with pytest.raises(engine.Rejected) as info:
         translate("server", settings, {**order, "properties": {**order["properties"], "products": products}})
     assert "more than 2000 outputs" in info.value.message and info.value.rule == "order-completed"
+
+
+def _properties_of(size: int) -> dict:
+    """Properties whose compact JSON is ``size`` bytes (values of 1,000 characters, each within
+    Amplitude's limit on text)."""
+    properties, left = {}, size - 2
+    while left > 0:
+        key = f"k{len(properties)}"
+        take = min(1000, left - len(key) - 6 - (1 if properties else 0))
+        properties[key] = "é" * (take // 2) + "x" * (take % 2)  # two bytes each in UTF-8
+        left -= len(key) + 5 + len(properties[key].encode()) + (1 if len(properties) > 1 else 0)
+    return properties
+
+
+@pytest.mark.parametrize(("message", "field"), [
+    (TRACK, "properties"),
+    ({"type": "identify", "userId": "user-12345", "messageId": "m-1"}, "traits"),
+    ({"type": "group", "userId": "user-12345", "groupId": "g-1", "messageId": "m-1"}, "traits"),
+], ids=["httpapi", "identify", "groupidentify"])
+def test_a_body_over_a_million_bytes_is_refused(message, field):
+    """amplitude-api.md 1.6, 4 and 7: one request is under 1 MB; a body is at most 1,000,000 bytes
+    (compact UTF-8 JSON), which leaves room for the request around it."""
+    settings = {"groupTypeTrait": "kind", "groupValueTrait": "name"}
+    near = _properties_of(999_000)
+    outputs = translate("server", settings, {**message, field: {**near, "kind": "org", "name": "n"}})
+    assert outputs and all(engine.functions.json_size(output["body"]) < 1_000_000 for output in outputs)
+    with pytest.raises(engine.Rejected) as info:
+        translate("server", settings, {**message, field: {**_properties_of(1_001_000), "kind": "org", "name": "n"}})
+    assert "1,000,000 bytes" in info.value.message and info.value.path == "$"

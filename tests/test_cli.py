@@ -270,3 +270,29 @@ def test_a_closed_stdout_or_stderr_is_an_error_on_the_stream_left_or_is_not_need
         assert said in left.strip().splitlines()[-1]
     if status == 2:
         assert left.count("\n") == 1
+
+
+def test_a_reader_of_stderr_that_goes_away_ends_the_run_with_exit_2(tmp_path):
+    """Rejects written to a pipe nobody reads any more are lost: the run stops and says so by its
+    exit status, the only place left to say it, without a traceback."""
+    group = json.dumps({"type": "group", "userId": "user-12345"})
+    source = tmp_path / "in.ndjson"
+    source.write_text((group + "\n") * 3000)
+    run = [sys.executable, "-m", "engine.cli", "translate", "-p", "server", "-s", str(SAMPLES / "settings.json"),
+           str(source)]
+    script = " ".join(run) + " 2>&1 >/dev/null | head -c 10 >/dev/null; echo ${PIPESTATUS[0]}"
+    result = subprocess.run(["/bin/bash", "-c", script], cwd=FIXTURES.parent, capture_output=True, text=True,
+                            timeout=120)
+    assert result.stdout.strip() == "2" and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["explain", "-p", "server"], ["diff"], ["lint"], ["platforms"],
+                                     ["docs", "--out", "-"]])
+def test_a_command_whose_answer_goes_to_a_closed_stdout_stops_with_exit_2(command):
+    run = [sys.executable, "-m", "engine.cli", *command]
+    if command[0] in ("explain", "diff"):
+        run += ["-s", str(SAMPLES / "settings.json"), str(SAMPLES / "messages.ndjson")]
+    result = subprocess.run(["/bin/sh", "-c", " ".join(run) + " >&-"], cwd=FIXTURES.parent, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "seg2amp: error: standard output is closed" in result.stderr

@@ -76,6 +76,9 @@ def _corpus(path, seed: int) -> int:
             lines.append(rng.choice(BYTE_LINES))
         elif roll < 0.03:
             lines.append(b"")
+        elif roll < 0.0315:  # properties or traits of about a megabyte, around one Amplitude request
+            big = {f"k{number}": "v" * 1000 for number in range(rng.choice([990, 1010]))}
+            lines.append(json.dumps({**message, "properties": big, "traits": big}).encode())
         else:
             lines.append(_deep(json.dumps(_mutated(message, rng) if roll < 0.8 else message), rng).encode())
     path.write_bytes(b"\n".join(lines) + b"\n")
@@ -121,6 +124,8 @@ def _limits_broken(body: dict) -> list[str]:
             deepest = max(depth for depth, item in _walk(value) if isinstance(item, (dict, list)))
             if deepest > 40:
                 problems.append(f"{key} nested {deepest} deep")
+    if len(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()) > 1_000_000:
+        problems.append("the body is over 1,000,000 bytes")
     return problems
 
 

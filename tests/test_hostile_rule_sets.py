@@ -101,6 +101,19 @@ def test_templates_whose_time_can_grow_without_bound_are_refused_at_load(rules, 
     "{{ [1] * (properties.a * 10000000000) }}",
     "{{ range(properties.a * 1000000000)|length }}",
     "{% for i in range(10000) %}{{ 'x' * (properties.a * 1000000) }}{% endfor %}",
+    # one step that would write far more than a template may: refused before it is taken
+    "{{ 'x'|center(properties.a * 10000000000) }}",
+    "{{ ('x\\n' * 1000000)|indent(properties.a * 100000) }}",
+    "{{ '%0*d'|format(properties.a * 10000000000, 1) }}",
+    "{{ '%010000000000d' % properties.a }}",
+    "{{ ('x' * 1000000)|replace('', 'y' * 1000000) }}",
+    "{{ (['x' * 1000000] * 1000000)|join }}",
+    "{{ ('x' * 1000000)|wordwrap(1, wrapstring='y' * 1000000) }}",
+    "{{ [1]|batch(properties.a * 10000000000, 0)|list|length }}",
+    "{{ [1]|slice(properties.a * 10000000000, 0)|list|length }}",
+    "{{ 'x'.ljust(properties.a * 10000000000) }}",
+    "{{ '{:>{}}'.format(1, properties.a * 10000000000) }}",
+    "{{ ''.join(['x' * 1000000] * 1000000) }}",
 ])
 def test_templates_that_would_compute_without_bound_reject_the_message_quickly(rules, template):
     append_server_rule(rules, "hostile", f"event_properties: {{object: {{x: {{template: {json.dumps(template)}}}}}}}")
@@ -127,3 +140,53 @@ def test_small_powers_and_ranges_still_work(rules):
                         "\"{{ 2 ** 10 }}-{{ range(3)|list|length }}-{{ 'ab' * 2 }}\"}}}")
     outputs = engine.load("server", {"apiKey": API_KEY}, rules).translate(TRACK, 1)
     assert outputs[-1]["body"]["event_properties"] == {"x": "1024-3-abab"}
+
+
+def test_a_loop_with_nothing_to_write_is_still_timed(rules, monkeypatch):
+    """A loop's items go by the clock too, not only reads, calls and what is written."""
+    append_server_rule(rules, "hostile", "event_properties: {object: {x: {template: "
+                       "\"{% for x in properties.big %}{% if x %}{% endif %}{% endfor %}\"}}}")
+    translator = engine.load("server", {"apiKey": API_KEY}, rules)
+    monkeypatch.setattr("engine.nodes.MAX_TEMPLATE_SECONDS", 0.005)  # the loop takes about 40 ms
+    with pytest.raises(engine.Rejected) as info:
+        translator.translate({**TRACK, "properties": {"big": [1] * 400_000}}, 1)
+    assert "out of time" in info.value.message
+
+
+def test_ordinary_text_steps_still_work(rules):
+    template = ("{{ 'ab'|center(6)|length }}|{{ 'a\\nb'|indent(2)|length }}|{{ '%03d'|format(7) }}|{{ '%.2f' % 1.5 }}|"
+                "{{ 'abc'|replace('b', 'x') }}|{{ ['a', 'b']|join('-') }}|{{ [1, 2, 3]|batch(2)|list|length }}|"
+                "{{ 'ab'.upper() }}")
+    append_server_rule(rules, "hostile", f"event_properties: {{object: {{x: {{template: {json.dumps(template)}}}}}}}")
+    outputs = engine.load("server", {"apiKey": API_KEY}, rules).translate(TRACK, 1)
+    assert outputs[-1]["body"]["event_properties"] == {"x": "6|5|007|1.50|axc|a-b|2|AB"}
+
+
+def test_each_thread_has_its_own_template_deadline():
+    """A render in another thread (one translator shared by threads) neither lifts nor moves the
+    deadline of a render under way."""
+    import threading
+
+    from jinja2.exceptions import SecurityError
+
+    from engine.sandbox import DEADLINE, in_time
+
+    past = DEADLINE.set(time.monotonic() - 1)
+    started, finished = threading.Event(), threading.Event()
+
+    def other_render():
+        token = DEADLINE.set(time.monotonic() + 60)
+        started.set()
+        finished.wait(10)
+        DEADLINE.reset(token)
+
+    other = threading.Thread(target=other_render)
+    other.start()
+    try:
+        started.wait(10)
+        with pytest.raises(SecurityError, match="out of time"):
+            in_time()
+    finally:
+        finished.set()
+        other.join()
+        DEADLINE.reset(past)

@@ -72,3 +72,32 @@ def test_a_first_line_of_other_white_space_is_a_reject(tmp_path):
         path.write_bytes(f"{space}\n{M}\n".encode())
         items = _both(path)
         assert len(items) == 2 and isinstance(items[0], BadInput) and items[1] == json.loads(M), repr(space)
+
+
+@pytest.mark.parametrize("source", ["file", "stdin"])
+def test_runs_of_blank_lines_long_and_short_keep_every_line_number(tmp_path, capsys, monkeypatch, source):
+    """Blank lines (long runs skipped in one step, short ones and lines of JSON white space among
+    messages) are neither messages nor rejects, and every line after them keeps its number."""
+    import io
+    import random
+
+    rng = random.Random(5)
+    lines, bad = [], []
+    for number in range(3000):
+        run = rng.choice([0, 0, 1, 2, 63, 64, 65, 300])
+        lines.extend(rng.choice(["", " ", "\t", "\r", " \t "]) for _ in range(run))
+        if number % 37 == 5:
+            lines.append("  nonsense ")
+            bad.append(len(lines))
+        else:
+            lines.append(rng.choice([M, " " + M, M + " \r"]))
+    text = "\n".join(lines) + rng.choice(["", "\n", "\n  ", "\n\n\n"])
+    path = tmp_path / "in.txt"  # read as text, not in spans: not every line starts an object
+    path.write_text(text)
+    if source == "stdin":
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    main(["translate", "-p", "server", "-s", SETTINGS, str(path) if source == "file" else "-"])
+    err = capsys.readouterr().err
+    rejects = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert [record["line"] for record in rejects] == bad
+    assert f"seg2amp: 3000 messages read, {3000 - len(bad)} translated" in err

@@ -100,7 +100,7 @@ def test_explain_and_diff_name_the_file_and_line_of_a_reject(tmp_path, capsys):
                                                           (str(path), text.count("\n") + 1)]
     main(["explain", "-p", "server", "-s", SETTINGS, str(path)])
     out = capsys.readouterr().out
-    assert f"message 2 ({path}:{starts[1]})" in out
+    assert any(line.startswith("message 2 (") and f"{path}:{starts[1]})" in line for line in out.splitlines())
     main(["diff", "--platforms", "server,web", "-s", SETTINGS, "--json", str(path)])
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(r["file"], r["line"]) for r in records] == [(str(path), starts[0]), (str(path), starts[1]),

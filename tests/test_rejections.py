@@ -106,3 +106,27 @@ def test_odd_json_never_stops_the_run(tmp_path, capsys):
     assert "not valid Unicode" in rejects[7]["error"]
     assert captured.err.strip().splitlines()[-1] == (
         "seg2amp: 7 messages read, 1 translated, 6 rejected, 1 outputs written")
+
+
+@pytest.mark.parametrize("value, path, kind", [
+    ({"products": ({"productId": "a", "price": 1},)}, "$.properties.products", "tuple"),
+    ({"tags": ["a", {"b"}]}, "$.properties.tags[1]", "set"),
+    ({"when": __import__("datetime").date(2020, 1, 1)}, "$.properties.when", "date"),
+    ({"price": __import__("decimal").Decimal("1.5")}, "$.properties.price", "Decimal"),
+    ({1: "one"}, "$.properties", "int"),
+])
+def test_the_python_api_refuses_values_that_are_not_json(value, path, kind):
+    """The CLI reads JSON; a caller of the Python API may pass any Python value. One that is not a
+    JSON value is rejected where it is, by translate, translate_all and explain alike, instead of
+    being judged one way by the schema check and another by the rules (a tuple is no array to
+    them) or sent on as it is."""
+    import engine
+
+    translator = engine.load("server", {"apiKey": API_KEY, "trackRevenuePerProduct": True})
+    message = {"type": "track", "event": "Order Completed", "userId": "user-12345", "properties": value}
+    with pytest.raises(engine.Rejected) as info:
+        translator.translate(message, 3)
+    assert (info.value.path, info.value.index) == (path, 3) and f"a {kind} is not a JSON value" in info.value.message
+    [result] = translator.translate_all([message])
+    assert result.error is not None and result.error.path == path
+    assert translator.explain(message, 1).rejected["path"] == path

@@ -99,3 +99,26 @@ def test_a_killed_run_leaves_no_traceback_and_the_next_run_removes_its_spool(inp
     assert [path.name for path in spool.iterdir()] == left  # SIGKILL: nothing could clean up
     again = _start(inputs, spool, "--jobs", "2", "-o", str(tmp_path / "again.ndjson"), stderr=subprocess.PIPE)
     assert again.wait(timeout=120) == 0 and list(spool.iterdir()) == []
+
+
+def test_spool_folders_without_a_lock_are_removed_once_their_run_is_gone(inputs, tmp_path):
+    """A folder killed before its lock was taken (``seg2amp-<pid>-*`` whose process is gone), or made
+    by a version without locks (``seg2amp-*`` unchanged for over an hour), is removed by the next run
+    with workers; one whose process lives, a recent one, and anything not named so are left."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    hour_ago = time.time() - 3700
+    folders = {f"seg2amp-{gone.pid}-abc": True, f"seg2amp-{os.getpid()}-def": False, "seg2amp-old12345": True,
+               "seg2amp-new12345": False, "other-old": False}
+    for name in folders:
+        (spool / name).mkdir()
+        (spool / name / "1.ndjson").write_text("{}\n")
+        if name in ("seg2amp-old12345", "other-old"):
+            os.utime(spool / name, (hour_ago, hour_ago))
+    (spool / f"seg2amp-{gone.pid}-abc" / ".owner-new").write_text("")
+    run = _start(inputs, spool, "--jobs", "2", "-o", str(tmp_path / "out.ndjson"), stderr=subprocess.PIPE)
+    assert run.wait(timeout=120) == 0
+    assert sorted(path.name for path in spool.iterdir()) == sorted(name for name, removed in folders.items()
+                                                                  if not removed)
