@@ -30,6 +30,7 @@ SETTINGS = {"apiKey": "0123456789abcdef0123456789abcdef", "trackNamedPages": Tru
 MIN_ID_LENGTH = SETTINGS["minIdLength"]
 INCREMENT = frozenset(SETTINGS["traitsToIncrement"])
 PLATFORMS = {"analytics.js": "Web", "analytics-ios": "iOS", "analytics-android": "Android"}
+DEVICE_TYPES = {"ios": "iOS", "android": "Android", "web": "Web"}  # device types spelt as Segment does
 # Ids Amplitude refuses whatever their length (schemas/amplitude/ids.schema.json).
 PLACEHOLDER_IDS = frozenset({"anonymous", "nil", "none", "null", "n/a", "na", "undefined", "unknown", '""',
                              "00000000-0000-0000-0000-000000000000", "{}", "lmy47d", "0", "-1"})
@@ -119,11 +120,15 @@ def _context_fields(context: dict) -> dict:
     location = context.get("location") or _EMPTY
     os_name = os_.get("name")
     os_kind = os_name.lower() if isinstance(os_name, str) else None
-    advertising_id = device.get("advertisingId")
+    advertising_id = device.get("advertisingId") or device.get("idfa")
     locale = context.get("locale")
+    device_type = device.get("type")
+    latitude, longitude = to_number(location.get("latitude")), to_number(location.get("longitude"))
     fields = {
         "ip": context.get("ip"),
-        "platform": PLATFORMS.get((context.get("library") or _EMPTY).get("name")) or device.get("type"),
+        "platform": (PLATFORMS.get((context.get("library") or _EMPTY).get("name"))
+                     or (DEVICE_TYPES.get(device_type.lower()) if isinstance(device_type, str) else None)
+                     or device_type),
         "os_name": os_name,
         "os_version": os_.get("version"),
         "device_model": device.get("model"),
@@ -131,8 +136,8 @@ def _context_fields(context: dict) -> dict:
         "device_manufacturer": device.get("manufacturer"),
         "carrier": network.get("carrier"),
         "app_version": (context.get("app") or _EMPTY).get("version"),
-        "location_lat": location.get("latitude"),
-        "location_lng": location.get("longitude"),
+        "location_lat": latitude if latitude is not None and -90 <= latitude <= 90 else None,
+        "location_lng": longitude if longitude is not None and -180 <= longitude <= 180 else None,
         "city": location.get("city"),
         "region": location.get("region"),
         "country": location.get("country"),
@@ -148,6 +153,7 @@ def _finish(body: dict, envelope: dict, insert_id: str | None, context_fields: d
     if insert_id:
         body["insert_id"] = insert_id
     body.update(context_fields)
+    body["library"] = "segment"
     return body
 
 
@@ -192,10 +198,13 @@ def _order_completed(event: str, properties: dict, envelope: dict, message_id: s
     """The order (every property but products, with the revenue), then one Product Purchased per product."""
     body = {"event_type": event,
             "event_properties": {key: value for key, value in properties.items() if key != "products"}}
+    _finish(body, envelope, message_id, context_fields)
     revenue = to_number(properties.get("revenue"))
     if revenue is not None:
         body["revenue"] = revenue
-    outputs = [{"target": "httpapi", "body": _finish(body, envelope, message_id, context_fields)}]
+        revenue_type = properties.get("revenueType")
+        body["revenueType"] = revenue_type if isinstance(revenue_type, str) and revenue_type else "Purchase"
+    outputs = [{"target": "httpapi", "body": body}]
     for seq, product in enumerate(properties["products"], 1):
         body = {"event_type": "Product Purchased"}
         if product is not None:

@@ -1,7 +1,7 @@
 """The reference generated from a rule set: its platforms and targets, its settings catalog, the
 conformance of every documented example (what the specification states beside what the rules
-give, and which rules gave it), and the decisions the rules record where the specification and
-the real integrations disagree."""
+give, and which rules gave it), and the decisions the rules and their shared fragments record where
+the specification and the real integrations disagree."""
 
 from __future__ import annotations
 
@@ -145,6 +145,14 @@ def _decisions(raws: dict) -> list[str]:
             if note and _DISAGREEMENT.search(note) and (rule["name"], where) not in seen:
                 seen.add((rule["name"], where))
                 out.append(f"| `{rule['name']}` | {where} | {_cell(rule.get('spec', ''))} | {_cell(note)} |")
+    # Fragments (the fields several rules share) record their choices in their notes too.
+    for raw in raws.values():
+        for name, fragment in raw.fragments.items():
+            note = fragment.get("note", "") if isinstance(fragment, dict) else ""
+            where = f"{Path(getattr(fragment, 'file', '') or '').name}:{getattr(fragment, 'line', '')}"
+            if note and _DISAGREEMENT.search(note) and (f"fragment {name}", where) not in seen:
+                seen.add((f"fragment {name}", where))
+                out.append(f"| fragment `{name}` | {where} | | {_cell(note)} |")
     return out
 
 

@@ -64,7 +64,7 @@ def test_the_server_event_goes_out_without_the_field_only():
     outputs, warnings = _translate("server", _with(TRACK, "context.library.name", 42))
     [event] = outputs
     assert event["body"]["event_type"] == "Song Played"
-    assert event["body"]["platform"] == "ios"  # from context.device.type, the next source
+    assert event["body"]["platform"] == "iOS"  # from context.device.type (normalised), the next source
     assert event["body"]["ip"] == "8.8.8.8" and event["body"]["insert_id"] == "m-1"
     assert [w["path"] for w in warnings] == ["$.context.library.name"]
 

@@ -143,3 +143,16 @@ def test_names_keep_the_message_text_as_given(platform, settings, message, expec
     outputs = outcome(platform, settings, message)
     names = [o["body"].get("event_type", o["body"].get("eventType")) for o in outputs]
     assert names == [expected]
+
+
+@pytest.mark.parametrize("message_type", ["page", "screen"])
+def test_cloud_page_and_screen_events_carry_event_level_groups(message_type):
+    """Issue 13 item 3: integrations.Amplitude.groups apply to page and screen events as to tracks
+    (web and iOS already did; Android screens ignore integration options, as its integration does)."""
+    message = {"type": message_type, "userId": "user-12345", "name": "Inbox", "category": "Mail",
+               "integrations": {"Amplitude": {"groups": {"org": "acme"}}}}
+    settings = {"trackAllPages": True, "trackCategorizedPages": True, "trackNamedPages": True}
+    events = outcome("server", settings, message)
+    assert len(events) == 3
+    assert all(e["body"]["groups"] == {"org": "acme"} for e in events)
+    assert all("groups" not in e["body"] for e in outcome("server", settings, {**message, "integrations": {}}))

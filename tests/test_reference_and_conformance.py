@@ -27,6 +27,18 @@ def test_reference_is_up_to_date():
     assert "| FAIL" not in current
 
 
+def test_reference_lists_the_choices_fragments_record():
+    """Shared fragments hold decisions too (the default revenueType, the library field, what the
+    context fields become): the reference lists each one whose note records a choice, with where."""
+    text = generate(default_rules_dir(), load_examples(FIXTURES), BASE_SETTINGS)
+    decisions = text[text.index("## Where the specification and the real integrations disagree"):]
+    rows = {line.split("|")[1].strip(): line for line in decisions.splitlines() if line.startswith("| fragment ")}
+    wanted = {"fragment `order-revenue`", "fragment `library`", "fragment `context`", "fragment `legacy-revenue`"}
+    assert wanted <= set(rows)
+    assert re.search(r"\| server\.yaml:\d+ \|", rows["fragment `order-revenue`"])
+    assert "Purchase wins everywhere" in rows["fragment `order-revenue`"]
+
+
 def test_docs_check_reports_a_stale_file(tmp_path, capsys):
     stale = tmp_path / "REFERENCE.md"
     stale.write_text("old\n")

@@ -141,3 +141,112 @@ def test_cloud_fractional_quantity_is_cut_too():
 def test_android_zero_revenue_gives_way_to_total():
     assert _calls("android", {}, {"revenue": 0, "total": 20})[0]["body"]["price"] == 20
     assert _calls("android", {}, {"revenue": 0})[0]["body"]["price"] == 0
+
+
+# ---------------------------------------------------------------- issue 13: what Amplitude receives
+ORDER_48 = {"type": "track", "event": "Order Completed", "userId": "user-12345",
+            "properties": {"revenue": 48, "price": 25, "quantity": 2, "productId": "bundle", "products": [
+                {"productId": "p-1", "price": 24, "quantity": 2}]}}
+
+
+def test_products_once_order_books_its_revenue_once_and_never_price_times_quantity():
+    """Item 1: one Order Completed event with the products; per-product revenue on, it carries no
+    revenue fields (nowhere to book a product's); off, the order's revenue alone (25 x 2 = 50
+    would disagree with the order's 48)."""
+    [on] = _bodies(ORDER_48, {"trackProductsOnce": True, "trackRevenuePerProduct": True})
+    assert not {"revenue", "price", "quantity", "productId", "revenueType"} & set(on)
+    assert on["event_properties"]["products"] == [{"productId": "p-1", "price": 24, "quantity": 2}]
+    [off] = _bodies(ORDER_48, {"trackProductsOnce": True})
+    assert off["revenue"] == 48
+    assert not {"price", "quantity", "productId"} & set(off)
+    # the split order (trackProductsOnce off) never lifted them either
+    assert not {"price", "quantity", "productId"} & set(_bodies(ORDER_48)[0])
+    # web: the same, one revenue call for the order, none with per-product on
+    web_on = outcome("web", {"trackProductsOnce": True, "trackRevenuePerProduct": True}, ORDER_48)
+    assert [c["target"] for c in web_on] == ["sdk.logEvent"]
+    web_off = outcome("web", {"trackProductsOnce": True}, ORDER_48)
+    assert [c["target"] for c in web_off] == ["sdk.logEvent", "sdk.logRevenueV2"]
+    assert (web_off[1]["body"]["price"], web_off[1]["body"]["quantity"]) == (48, 1)
+
+
+@pytest.mark.parametrize("platform", ["web", "ios", "android"])
+def test_legacy_revenue_quantity_is_one_when_price_falls_back(platform):
+    """Item 5: logRevenue books price x quantity; a price taken from revenue (or total) is the
+    whole amount, so its quantity is 1. A price of its own keeps its quantity."""
+    legacy = {"useLogRevenueV2": False}
+    [revenue] = _calls(platform, legacy, {"revenue": 10, "quantity": 2})
+    assert revenue["target"] == "sdk.logRevenue"
+    assert (revenue["body"]["price"], revenue["body"]["quantity"]) == (10, 1)
+    [revenue] = _calls(platform, legacy, {"revenue": 10, "price": 5, "quantity": 2})
+    assert (revenue["body"]["price"], revenue["body"]["quantity"]) == (5, 2)
+    [revenue] = _calls(platform, legacy, {"total": 12, "quantity": 3}, event="Order Completed")
+    assert (revenue["body"]["price"], revenue["body"]["quantity"]) == (12, 1)
+
+
+ORDER_OWN_REVENUE = {"type": "track", "event": "Order Completed", "userId": "user-12345",
+                     "properties": {"revenue": 30, "products": [
+                         {"productId": "p-1", "revenue": 7},
+                         {"productId": "p-2", "price": 4, "quantity": 2, "revenue": 99},
+                         {"productId": "p-3", "name": "nothing to book"}]}}
+
+
+def test_per_product_revenue_books_a_products_own_revenue_without_price():
+    """Item 14: with trackRevenuePerProduct on, a product with its own revenue and no price (and
+    quantity) books that revenue; price x quantity wins where both are given."""
+    bodies = _bodies(ORDER_OWN_REVENUE, {"trackRevenuePerProduct": True})
+    assert [b["event_type"] for b in bodies] == ["Order Completed"] + ["Product Purchased"] * 3
+    assert "revenue" not in bodies[0]
+    assert (bodies[1]["revenue"], bodies[1]["productId"]) == (7, "p-1")
+    assert not {"price", "quantity"} & set(bodies[1])
+    assert (bodies[2]["price"], bodies[2]["quantity"]) == (4, 2) and "revenue" not in bodies[2]
+    assert not {"revenue", "price", "quantity", "productId", "revenueType"} & set(bodies[3])
+    for legacy in (False, True):
+        calls = outcome("web", {"trackRevenuePerProduct": True, "useLogRevenueV2": not legacy}, ORDER_OWN_REVENUE)
+        target = "sdk.logRevenue" if legacy else "sdk.logRevenueV2"
+        assert [c["target"] for c in calls] == ["sdk.logEvent", target, "sdk.logEvent", target, "sdk.logEvent",
+                                                "sdk.logEvent"]
+        assert (calls[1]["body"]["price"], calls[1]["body"]["quantity"], calls[1]["body"]["productId"]) == (7, 1, "p-1")
+        assert (calls[3]["body"]["price"], calls[3]["body"]["quantity"]) == (4, 2)
+
+
+def test_products_read_product_id_as_well_as_product_id_in_cloud_mode():
+    """Item 12: Segment's ecommerce spec names it product_id; cloud reads both, as web does."""
+    message = {**ORDER_OWN_REVENUE, "properties": {"revenue": 30, "products": [
+        {"product_id": "p-9", "price": 3, "quantity": 1}]}}
+    bodies = _bodies(message, {"trackRevenuePerProduct": True})
+    assert bodies[1]["productId"] == "p-9"
+    [track] = _bodies({"type": "track", "event": "Paid", "userId": "user-12345",
+                       "properties": {"revenue": 3, "product_id": "p-9"}})
+    assert track["productId"] == "p-9"
+
+
+PURCHASE_EVENTS = ["Order Completed", "Completed Order", "Product Purchased"]
+
+
+@pytest.mark.parametrize("platform", ["server", "web", "ios", "android"])
+def test_one_default_revenue_type_on_every_platform(platform):
+    """Item 15: revenue of a purchase event (Order Completed, Completed Order, Product Purchased)
+    without a revenueType of its own is of type Purchase, on every platform; any other event
+    carries only the revenueType it is given."""
+    def revenue_type(event, properties):
+        message = {"type": "track", "event": event, "userId": "user-12345", "properties": properties}
+        found = [o["body"].get("revenueType") for o in outcome(platform, {}, message)
+                 if o["target"] in ("httpapi", "sdk.logRevenueV2")
+                 and ("revenue" in o["body"] or o["target"] == "sdk.logRevenueV2")]
+        [value] = found
+        return value
+
+    for event in PURCHASE_EVENTS:
+        assert revenue_type(event, {"revenue": 10}) == "Purchase", event
+        assert revenue_type(event, {"revenue": 10, "revenueType": "refund"}) == "refund", event
+    assert revenue_type("Paid", {"revenue": 10}) is None
+    assert revenue_type("Paid", {"revenue": 10, "revenueType": "tax"}) == "tax"
+
+
+def test_default_revenue_type_reaches_per_product_and_products_once_events():
+    on = _bodies(ORDER, {"trackRevenuePerProduct": True})
+    assert on[1]["revenueType"] == "sale", "the order's own revenueType wins"
+    plain = {**ORDER, "properties": {"revenue": 10, "products": [{"productId": "p-1", "price": 4, "quantity": 1}]}}
+    assert _bodies(plain, {"trackRevenuePerProduct": True})[1]["revenueType"] == "Purchase"
+    assert _bodies(plain)[0]["revenueType"] == "Purchase"
+    assert _bodies(plain, {"trackProductsOnce": True})[0]["revenueType"] == "Purchase"

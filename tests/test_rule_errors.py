@@ -122,8 +122,8 @@ def test_unknown_target_and_fragment(rules):
     error = _load_error(rules)
     assert "unknown target 'usermapping'" in error.message and error.rule == "alias.map"
     shutil.copy(default_rules_dir() / "server.yaml", rules / "server.yaml")
-    legacy = "include: [identity, timing, context]\n      body:\n        user_properties: &legacy"
-    line = _replace(rules / "server.yaml", legacy, legacy.replace("context]", "contexts]"))
+    legacy = "include: [identity, timing, context, library]\n      body:\n        user_properties: &legacy"
+    line = _replace(rules / "server.yaml", legacy, legacy.replace("context,", "contexts,"))
     error = _load_error(rules)
     assert "unknown fragment 'contexts'" in error.message and error.rule == "group.legacy"
     assert error.line == line

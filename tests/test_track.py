@@ -122,3 +122,90 @@ def test_device_track_leaves_out_arguments_without_value(platform):
 def test_empty_event_level_groups_are_left_out(platform):
     result = outcome(platform, {}, {**TRACK, "integrations": {"Amplitude": {"groups": {}}}})
     assert "groups" not in result[0]["body"]
+
+
+# ---------------------------------------------------------------- issue 13: what Amplitude receives
+@pytest.mark.parametrize("device_type, platform", [
+    ("ios", "iOS"), ("android", "Android"), ("web", "Web"), ("IOS", "iOS"), ("Android", "Android"),
+    ("server", "server"), ("tvOS", "tvOS")])
+def test_platform_from_device_type_is_normalised_for_known_values(device_type, platform):
+    """Item 2: Segment's integrations send "iOS" / "Android" / "Web"; a device type of another
+    case would make a second platform in Amplitude. Unknown values go as given."""
+    body = _body({**TRACK, "context": {"library": {"name": "analytics-node"}, "device": {"type": device_type}}})
+    assert body["platform"] == platform
+
+
+@pytest.mark.parametrize("given, sent", [
+    (("37.7672319", "-122.4021353"), (37.7672319, -122.4021353)),
+    ((37.5, -122), (37.5, -122)),
+    (("north", "far west"), (None, None)),
+    ((True, None), (None, None)),
+    ((91, -181), (None, None)),
+    (("-90", "180"), (-90, 180)),
+])
+def test_coordinates_are_numbers_and_what_is_not_one_is_dropped(given, sent):
+    """Item 7: Amplitude's HTTP API takes location_lat / location_lng as floats (amplitude-api.md
+    1.2): numeric text is converted, anything that is not a coordinate is left out."""
+    location = {"latitude": given[0], "longitude": given[1]}
+    body = _body({**TRACK, "context": {"location": location}})
+    assert (body.get("location_lat"), body.get("location_lng")) == sent
+
+
+def test_output_schema_says_coordinates_are_numbers():
+    import json
+
+    from support import ROOT
+
+    shapes = json.loads((ROOT / "schemas/amplitude/ids.schema.json").read_text())["$defs"]
+    event = json.loads((ROOT / "schemas/amplitude/httpapi-event.schema.json").read_text())["properties"]
+    for field, limit in (("location_lat", 90), ("location_lng", 180)):
+        ref = event[field]["$ref"].split("/")[-1]
+        assert shapes[ref]["type"] == "number" and shapes[ref]["maximum"] == limit
+
+
+def test_cloud_outputs_name_the_segment_library():
+    """Item 11: every event, identification and group identification says library "segment", as
+    Segment's destinations send it; usermap and deletions have no such field."""
+    settings = {"groupTypeTrait": "plan", "groupValueTrait": "org", "sendAlias": True, "secretKey": "s" * 32,
+                "trackAllPages": True}
+    messages = [TRACK, {"type": "page", "userId": "user-12345"}, {"type": "screen", "userId": "user-12345"},
+                {"type": "identify", "userId": "user-12345"},
+                {"type": "group", "userId": "user-12345", "groupId": "g-1", "traits": {"plan": "pro", "org": "acme"}},
+                {**TRACK, "event": "Order Completed", "properties": {"products": [{"productId": "p-1"}]}}]
+    targets = set()
+    for message in messages:
+        for output in outcome("server", settings, message):
+            assert output["body"]["library"] == "segment", output
+            targets.add(output["target"])
+    assert targets == {"httpapi", "identify", "groupidentify"}
+    for message in ({"type": "alias", "userId": "user-12345", "previousId": "user-00001"},
+                    {"type": "delete", "userId": "user-12345"}):
+        [output] = outcome("server", settings, message)
+        assert "library" not in output["body"]
+
+
+@pytest.mark.parametrize("os_name, field", [("iOS", "idfa"), ("Android", "adid")])
+def test_legacy_idfa_key_of_older_libraries(os_name, field):
+    """Item 12: older Segment mobile libraries send context.device.idfa; advertisingId wins."""
+    body = _body({**TRACK, "context": {"os": {"name": os_name}, "device": {"idfa": "old-ad-id"}}})
+    assert body[field] == "old-ad-id"
+    body = _body({**TRACK, "context": {"os": {"name": os_name}, "device": {"idfa": "old", "advertisingId": "new"}}})
+    assert body[field] == "new"
+
+
+def test_session_id_also_read_as_session_id_in_camel_case():
+    """Item 12: integrations.Amplitude.sessionId as well as session_id (session_id wins)."""
+    assert _body({**TRACK, "integrations": {"Amplitude": {"sessionId": 1476664208276}}})["session_id"] == 1476664208276
+    both = {"session_id": 1500000000000, "sessionId": 1476664208276}
+    assert _body({**TRACK, "integrations": {"Amplitude": both}})["session_id"] == 1500000000000
+    iso = {"sessionId": "2016-10-17T00:30:08.276Z"}
+    assert _body({**TRACK, "integrations": {"Amplitude": iso}})["session_id"] == 1476664208276
+
+
+def test_event_id_option_is_passed_on_events_only():
+    """Item 12: integrations.Amplitude.event_id goes out as event_id (an integer) on events."""
+    options = {"integrations": {"Amplitude": {"event_id": 42}}}
+    assert _body({**TRACK, **options})["event_id"] == 42
+    assert _body({**TRACK, "integrations": {"Amplitude": {"event_id": "43"}}})["event_id"] == 43
+    [identification] = outcome("server", {}, {"type": "identify", "userId": "user-12345", **options})
+    assert "event_id" not in identification["body"]
