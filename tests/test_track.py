@@ -121,3 +121,47 @@ def test_device_track_leaves_out_arguments_without_value(platform):
 def test_empty_event_level_groups_are_left_out(platform):
     result = outcome(platform, {}, {**TRACK, "integrations": {"Amplitude": {"groups": {}}}})
     assert "groups" not in result[0]["body"]
+
+
+# useCustomAmplitudeProperties (cloud mode): off (the default) strips the names Segment's server
+# integration keeps out of event properties; on keeps them (behaviors.md 2.1 T2, settings.md).
+RESERVED = {"country": "France", "language": "fr", "event_id": 7, "amplitude_event_type": "x"}
+
+
+@pytest.mark.parametrize("message", [
+    {**TRACK, "properties": {**RESERVED, "plan": "pro"}},
+    {"type": "page", "userId": "user-12345", "properties": {**RESERVED, "plan": "pro"}},
+    {"type": "screen", "userId": "user-12345", "properties": {**RESERVED, "plan": "pro"}},
+], ids=["track", "page", "screen"])
+def test_cloud_custom_amplitude_properties_off_strips_reserved_names(message):
+    settings = {"trackAllPages": True}
+    [off] = outcome("server", settings, message)
+    assert not set(RESERVED) & set(off["body"]["event_properties"])
+    assert off["body"]["event_properties"]["plan"] == "pro"
+    [on] = outcome("server", {**settings, "useCustomAmplitudeProperties": True}, message)
+    assert RESERVED.items() <= on["body"]["event_properties"].items()
+
+
+def test_cloud_custom_amplitude_properties_off_strips_them_from_order_events():
+    order = {**TRACK, "event": "Order Completed",
+             "properties": {**RESERVED, "revenue": 5, "products": [{"productId": "p1", "language": "fr"}]}}
+    bodies = [o["body"] for o in outcome("server", {}, order)]
+    assert not set(RESERVED) & set(bodies[0]["event_properties"])
+    assert bodies[1]["event_properties"] == {"productId": "p1"}
+    [once] = outcome("server", {"trackProductsOnce": True}, order)
+    assert not set(RESERVED) & set(once["body"]["event_properties"])
+
+
+def test_cloud_context_country_and_language_are_not_event_properties():
+    """Stripping touches event_properties only: the top-level country and language come from context."""
+    message = {**TRACK, "properties": RESERVED,
+               "context": {"location": {"country": "Spain"}, "locale": "es-ES"}}
+    [output] = outcome("server", {}, message)
+    assert output["body"]["country"] == "Spain" and output["body"]["language"] == "es-ES"
+    assert "event_properties" not in output["body"] or output["body"]["event_properties"] == {}
+
+
+@pytest.mark.parametrize("platform", ["web", "ios", "android"])
+def test_device_mode_keeps_reserved_names_in_event_properties(platform):
+    calls = outcome(platform, {}, {**TRACK, "properties": RESERVED})
+    assert calls[0]["body"]["eventProperties"] == RESERVED
