@@ -12,6 +12,7 @@ import json
 import math
 import re
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -156,6 +157,37 @@ def _depth_by_hand(value: Any) -> int:
         deepest = max(deepest, level)
         stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
     return deepest
+
+
+def _version(part: Any) -> str | None:
+    numbers = [n for n in (part.major, part.minor, part.patch, getattr(part, "patch_minor", None)) if n]
+    return ".".join(numbers) or None
+
+
+@lru_cache(maxsize=4096)
+def _parsed_agent(text: str) -> dict:
+    """user_agent's answer for one string, memoised: one message asks for several of its fields,
+    and a stream repeats the same few browsers. Never handed out itself (see user_agent)."""
+    from ua_parser import parse  # loads its rules (about 0.2 s) only when a rule set parses an agent
+
+    result = parse(text)
+    os_part, device, browser = result.os, result.device, result.user_agent
+    parts = {
+        "os": {"family": os_part.family, "version": _version(os_part)} if os_part else {},
+        "device": {"family": device.family, "brand": device.brand, "model": device.model} if device else {},
+        "browser": {"family": browser.family, "version": _version(browser)} if browser else {},
+    }
+    return {name: {k: v for k, v in part.items() if v and v != "Other"} for name, part in parts.items()}
+
+
+def user_agent(text: Any) -> dict | None:
+    """A user-agent string parsed by ua-parser (the uap-core rules): {"os": {family, version},
+    "device": {family, brand, model}, "browser": {family, version}}, each part holding only what
+    the rules could tell ("Other" and empty values left out). Anything but text gives None. Each
+    call gets objects of its own, so nothing is shared between messages."""
+    if not isinstance(text, str):
+        return None
+    return {name: part.copy() for name, part in _parsed_agent(text).items()}
 
 
 class RuleFunctions(functions.Functions):
@@ -337,6 +369,12 @@ class RuleFunctions(functions.Functions):
         """json_size(x): how many bytes x takes written as compact JSON text in UTF-8."""
         return json_size(value)
 
+    @functions.signature({"types": []})
+    def _func_user_agent(self, text):
+        """user_agent(s): a user-agent string parsed into {os: {family, version}, device: {family,
+        brand, model}, browser: {family, version}}; null for anything but text."""
+        return user_agent(text)
+
     @functions.signature({"types": ["array", "null"]}, {"types": []})
     def _func_with_value(self, keys, value):
         """with_value(keys, v): an object giving every key the same value v; empty when v is missing."""
@@ -348,7 +386,7 @@ class RuleFunctions(functions.Functions):
 # Functions whose value is a plain function of their arguments (no settings), for generated code
 # to call directly once the argument types are checked.
 PLAIN_FUNCTIONS = {"epoch_millis": epoch_millis, "number": to_number, "length": len, "depth": depth,
-                   "json_size": json_size}
+                   "json_size": json_size, "user_agent": user_agent}
 
 
 def _keep(keys: Any) -> Any:
