@@ -153,3 +153,10 @@ def test_web_identify_still_takes_query_params_as_traits_and_no_separate_call():
     calls = outcome("web", MAP_BOTH, identify)
     assert [c["target"] for c in calls] == ["sdk.setUserId", "sdk.identify"]
     assert calls[1]["body"]["identify"]["$set"]["landing_query"] == "?utm_source=x&ref=y"
+
+
+@pytest.mark.parametrize("platform", ["ios", "android"])
+def test_mobile_ignores_map_query_params(platform):
+    """mapQueryParams is an analytics.js setting (settings.md: read by web and cloud only)."""
+    track = {"type": "track", "event": "Song Played", "userId": "user-12345", "context": QUERY}
+    assert outcome(platform, MAP_BOTH, track) == outcome(platform, {}, track)
