@@ -164,13 +164,24 @@ def _version(part: Any) -> str | None:
     return ".".join(numbers) or None
 
 
-@lru_cache(maxsize=4096)
-def _parsed_agent(text: str) -> dict:
-    """user_agent's answer for one string, memoised: one message asks for several of its fields,
-    and a stream repeats the same few browsers. Never handed out itself (see user_agent)."""
-    from ua_parser import parse  # loads its rules (about 0.2 s) only when a rule set parses an agent
+# Agents longer than this are parsed each time, not memoised: the memo's size stays bounded
+# (4,096 entries of at most this many characters) whatever the input holds.
+_MEMO_LONGEST_AGENT = 1024
 
-    result = parse(text)
+
+@lru_cache(maxsize=1)
+def _agent_parser() -> Any:
+    """ua-parser's parser on its bundled rules with the best matcher installed (ua-parser-rs), made
+    on first use: loading the rules takes about 0.5 s, paid only when a rule set parses an agent.
+    Without ua-parser's own cache, which would keep agents of any length: user_agent memoises."""
+    from ua_parser import BestAvailableResolver, Parser, load_builtins
+
+    return Parser(BestAvailableResolver(load_builtins()))
+
+
+def _parse_agent(text: str) -> dict:
+    """user_agent's answer for one string. Never handed out itself (see user_agent)."""
+    result = _agent_parser().parse(text)
     os_part, device, browser = result.os, result.device, result.user_agent
     parts = {
         "os": {"family": os_part.family, "version": _version(os_part)} if os_part else {},
@@ -180,6 +191,10 @@ def _parsed_agent(text: str) -> dict:
     return {name: {k: v for k, v in part.items() if v and v != "Other"} for name, part in parts.items()}
 
 
+# Memoised: one message asks for several fields of its agent, and a stream repeats a few browsers.
+_parsed_agent = lru_cache(maxsize=4096)(_parse_agent)
+
+
 def user_agent(text: Any) -> dict | None:
     """A user-agent string parsed by ua-parser (the uap-core rules): {"os": {family, version},
     "device": {family, brand, model}, "browser": {family, version}}, each part holding only what
@@ -187,7 +202,8 @@ def user_agent(text: Any) -> dict | None:
     call gets objects of its own, so nothing is shared between messages."""
     if not isinstance(text, str):
         return None
-    return {name: part.copy() for name, part in _parsed_agent(text).items()}
+    parsed = _parsed_agent(text) if len(text) <= _MEMO_LONGEST_AGENT else _parse_agent(text)
+    return {name: part.copy() for name, part in parsed.items()}
 
 
 class RuleFunctions(functions.Functions):

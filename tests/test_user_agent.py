@@ -99,3 +99,12 @@ def test_cloud_output_without_user_agent_is_unchanged_by_the_setting():
 def test_device_mode_ignores_the_user_agent(platform):
     """The SDKs read the device themselves; device-mode calls carry no os or device fields."""
     assert outcome(platform, {}, {**TRACK, "context": {"userAgent": IPHONE}}) == outcome(platform, {}, TRACK)
+
+
+def test_user_agent_function_memoises_only_agents_of_reasonable_length():
+    from engine import functions
+
+    long_agent = IPHONE + " x" * 3000
+    before = functions._parsed_agent.cache_info().currsize
+    assert _search("user_agent(ua)", {"ua": long_agent})["os"] == {"family": "iOS", "version": "17.1"}
+    assert functions._parsed_agent.cache_info().currsize == before
