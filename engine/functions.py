@@ -12,6 +12,7 @@ import json
 import math
 import re
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -156,6 +157,53 @@ def _depth_by_hand(value: Any) -> int:
         deepest = max(deepest, level)
         stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
     return deepest
+
+
+def _version(part: Any) -> str | None:
+    numbers = [n for n in (part.major, part.minor, part.patch, getattr(part, "patch_minor", None)) if n]
+    return ".".join(numbers) or None
+
+
+# Agents longer than this are parsed each time, not memoised: the memo's size stays bounded
+# (4,096 entries of at most this many characters) whatever the input holds.
+_MEMO_LONGEST_AGENT = 1024
+
+
+@lru_cache(maxsize=1)
+def _agent_parser() -> Any:
+    """ua-parser's parser on its bundled rules with the best matcher installed (ua-parser-rs), made
+    on first use: loading the rules takes about 0.5 s, paid only when a rule set parses an agent.
+    Without ua-parser's own cache, which would keep agents of any length: user_agent memoises."""
+    from ua_parser import BestAvailableResolver, Parser, load_builtins
+
+    return Parser(BestAvailableResolver(load_builtins()))
+
+
+def _parse_agent(text: str) -> dict:
+    """user_agent's answer for one string. Never handed out itself (see user_agent)."""
+    result = _agent_parser().parse(text)
+    os_part, device, browser = result.os, result.device, result.user_agent
+    parts = {
+        "os": {"family": os_part.family, "version": _version(os_part)} if os_part else {},
+        "device": {"family": device.family, "brand": device.brand, "model": device.model} if device else {},
+        "browser": {"family": browser.family, "version": _version(browser)} if browser else {},
+    }
+    return {name: {k: v for k, v in part.items() if v and v != "Other"} for name, part in parts.items()}
+
+
+# Memoised: one message asks for several fields of its agent, and a stream repeats a few browsers.
+_parsed_agent = lru_cache(maxsize=4096)(_parse_agent)
+
+
+def user_agent(text: Any) -> dict | None:
+    """A user-agent string parsed by ua-parser (the uap-core rules): {"os": {family, version},
+    "device": {family, brand, model}, "browser": {family, version}}, each part holding only what
+    the rules could tell ("Other" and empty values left out). Anything but text gives None. Each
+    call gets objects of its own, so nothing is shared between messages."""
+    if not isinstance(text, str):
+        return None
+    parsed = _parsed_agent(text) if len(text) <= _MEMO_LONGEST_AGENT else _parse_agent(text)
+    return {name: part.copy() for name, part in parsed.items()}
 
 
 class RuleFunctions(functions.Functions):
@@ -337,6 +385,12 @@ class RuleFunctions(functions.Functions):
         """json_size(x): how many bytes x takes written as compact JSON text in UTF-8."""
         return json_size(value)
 
+    @functions.signature({"types": []})
+    def _func_user_agent(self, text):
+        """user_agent(s): a user-agent string parsed into {os: {family, version}, device: {family,
+        brand, model}, browser: {family, version}}; null for anything but text."""
+        return user_agent(text)
+
     @functions.signature({"types": ["array", "null"]}, {"types": []})
     def _func_with_value(self, keys, value):
         """with_value(keys, v): an object giving every key the same value v; empty when v is missing."""
@@ -348,7 +402,7 @@ class RuleFunctions(functions.Functions):
 # Functions whose value is a plain function of their arguments (no settings), for generated code
 # to call directly once the argument types are checked.
 PLAIN_FUNCTIONS = {"epoch_millis": epoch_millis, "number": to_number, "length": len, "depth": depth,
-                   "json_size": json_size}
+                   "json_size": json_size, "user_agent": user_agent}
 
 
 def _keep(keys: Any) -> Any:

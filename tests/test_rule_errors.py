@@ -203,13 +203,12 @@ def test_unknown_template_filter_is_found_at_load_time(rules):
 
 
 def test_failure_while_translating_names_the_field_that_failed(rules):
-    tail = ("\n        groups: {select: integrations.Amplitude.groups, drop_empty: true}\n\n"
-            "  # ----------------------------------------")
-    line = _replace(rules / "server.yaml", "user_properties: context.traits" + tail,
-                    'user_properties: "merge(context.traits, event)"' + tail)
+    tail = "\n\n  # ------------------------------------------------------------------ Group"  # the track rule's
+    line = _replace(rules / "server.yaml", "groups: {select: integrations.Amplitude.groups, drop_empty: true}" + tail,
+                    'groups: "merge(context.traits, event)"' + tail)
     translator = engine.load("server", {"apiKey": API_KEY}, rules_dir=rules)
     with pytest.raises(engine.Rejected) as info:
         translator.translate({"type": "track", "userId": "user-12345", "event": "x", "context": {"traits": {}}}, 9)
     message = info.value.message
     assert info.value.index == 9 and info.value.rule == "track"
-    assert "field body.user_properties (" in message and f"server.yaml:{line}) could not be computed" in message
+    assert "field body.groups (" in message and f"server.yaml:{line}) could not be computed" in message

@@ -209,3 +209,47 @@ def test_event_id_option_is_passed_on_events_only():
     assert _body({**TRACK, "integrations": {"Amplitude": {"event_id": "43"}}})["event_id"] == 43
     [identification] = outcome("server", {}, {"type": "identify", "userId": "user-12345", **options})
     assert "event_id" not in identification["body"]
+
+
+# useCustomAmplitudeProperties (cloud mode): off (the default) strips the names Segment's server
+# integration keeps out of event properties; on keeps them (behaviors.md 2.1 T2, settings.md).
+RESERVED = {"country": "France", "language": "fr", "event_id": 7, "amplitude_event_type": "x"}
+
+
+@pytest.mark.parametrize("message", [
+    {**TRACK, "properties": {**RESERVED, "plan": "pro"}},
+    {"type": "page", "userId": "user-12345", "properties": {**RESERVED, "plan": "pro"}},
+    {"type": "screen", "userId": "user-12345", "properties": {**RESERVED, "plan": "pro"}},
+], ids=["track", "page", "screen"])
+def test_cloud_custom_amplitude_properties_off_strips_reserved_names(message):
+    settings = {"trackAllPages": True}
+    [off] = outcome("server", settings, message)
+    assert not set(RESERVED) & set(off["body"]["event_properties"])
+    assert off["body"]["event_properties"]["plan"] == "pro"
+    [on] = outcome("server", {**settings, "useCustomAmplitudeProperties": True}, message)
+    assert RESERVED.items() <= on["body"]["event_properties"].items()
+
+
+def test_cloud_custom_amplitude_properties_off_strips_them_from_order_events():
+    order = {**TRACK, "event": "Order Completed",
+             "properties": {**RESERVED, "revenue": 5, "products": [{"productId": "p1", "language": "fr"}]}}
+    bodies = [o["body"] for o in outcome("server", {}, order)]
+    assert not set(RESERVED) & set(bodies[0]["event_properties"])
+    assert bodies[1]["event_properties"] == {"productId": "p1"}
+    [once] = outcome("server", {"trackProductsOnce": True}, order)
+    assert not set(RESERVED) & set(once["body"]["event_properties"])
+
+
+def test_cloud_context_country_and_language_are_not_event_properties():
+    """Stripping touches event_properties only: the top-level country and language come from context."""
+    message = {**TRACK, "properties": RESERVED,
+               "context": {"location": {"country": "Spain"}, "locale": "es-ES"}}
+    [output] = outcome("server", {}, message)
+    assert output["body"]["country"] == "Spain" and output["body"]["language"] == "es-ES"
+    assert "event_properties" not in output["body"] or output["body"]["event_properties"] == {}
+
+
+@pytest.mark.parametrize("platform", ["web", "ios", "android"])
+def test_device_mode_keeps_reserved_names_in_event_properties(platform):
+    calls = outcome(platform, {}, {**TRACK, "properties": RESERVED})
+    assert calls[0]["body"]["eventProperties"] == RESERVED
