@@ -94,10 +94,13 @@ def test_ios_revenue_key_in_any_case_and_zero_counts():
     assert _calls("ios", {}, {"revenue": "lots"}) == []
 
 
-def test_ios_keeps_quantity_when_price_falls_back_and_android_forces_one():
-    assert _calls("ios", {}, {"revenue": 10, "quantity": 3})[0]["body"]["quantity"] == 3
-    assert _calls("android", {}, {"revenue": 10, "quantity": 3})[0]["body"]["quantity"] == 1
-    assert _calls("android", {}, {"revenue": 10, "price": 5, "quantity": 3})[0]["body"]["quantity"] == 3
+@pytest.mark.parametrize("platform", ["ios", "android"])
+def test_v2_quantity_is_one_when_price_falls_back(platform):
+    """Issue 13 item 5 on the v2 path: a price taken from revenue is the whole amount, so quantity
+    is 1 (the iOS integration keeps the given quantity and books revenue x quantity: not followed);
+    a price of its own keeps its quantity."""
+    assert _calls(platform, {}, {"revenue": 10, "quantity": 3})[0]["body"]["quantity"] == 1
+    assert _calls(platform, {}, {"revenue": 10, "price": 5, "quantity": 3})[0]["body"]["quantity"] == 3
 
 
 def test_android_receipt_only_with_its_signature():
