@@ -149,22 +149,25 @@ class Writer:
     def build(self) -> Plan:
         # Plain JSON objects only: a mapping of another type (the Python API can pass one) is
         # left to the walk, whose plain paths and selectors tell dict subclasses apart.
-        lines = ["def plan(m):", "    if type(m) is not dict: raise TypeError('not a plain object')",
-                 "    s = Scope(m)", "    built = []"]
+        # Each dispatch value's block is a function of its own: one function for every block
+        # would hold every block's variables, and a frame of ~2,000 variables no longer fits
+        # the interpreter's 16 KB stack chunk, which CPython then maps and unmaps at each call
+        # (measured: 18 us per call for a message no rule reads, against 1 us).
+        lines = []
         dispatch = self.ruleset.dispatch
         branches = list(self.ruleset.by_dispatch.items()) if dispatch is not None else []
+        blocks = [rules for _, rules in branches] + [self.ruleset.undispatched]
+        for position, rules in enumerate(blocks):
+            lines += [f"def _block{position}(m, s, built):",
+                      *("    " + line for line in self._block(rules)), "    return built", ""]
+        lines += ["def plan(m):", "    if type(m) is not dict: raise TypeError('not a plain object')",
+                  "    s = Scope(m)"]
         if dispatch is not None:  # computed even when no rule reads it: a failing one rejects, as in the walk
             lines += ["    " + line for line in self.value(dispatch, "key")]
-        if branches:
-            for position, (key, rules) in enumerate(branches):
-                keyword = "if" if position == 0 else "elif"
-                lines.append(f"    {keyword} key == {self.const(key)}:")
-                lines += ["        " + line for line in self._block(rules) or ["pass"]]
-            lines.append("    else:")
-            lines += ["        " + line for line in self._block(self.ruleset.undispatched) or ["pass"]]
-        else:
-            lines += ["    " + line for line in self._block(self.ruleset.undispatched)]
-        lines.append("    return built")
+        for position, (key, _) in enumerate(branches):
+            keyword = "if" if position == 0 else "elif"
+            lines.append(f"    {keyword} key == {self.const(key)}: return _block{position}(m, s, [])")
+        lines.append(f"    return _block{len(branches)}(m, s, [])")
         source = "\n".join(lines) + "\n"
         self.run(source, f"<plan of the {self.ruleset.platform} rules>")
         plan = self.names["plan"]
