@@ -213,13 +213,29 @@ def translate_batches(batches: Iterable[list | Lines | Text | Span], translator:
             pool = None
     finally:
         if pool is not None:
-            pool.terminate()
+            _stop(pool, pending)
         if spool is not None:
             shutil.rmtree(spool, ignore_errors=True)
         if lock is not None:
             os.close(lock)
         for signum, handler in restore.items():
             signal.signal(signum, handler)
+
+
+_STOP_WAIT = 30.0  # seconds a stopped run waits for the batches its workers are translating
+
+
+def _stop(pool: Any, pending: deque) -> None:
+    """Stop the workers of a run that ends early (a failed write, a signal, an error): first let
+    them finish the batches they hold (each is bounded: a few seconds at most), so that none is
+    stopped while it hands its result over. A worker stopped then would leave the results
+    queue's lock held and a result cut short in its pipe, and the pool's own stop would wait for
+    both forever (seen with --jobs 2 when a write failed under load). Past ``_STOP_WAIT`` (a
+    worker that died and whose batch will never come), the workers are stopped anyway."""
+    deadline = time.monotonic() + _STOP_WAIT
+    for result in pending:
+        result.wait(max(0.0, deadline - time.monotonic()))
+    pool.terminate()
 
 
 def _make_spool() -> tuple[str, int | None]:

@@ -122,3 +122,34 @@ def test_spool_folders_without_a_lock_are_removed_once_their_run_is_gone(inputs,
     assert run.wait(timeout=120) == 0
     assert sorted(path.name for path in spool.iterdir()) == sorted(name for name, removed in folders.items()
                                                                   if not removed)
+
+
+_STOP_WHILE_HANDING_OVER = """
+import multiprocessing, sys, time
+from collections import deque
+from engine import batches
+
+def batch(i):
+    time.sleep(0.01 * (i % 10))
+    return b"x" * (8 * 1024 * 1024)  # a result that takes several writes to hand over
+
+if __name__ == "__main__":
+    for attempt in range(10):
+        pool = multiprocessing.get_context("fork").Pool(4, initializer=batches._worker_signals, initargs=(None,))
+        pending = deque(pool.apply_async(batch, (i,)) for i in range(24))
+        time.sleep(0.05 + 0.01 * attempt)  # the run stops while workers hand results over
+        batches._stop(pool, pending)
+    print("stopped")
+"""
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="forked workers")
+def test_stopping_workers_while_they_hand_results_over_never_hangs(tmp_path):
+    """A run stopped early (a failed write, a signal) stops its workers; one stopped in the middle
+    of handing a result over used to leave the results queue locked and the stop waiting forever
+    (3 stops in 10 hung). Ten stops at different moments must all end."""
+    script = tmp_path / "stop.py"
+    script.write_text(_STOP_WHILE_HANDING_OVER)
+    done = subprocess.run([sys.executable, str(script)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "stopped", done.stderr
