@@ -14,7 +14,7 @@ and ``jsonio`` (input and output streams), ``batches`` (``--jobs``), ``translato
 API) and ``cli``; ``lint``, ``docs`` and ``examples`` are the authoring tools.
 """
 
-from .errors import EngineError, FieldDropped, Rejected, RuleError, SettingsError
+from .errors import EngineError, FieldDropped, Rejected, RuleError, SettingsError, SettingWarning
 from .translator import Result, Translator, load, platforms
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Rejected",
     "Result",
     "RuleError",
+    "SettingWarning",
     "SettingsError",
     "Translator",
     "load",

@@ -9,6 +9,7 @@ import os
 import signal
 import stat
 import sys
+import warnings
 from pathlib import Path
 from typing import IO
 
@@ -339,12 +340,20 @@ def _cmd_translate(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if counts.rejected else EXIT_OK
 
 
+def _load(platform: str, settings: dict, rules: str | None, schemas: str | None) -> api.Translator:
+    """``engine.load`` for the command, which prints the settings' warnings in its own words
+    (``seg2amp: warning: ...``) rather than as Python warnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", api.SettingWarning)
+        return api.load(platform, settings, rules, schemas)
+
+
 def _translate(args: argparse.Namespace, inputs: list[str], stops: Stops, counts: _Counts) -> None:
     """Run ``translate``, counting in ``counts`` what has been written: a signal stops it between
     messages (the lines of the message being written are finished), and what the counts say was
     written was written whole, outputs and rejection records."""
     settings = read_settings_file(args.settings) if args.settings else {}
-    make = functools.partial(api.load, args.platform, settings, args.rules, args.schemas)  # workers may call it too
+    make = functools.partial(_load, args.platform, settings, args.rules, args.schemas)  # workers may call it too
     translator = make()
     for warning in translator.warnings:
         _say(f"seg2amp: warning: {warning}")
@@ -399,7 +408,7 @@ def _count(counts: _Counts, result: BatchResult, messages: int, rejected: int) -
 def _load_for(args: argparse.Namespace, platform: str, settings: dict | None = None):
     if settings is None:
         settings = read_settings_file(args.settings) if args.settings else {}
-    return api.load(platform, settings, args.rules, args.schemas)
+    return _load(platform, settings, args.rules, args.schemas)
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:

@@ -37,6 +37,12 @@ class RuleError(EngineError):
         return f"{': '.join(parts)}: {self.message}"
 
 
+class SettingWarning(UserWarning):
+    """A setting the settings catalog does not know (a misspelt key, say): ignored, which may
+    quietly leave a feature off. ``engine.load`` issues one through Python's ``warnings`` per such
+    key; the same texts are in ``Translator.warnings``."""
+
+
 class SettingsError(EngineError):
     """A settings value that does not fit the settings catalog."""
 
@@ -66,10 +72,9 @@ class Rejected(EngineError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = f"message {self.index}" if self.index is not None else "message"
-        if self.output:
-            where += f", output {self.output}"
-        return f"{where}: {self.path}: {self.message}"
+        who = f"message {self.index}" if self.index is not None else "the message"
+        output = f" (its {self.output} output)" if self.output else ""
+        return f"{who} is rejected{output} at {self.path}: {self.message}"
 
     file: str | None = None  # where the message was read, when that is known: its input's name
     line: int | None = None  # and its line there (physical, from 1)

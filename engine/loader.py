@@ -83,7 +83,7 @@ def load_variant(folder: Path, platform: str, schemas: SchemaStore) -> RawRuleSe
         raise RuleError(f"platform {platform!r} is not a name of the rule set's folder", file=str(path))
     if not path.is_file():
         known = ", ".join(list_platforms(folder)) or "none"
-        raise RuleError(f"no variant {platform!r} in {folder} (platforms: {known})", file=str(path))
+        raise RuleError(f"no platform {platform!r} in this rule set (its platforms: {known})", file=str(folder))
     raw = RawRuleSet(platform=platform, folder=folder)
     _merge_file(raw, path, schemas, chain=())
     declared = _read(path, schemas).get("platform")

@@ -3,13 +3,14 @@ messages one at a time or as a stream."""
 
 from __future__ import annotations
 
+import warnings as _warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .compiler import compile_rule_set
-from .errors import FieldDropped, Rejected
+from .errors import FieldDropped, Rejected, SettingWarning
 from .explain import Explanation
 from .explain import explain as _explain
 from .loader import list_platforms, load_variant
@@ -38,7 +39,7 @@ class Result:
     """The outcome of one message of a stream: its outputs and the warnings of the optional fields
     it was translated without, or why it was rejected."""
 
-    index: int
+    index: int  # the message's number in the stream: from ``start`` (1 unless given), as the CLI counts
     outputs: list[dict] | None = None
     error: Rejected | None = None
     warnings: list[FieldDropped] = field(default_factory=list)
@@ -120,13 +121,18 @@ def load(platform: str, settings: dict | None = None, rules_dir: Path | str | No
     """Load and compile the variant ``platform`` of a rule set folder (default: the bundled rules).
 
     ``settings`` are the user's settings; missing keys take the catalog's defaults. Raises
-    ``RuleError`` for a broken rule file and ``SettingsError`` for a bad setting."""
+    ``RuleError`` for a broken rule file and ``SettingsError`` for a bad setting; a key the
+    catalog does not know is ignored with a ``SettingWarning`` (Python's ``warnings``; the texts
+    are also in ``Translator.warnings``)."""
     folder = find_rule_set(Path(rules_dir)) if rules_dir else default_rules_dir()
     store = schema_store(schemas_dir)
     raw = load_variant(folder, platform, store)
     catalog = load_catalog(raw.settings_path)
     resolved, warnings = catalog.resolve(settings)
-    return Translator(compile_rule_set(raw, catalog, resolved, store), warnings)
+    translator = Translator(compile_rule_set(raw, catalog, resolved, store), warnings)
+    for warning in warnings:
+        _warnings.warn(SettingWarning(warning), stacklevel=2)
+    return translator
 
 
 def platforms(rules_dir: Path | str | None = None) -> list[str]:

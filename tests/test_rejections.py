@@ -130,3 +130,17 @@ def test_the_python_api_refuses_values_that_are_not_json(value, path, kind):
     [result] = translator.translate_all([message])
     assert result.error is not None and result.error.path == path
     assert translator.explain(message, 1).rejected["path"] == path
+
+
+def test_a_rejection_reads_as_a_sentence():
+    """Issue 14 item 10: ``str(engine.Rejected)`` says who is rejected, where and why."""
+    import engine
+
+    translator = engine.load("server", {"apiKey": API_KEY})
+    with pytest.raises(engine.Rejected) as info:
+        translator.translate({"type": "group", "userId": "user-12345"})
+    assert str(info.value).startswith("the message is rejected at $.groupId: a group call needs")
+    results = list(translator.translate_all([{"type": "track", "userId": "user-12345", "event": "E"},
+                                             {"type": "group", "userId": "user-12345"}]))
+    assert [r.index for r in results] == [1, 2]  # numbered from 1, as the command line numbers them
+    assert str(results[1].error).startswith("message 2 is rejected at $.groupId: ")

@@ -180,7 +180,8 @@ def test_duplicate_rule_name(rules):
 def test_unknown_platform_lists_the_known_ones(rules):
     with pytest.raises(engine.RuleError) as info:
         engine.load("desktop", {"apiKey": API_KEY}, rules_dir=rules)
-    assert "no variant 'desktop'" in str(info.value) and "server" in str(info.value)
+    assert "no platform 'desktop' in this rule set" in str(info.value) and "server" in str(info.value)
+    assert info.value.file == str(rules)  # the folder, not a file that does not exist
 
 
 def test_python_tags_are_refused(rules):

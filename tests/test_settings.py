@@ -21,8 +21,17 @@ def test_missing_keys_take_catalog_defaults():
 
 
 def test_unknown_key_is_a_warning():
-    translator = engine.load("server", {"apiKey": API_KEY, "someNewSegmentKey": 1})
+    """Issue 14 item 10: from Python too, a misspelt key warns (Python's warnings), not only in
+    ``translator.warnings``: it would quietly leave a feature off."""
+    with pytest.warns(engine.SettingWarning, match="'someNewSegmentKey' is not in the settings catalog") as found:
+        translator = engine.load("server", {"apiKey": API_KEY, "someNewSegmentKey": 1})
     assert translator.warnings == ["setting 'someNewSegmentKey' is not in the settings catalog; ignored"]
+    assert found[0].filename == __file__  # pointed at the caller's line
+
+
+def test_known_keys_give_no_python_warning(recwarn):
+    engine.load("server", {"apiKey": API_KEY, "trackNamedPages": True})
+    assert not [w for w in recwarn if issubclass(w.category, engine.SettingWarning)]
 
 
 @pytest.mark.parametrize("settings, key", [
@@ -74,4 +83,6 @@ def test_cli_unknown_setting_warns_on_stderr(tmp_path, capsys):
     (tmp_path / "s.json").write_text(json.dumps({"apiKey": API_KEY, "futureKey": True}))
     (tmp_path / "in.ndjson").write_text("")
     assert main(["translate", "-p", "server", "-s", str(tmp_path / "s.json"), str(tmp_path / "in.ndjson")]) == 0
-    assert "warning: setting 'futureKey'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "seg2amp: warning: setting 'futureKey'" in err
+    assert "SettingWarning" not in err  # said once, in the command's words
