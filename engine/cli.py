@@ -579,9 +579,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="platform variant, e.g. 'server' (cloud mode); see 'seg2amp platforms'")
     _input_format(translate)
     translate.add_argument("--settings", "-s", metavar="FILE",
-                           help="destination settings, as exported (JSON or YAML); missing keys take the "
-                                "defaults of the rule set's settings catalog, and the keys it marks required "
-                                "(such as a key with no default) must be given")
+                           help="destination settings, as exported (JSON or YAML); needed whenever the "
+                                "settings catalog has required keys (the bundled one requires apiKey); missing "
+                                "keys take the catalog's defaults")
     _folders(translate)
     translate.add_argument("--output", "-o", metavar="FILE", help="write outputs here instead of stdout")
     translate.add_argument("--rejects", metavar="FILE", help="write rejected-message records here instead of stderr")
@@ -666,6 +666,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except (RuleError, SettingsError, _UsageError) as exc:
         print(f"seg2amp: error: {exc}", file=sys.stderr)
+        if isinstance(exc, SettingsError) and hasattr(args, "settings") and not args.settings:
+            print("seg2amp: no --settings FILE was given, and the rule set's settings catalog requires "
+                  "this key (a checkout has a sample: --settings fixtures/samples/settings.json)", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK

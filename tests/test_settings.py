@@ -86,3 +86,13 @@ def test_cli_unknown_setting_warns_on_stderr(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "seg2amp: warning: setting 'futureKey'" in err
     assert "SettingWarning" not in err  # said once, in the command's words
+
+
+@pytest.mark.parametrize("command", ["translate", "explain", "diff"])
+def test_cli_without_settings_says_the_file_is_needed(tmp_path, capsys, command):
+    """Usability review F20: --settings looks optional; without it the error says what to give."""
+    (tmp_path / "in.ndjson").write_text('{"type": "track", "event": "E", "userId": "user-12345"}\n')
+    platform = ["-p", "server"] if command != "diff" else []
+    assert main([command, *platform, str(tmp_path / "in.ndjson")]) == 2
+    err = capsys.readouterr().err
+    assert "setting 'apiKey': is required" in err and "no --settings FILE was given" in err
