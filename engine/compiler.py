@@ -18,12 +18,13 @@ from jmespath.parser import ParsedResult
 from jmespath.visitor import TreeInterpreter
 
 from . import nodes as n
-from .errors import RuleError
+from .errors import RuleError, did_you_mean
 from .functions import FUNCTION_NAMES, TEMPLATE_FILTERS, RuleFunctions
 from .loader import RawRuleSet
 from .nodes import Check, Emit, Rule, RuleSet, Target
 from .plan import compile_expression, compile_plan
 from .sandbox import Sandbox, refuse_unbounded
+from .schemapaths import declared_top_level
 from .settings import Catalog
 from .validation import SchemaStore
 from .yamlsource import plain
@@ -37,8 +38,12 @@ _DATA_FREE = frozenset({"literal", "function_expression", "multi_select_list", "
                         "or_expression", "and_expression", "not_expression", "comparator"})
 # `emit: nothing`: a rule that sends nothing on purpose (`emit: []` is one left to complete).
 NOTHING = "nothing"
-# Names a template sees besides the message's fields.
-_TEMPLATE_NAMES = frozenset({"message", "item", "index", "seq", "settings", "body", "vars"})
+# Names a rule's template sees besides the message's fields (and the sandbox's globals: settings,
+# range, ...); a target check's error template sees the output body.
+_TEMPLATE_NAMES = frozenset({"message", "item", "index", "seq", "vars"})
+_CHECK_TEMPLATE_NAMES = frozenset({"body"})
+# What a template may call on ``settings`` (a mapping) rather than read a setting of that name.
+_MAPPING_METHODS = frozenset({"get", "items", "keys", "values"})
 
 
 # Bounds on a selector, so that a hostile rule set cannot exhaust the stack or the time of a load.
@@ -60,6 +65,31 @@ def _depth(ast: Any) -> int:
         if isinstance(node, dict):
             pending.extend((child, level + 1) for child in node.get("children") or [] if isinstance(child, dict))
     return deepest
+
+
+def settings_read(tree: Any) -> list[str]:
+    """The settings a template reads by name (``settings.x``, ``settings['x']``,
+    ``settings.get('x')``), in order."""
+    methods = {id(call.node) for call in tree.find_all(jinja_nodes.Call)
+               if isinstance(call.node, jinja_nodes.Getattr) and call.node.attr in _MAPPING_METHODS}
+    read = []
+    for node in tree.find_all((jinja_nodes.Getattr, jinja_nodes.Getitem, jinja_nodes.Call)):
+        if isinstance(node, jinja_nodes.Call):
+            callee = node.node
+            if (isinstance(callee, jinja_nodes.Getattr) and callee.attr == "get" and _is_settings(callee.node)
+                    and node.args and isinstance(node.args[0], jinja_nodes.Const)):
+                read.append(node.args[0].value)
+        elif _is_settings(node.node) and id(node) not in methods:
+            key = node.attr if isinstance(node, jinja_nodes.Getattr) else node.arg
+            if isinstance(key, jinja_nodes.Const):
+                key = key.value
+            if isinstance(key, str):
+                read.append(key)
+    return read
+
+
+def _is_settings(node: Any) -> bool:
+    return isinstance(node, jinja_nodes.Name) and node.name == "settings"
 
 
 def _finalize(value: Any) -> n.Valued:
@@ -91,6 +121,7 @@ class _Compiler:
         self.env.globals["settings"] = self.template_settings
         self.fragment_cache: dict[str, list[tuple[str, n.Node]]] = {}
         self.rule = None
+        self.message_fields: frozenset[str] = frozenset()  # the input schema's top-level fields
 
     # ------------------------------------------------------------ top level
 
@@ -99,6 +130,7 @@ class _Compiler:
         input_schema = raw.input["schema"]
         if input_schema not in self.schemas:
             raise RuleError(f"input schema {input_schema!r} is not in {self.schemas.root}", file=raw.input_file)
+        self.message_fields = frozenset(declared_top_level(self.schemas.schema(input_schema), self.schemas))
         dispatch = None
         if raw.input.get("dispatch"):
             origin = n.Origin(raw.input_file or "", raw.input_lines.get("dispatch"), field="input.dispatch")
@@ -150,9 +182,10 @@ class _Compiler:
             parsed = self._parse(check["assert"], corigin)
             folded = ParsedResult(check["assert"], self._fold(parsed.parsed, check["assert"], corigin))
             fast = compile_expression(folded.parsed, self.options.custom_functions, f"check of {name}")
+            error_origin = n.Origin(check.file, check.key_lines.get("error", check.line), field=corigin.field)
             checks.append(Check(assertion=fast or (lambda body, a=folded, o=self.options: a.search(body, o)),
                                 parsed=parsed, text=check["assert"],
-                                error=self._template(check["error"], corigin),
+                                error=self._template(check["error"], error_origin, _CHECK_TEMPLATE_NAMES),
                                 path=check.get("path", "$"), origin=corigin))
         return Target(name, schema, self.schemas.validator(schema), checks, spec.get("description", ""), origin)
 
@@ -359,7 +392,13 @@ class _Compiler:
         return ast.get("type") == "function_expression" or any(
             self._calls_function(c) for c in ast.get("children") or [])
 
-    def _template(self, text: str, origin: n.Origin) -> Any:
+    def _template(self, text: str, origin: n.Origin, names: frozenset[str] | None = None) -> Any:
+        """A template compiled in the sandbox. Every name it reads must be one it is given: a field
+        of the input messages or one of ``_TEMPLATE_NAMES`` (for a rule's template), ``names``
+        (for another), a global of the sandbox, or a variable the template sets itself (a rule's
+        template is not checked where the input schema declares no field at all); every
+        setting it reads must be in the catalog. Else a rule error, as a misspelt selector or
+        ``{setting: x}`` is, rather than a value quietly left empty."""
         try:
             tree = self.env.parse(text)
             template = self.env.from_string(self.env.timed_loops(self.env.parse(text)))
@@ -374,11 +413,21 @@ class _Compiler:
         unbounded = refuse_unbounded(tree)
         if unbounded:
             raise self._error(f"template {_brief(text)}: {unbounded}", origin)
-        for node in tree.find_all((jinja_nodes.Getattr, jinja_nodes.Getitem)):
-            if isinstance(node.node, jinja_nodes.Name) and node.node.name == "settings":
-                key = node.attr if isinstance(node, jinja_nodes.Getattr) else getattr(node.arg, "value", None)
-                self._not_secret(key, f"template {text!r}", origin)
-        template.seg_names = tuple(sorted(meta.find_undeclared_variables(tree) - _TEMPLATE_NAMES))
+        for key in settings_read(tree):
+            if key not in self.catalog:
+                raise self._error(f"template {_brief(text)} reads setting {key!r}, which is not in the settings "
+                                  f"catalog {self.catalog.file}{did_you_mean(key, self.catalog.settings)}", origin)
+            self._not_secret(key, f"template {text!r}", origin)
+        undeclared = meta.find_undeclared_variables(tree) - set(self.env.globals)
+        known = (_TEMPLATE_NAMES | self.message_fields) if names is None else names
+        checked = names is not None or self.message_fields  # an input schema that declares no field says nothing
+        for name in sorted(undeclared - known if checked else ()):
+            variables = ", ".join(sorted((known - self.message_fields) | {"settings"}))
+            what = ("neither a field of any input message nor a template variable" if names is None
+                    else "not a variable of this template")
+            raise self._error(f"template {_brief(text)} uses {name!r}, which is {what} ({variables})"
+                              f"{did_you_mean(name, known)}", origin)
+        template.seg_names = tuple(sorted(undeclared - _TEMPLATE_NAMES))
         template.seg_tree = tree
         return template
 

@@ -1,8 +1,9 @@
-"""Static checks of a rule set folder, beyond loading it: selectors naming paths the input schema
-cannot hold, templates using names no message has, settings read but not in the catalog (and
-catalog settings nothing reads), rules that can emit the same target for one message, and rules
-that can fire with nothing to emit (a rule left to complete that a variant did not complete), and
-optional input fields (``input.optional``) the input schema cannot hold or says nothing of.
+"""Static checks of a rule set folder, beyond loading it (whose errors are findings too: among them
+templates that name what no message has, or settings not in the catalog): selectors naming paths
+the input schema cannot hold, catalog settings nothing reads, rules that can emit the same target
+for one message, rules that can fire with nothing to emit (a rule left to complete that a variant
+did not complete), and optional input fields (``input.optional``) the input schema cannot hold or
+says nothing of.
 
 Every finding names the file (its path in the rule set folder, or, for a schema, in the schemas
 folder), line and rule, and the JSON path in the file when the fault has one."""
@@ -13,14 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import nodes as jinja_nodes
-from referencing.jsonschema import DRAFT202012
-
 from . import nodes as n
-from .compiler import compile_rule_set
+from .compiler import compile_rule_set, settings_read
 from .errors import RuleError
 from .loader import RULE_SCHEMA, list_platforms, load_variant, validate_rule_document
 from .nodes import Emit, Rule, RuleSet
+from .schemapaths import expand as _expand
+from .schemapaths import in_place as _in_place
 from .settings import load_catalog
 from .validation import SchemaStore
 from .yamlsource import load_yaml_file
@@ -112,7 +112,6 @@ class _Checker:
         self.findings = findings
         self.read = read_settings
         self.root = schemas.schema(ruleset.input_schema)
-        self.top_level = _declared_top_level(self.root, schemas)
 
     def add(self, origin: n.Origin, rule: str, level: str, message: str) -> None:
         # a fragment's node is reported once, under the fragment, not under every rule including it
@@ -234,17 +233,8 @@ class _Checker:
                 self._path(chain, origin, rule)
 
     def _template(self, node: n.Template, rule: Rule) -> None:
-        tree = node.template.environment.parse(node.text)
-        for getattr_node in tree.find_all(jinja_nodes.Getattr):
-            if isinstance(getattr_node.node, jinja_nodes.Name) and getattr_node.node.name == "settings":
-                if getattr_node.attr not in self.ruleset.catalog:
-                    self.add(node.origin, rule.name, "error",
-                             f"template uses setting {getattr_node.attr!r}, which is not in the settings catalog")
-                self.read.add(getattr_node.attr)
-        for name in node.names:
-            if name not in self.top_level:
-                self.add(node.origin, rule.name, "error",
-                         f"template `{node.text}` uses {name!r}, which no input message has")
+        # the settings a template reads (the compiler has refused names and settings it does not know)
+        self.read.update(settings_read(node.template.environment.parse(node.text)))
 
     def _path(self, keys: list[str], origin: n.Origin, rule: Rule) -> None:
         problem = _check_path(self.root, keys, self.schemas)
@@ -324,43 +314,6 @@ def _opposite(x: Any, y: Any) -> bool:
 
 def _text(node: Any) -> str | None:
     return getattr(node, "text", None)
-
-
-def _in_place(schema: Any, resolver: Any) -> Any:
-    """The resolver of a subschema met in place inside the schema ``resolver`` resolves in: its own
-    ``$id``, if any, is the new base URI for the references inside it."""
-    if isinstance(schema, dict) and "$id" in schema:
-        return resolver.in_subresource(DRAFT202012.create_resource(schema))
-    return resolver
-
-
-def _expand(schema: Any, resolver: Any, seen: set) -> list[tuple[dict, Any]]:
-    """A schema with its $ref, allOf, anyOf, oneOf, then and else taken in: the schemas an
-    instance may have to satisfy, each with the resolver of its base URI. ``resolver`` is already
-    the schema's own (``_in_place`` for a subschema, the lookup's for a reference's target)."""
-    if not isinstance(schema, dict) or id(schema) in seen:
-        return []
-    seen = seen | {id(schema)}
-    out = [(schema, resolver)]
-    if "$ref" in schema:
-        resolved = resolver.lookup(schema["$ref"])  # its resolver has the target's base URI already
-        out += _expand(resolved.contents, resolved.resolver, seen)
-    for key in ("allOf", "anyOf", "oneOf"):
-        for part in schema.get(key) or []:
-            out += _expand(part, _in_place(part, resolver), seen)
-    for key in ("then", "else"):
-        if key in schema:
-            out += _expand(schema[key], _in_place(schema[key], resolver), seen)
-    return out
-
-
-def _declared_top_level(root: dict, schemas: SchemaStore) -> set[str]:
-    resolver = _in_place(root, schemas.registry.resolver(base_uri=root.get("$id", "")))
-    names: set[str] = set()
-    for schema, _resolver in _expand(root, resolver, set()):
-        names.update((schema.get("properties") or {}).keys())
-        names.update(str(v) for v in (schema.get("required") or []))
-    return names
 
 
 def _check_path(root: dict, keys: list[str], schemas: SchemaStore) -> tuple[str, str] | None:

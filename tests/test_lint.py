@@ -61,11 +61,16 @@ def test_template_name_no_message_has(rules):
     assert (finding.file, finding.line, finding.rule) == ("_pages.yaml", line, "page.track-categorized-pages")
 
 
-def test_unknown_setting_in_a_template_and_unread_catalog_setting(rules):
-    _replace(rules / "_pages.yaml", '"Loaded {{ category }} Page"', '"Loaded {{ settings.pageWord }} Page"')
+def test_unknown_setting_in_a_template(rules):
+    line = _replace(rules / "_pages.yaml", '"Loaded {{ category }} Page"', '"Loaded {{ settings.pageWord }} Page"')
+    [finding] = {f for f in _findings(rules) if "pageWord" in f.message}
+    assert (finding.file, finding.line, finding.level) == ("_pages.yaml", line, "error")
+    assert "setting 'pageWord', which is not in the settings catalog" in finding.message
+
+
+def test_unread_catalog_setting(rules):
     _replace(rules / "settings.yaml", "  forceHttps:\n    effect: start-up\n", "  forceHttps:\n")
     messages = [f.message for f in _findings(rules)]
-    assert any("setting 'pageWord', which is not in the settings catalog" in m for m in messages)
     assert any("setting 'forceHttps' is read by no rule" in m for m in messages)
 
 

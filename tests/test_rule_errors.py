@@ -213,3 +213,68 @@ def test_failure_while_translating_names_the_field_that_failed(rules):
     message = info.value.message
     assert info.value.index == 9 and info.value.rule == "track"
     assert "field body.groups (" in message and f"server.yaml:{line}) could not be computed" in message
+
+
+# ---------------------------------------------------------------- templates: names and settings at load
+
+_TRACK_EVENT_TYPE = "        event_type: event\n        event_properties:\n          cases:"  # the track rule's
+
+
+def _track_template(rules: Path, template: str) -> int:
+    """Give the track rule's event_type the template ``template``; its line."""
+    return _replace(rules / "server.yaml", _TRACK_EVENT_TYPE,
+                    f"        event_type: {{template: {template!r}}}\n        event_properties:\n          cases:")
+
+
+@pytest.mark.parametrize("read", ["settings.groupTypeTrat", "settings['groupTypeTrat']",
+                                  "settings.get('groupTypeTrat')"])
+def test_a_template_reading_a_setting_not_in_the_catalog_does_not_load(rules, read):
+    line = _track_template(rules, "{{ " + read + " }}{{ event }}")
+    error = _load_error(rules)
+    assert (error.rule, error.line) == ("track", line) and error.file.endswith("server.yaml")
+    assert "reads setting 'groupTypeTrat', which is not in the settings catalog" in error.message
+    assert error.message.endswith("(did you mean 'groupTypeTrait'?)")
+
+
+def test_a_template_naming_a_field_no_message_has_does_not_load(rules):
+    line = _track_template(rules, "{{ evnt }}")
+    error = _load_error(rules)
+    assert (error.rule, error.line) == ("track", line)
+    assert "uses 'evnt', which is neither a field of any input message nor a template variable" in error.message
+    assert error.message.endswith("(did you mean 'event'?)")
+
+
+def test_a_check_template_naming_what_it_is_not_given_does_not_load(rules):
+    line = _replace(rules / "server.yaml", "user_id {{ body.user_id | tojson }}", "user_id {{ bdy.user_id | tojson }}")
+    error = _load_error(rules)
+    assert error.line == line - 1 and error.file.endswith("server.yaml")  # its `error:` key
+    assert "uses 'bdy', which is not a variable of this template (body, settings)" in error.message
+    assert error.message.endswith("(did you mean 'body'?)")
+
+
+def test_templates_using_what_the_engine_gives_still_load(rules):
+    _track_template(rules, "{% set x = event %}{% for p in properties.products %}{{ p.name }}{{ loop.index }}"
+                           "{% endfor %}{{ x | upper }}{{ message.type }}{{ range(2) | list | length }}"
+                           "{{ settings.get('groupTypeTrait') }}{{ settings.groupTypeTrait }}")
+    translator = engine.load("server", {"apiKey": API_KEY, "groupTypeTrait": "G"}, rules_dir=rules)
+    [output] = translator.translate({"type": "track", "event": "e", "userId": "user-12345",
+                                     "properties": {"products": [{"name": "a"}, {"name": "b"}]}})
+    assert output["body"]["event_type"] == "a1b2Etrack2GG"
+
+
+@pytest.mark.parametrize("command", [
+    ["translate", "-p", "server"], ["explain", "-p", "server"], ["diff", "--platforms", "server,web"]])
+def test_every_command_refuses_a_template_with_an_unknown_name_or_setting(rules, tmp_path, capsys, command):
+    from engine.cli import main
+
+    line = _track_template(rules, "{{ settings.eventPrefx }}{{ evnt }}")
+    (tmp_path / "s.json").write_text(f'{{"apiKey": "{API_KEY}"}}')
+    (tmp_path / "in.ndjson").write_text('{"type": "track", "event": "E", "userId": "user-12345"}\n')
+    code = main([*command, "--rules", str(rules), "--settings", str(tmp_path / "s.json"), str(tmp_path / "in.ndjson")])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert f"server.yaml:{line}: rule 'track': body.event_type: template " in captured.err
+    assert "setting 'eventPrefx', which is not in the settings catalog" in captured.err
+    assert main(["lint", str(rules)]) == 1
+    out = capsys.readouterr().out
+    assert f"server.yaml:{line}: rule 'track': error: body.event_type: template " in out
