@@ -437,7 +437,8 @@ class _Compiler:
 
     def _setting(self, name: Any, origin: n.Origin) -> Any:
         if name not in self.catalog:
-            raise self._error(f"setting {name!r} is not in the settings catalog {self.catalog.file}", origin)
+            raise self._error(f"setting {name!r} is not in the settings catalog {self.catalog.file}"
+                              f"{did_you_mean(name, self.catalog.settings)}", origin)
         return self.settings.get(name)
 
     def _not_secret(self, name: Any, where: str, origin: n.Origin) -> None:
