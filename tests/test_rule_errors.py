@@ -98,6 +98,8 @@ def test_unknown_setting_is_named(rules):
     line = _replace(rules / "_pages.yaml", "when: {setting: trackAllPages}", "when: {setting: trackEveryPage}")
     error = _load_error(rules)
     assert "'trackEveryPage' is not in the settings catalog" in error.message
+    assert error.rule == "page.track-all-pages"
+    assert error.line == line
 
 
 def test_a_misspelt_setting_is_named_with_the_closest_one(rules):
@@ -106,8 +108,6 @@ def test_a_misspelt_setting_is_named_with_the_closest_one(rules):
     assert (error.rule, error.line) == ("page.track-all-pages", line)
     assert error.message.endswith("is not in the settings catalog " + str(rules / "settings.yaml")
                                   + " (did you mean 'trackAllPages'?)")
-    assert error.rule == "page.track-all-pages"
-    assert error.line == line
 
 
 def test_unknown_setting_inside_a_selector_is_named(rules):
