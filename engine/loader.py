@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jsonschema.exceptions import best_match
+
 from .errors import RuleError
-from .validation import SchemaStore, describe
+from .schemawords import explain
+from .validation import SchemaStore, json_path
 from .yamlsource import LocatedDict, line_of, load_yaml_file
 
 RULE_SCHEMA = "rules.schema.json"
@@ -140,16 +143,29 @@ def validate_rule_document(document: Any, file: str, schemas: SchemaStore) -> No
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
     if not errors:
         return
-    from jsonschema.exceptions import best_match
-
-    error = best_match(errors)
-    reason, json_path = describe(error)
-    path = list(error.absolute_path)
+    reason, path = explain(best_match(errors), schemas.schema(RULE_SCHEMA))
     rule = None
     if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
         entry = document["rules"][path[1]]
         rule = entry.get("name") if isinstance(entry, dict) else None
-    raise RuleError(reason, file=file, line=line_of(document, path), rule=rule, path=json_path)
+    raise RuleError(reason, file=file, line=_key_line(document, path), rule=rule, path=json_path(path))
+
+
+def _key_line(document: Any, path: list) -> int | None:
+    """The line of what ``path`` names in a document: a key's own line where it is a key of a
+    mapping (``emits:`` in a rule), else the line of the deepest located node on the way."""
+    if path and isinstance(path[-1], str):
+        parent: Any = document
+        for step in path[:-1]:
+            try:
+                parent = parent[step]
+            except (KeyError, IndexError, TypeError):
+                parent = None
+                break
+        line = getattr(parent, "key_lines", {}).get(path[-1])
+        if line:
+            return line
+    return line_of(document, path)
 
 
 def _inherit(base: dict, rule: LocatedDict) -> LocatedDict:

@@ -137,7 +137,7 @@ class SchemaStore:
                     while error.context:  # anyOf / oneOf: the alternative that came closest says it best
                         error = best_match(error.context)
                     raise RuleError(f"not a valid schema: {_shorten(error.message)}", file=current,
-                                    path=_path_of(error.absolute_path))
+                                    path=json_path(error.absolute_path))
             specification = specification_with(cls.ID_OF(cls.META_SCHEMA) or "", default=DRAFT202012)
             root = self._resolving.resolver(base_uri=schema["$id"])
             for node, keyword, resolver in _references(schema, root, specification):
@@ -273,7 +273,8 @@ def not_json(value: Any) -> tuple[str, str] | None:
     return None
 
 
-def _path_of(parts: Any) -> str:
+def json_path(parts: Any) -> str:
+    """A path of keys and indexes as a JSON path: ``$.rules[10].emit``."""
     path = "$"
     for part in parts:
         path = f"{path}[{part}]" if isinstance(part, int) else _join(path, str(part))

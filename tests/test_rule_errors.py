@@ -66,14 +66,14 @@ def test_yaml_syntax_error_points_at_the_offending_character(rules):
     assert str(error).startswith(f"{error.file}:{line}:13: invalid YAML: mapping values are not allowed")
 
 
-def test_unknown_rule_key_names_rule_and_line(rules):
+def test_unknown_rule_key_names_rule_and_the_line_of_the_key(rules):
     line = _replace(rules / "server.yaml", "  - name: page.track-categorized-pages\n",
                     "  - name: page.track-categorized-pages\n    emits: nothing\n")
     error = _load_error(rules)
     assert error.rule == "page.track-categorized-pages"
-    assert error.line == line
-    assert "emits" in error.message
-    assert str(error).startswith(f"{error.file}:{line}: rule 'page.track-categorized-pages'")
+    assert error.line == line + 1  # the `emits:` key's own line, not the rule's first
+    assert error.message.startswith("unexpected key 'emits' (did you mean 'emit'?); the keys allowed here: name, ")
+    assert str(error).startswith(f"{error.file}:{line + 1}: rule 'page.track-categorized-pages'")
 
 
 def test_invalid_selector_names_rule_field_and_line(rules):
@@ -286,3 +286,50 @@ def test_every_command_refuses_a_template_with_an_unknown_name_or_setting(rules,
     assert main(["lint", str(rules)]) == 1
     out = capsys.readouterr().out
     assert f"server.yaml:{line}: rule 'track': error: body.event_type: template " in out
+
+
+# ---------------------------------------------------------------- rule-file schema errors in plain words
+
+_TRACK_WHEN = "    when: {not: {fired: [order-completed.products-once, order-completed]}}\n"  # the track rule's
+
+
+def test_a_misspelt_condition_key_lists_the_condition_keys_at_the_line_of_the_key(rules):
+    line = _replace(rules / "server.yaml", _TRACK_WHEN,
+                    "    when:\n      not:\n        fird: [order-completed.products-once, order-completed]\n")
+    error = _load_error(rules)
+    assert (error.rule, error.line) == ("track", line + 2)  # the `fird:` key
+    assert error.path.endswith(".when.not.fird")
+    assert error.message == ("a condition needs one of the keys all, any, not, fired, setting, select (or is a "
+                             "list); 'fird' is none of them (did you mean 'fired'?)")
+    assert "{'" not in str(error)  # no Python repr of the mapping
+
+
+def test_a_key_a_condition_does_not_take_is_named_with_the_keys_it_takes(rules):
+    line = _replace(rules / "server.yaml", _TRACK_WHEN, "    when: {setting: trackAllPages, equal: true}\n")
+    error = _load_error(rules)
+    assert (error.rule, error.line) == ("track", line)
+    assert error.message == ("unexpected key 'equal' (did you mean 'equals'?); the keys allowed here: "
+                             "setting, equals, in")
+
+
+def test_a_misspelt_directive_key_names_the_directive_keys(rules):
+    line = _replace(rules / "server.yaml", "groups: {select: integrations.Amplitude.groups, drop_empty: true}",
+                    "groups: {selct: integrations.Amplitude.groups, drop_empty: true}")
+    error = _load_error(rules)
+    assert error.line == line and error.path.endswith(".groups.selct")
+    assert "needs one of the keys select, template, value, setting, object, cases, first" in error.message
+    assert error.message.endswith("'selct' is none of them (did you mean 'select'?)")
+
+
+@pytest.mark.parametrize(("old", "new", "reason"), [
+    ("    on: track\n", "    on: 5\n", "on: must be text or a list, not 5"),
+    ("    on: track\n", "    on: track\n    stop: yes\n", "stop: must be true or false, not \"yes\""),
+    ("    on: track\n", "    on: track\n    stop: null\n", "stop: must be true or false, not null"),
+])
+def test_a_value_of_the_wrong_kind_is_told_in_json_words(rules, old, new, reason):
+    text = (rules / "server.yaml").read_text()
+    at = text.index("  - name: track\n")
+    (rules / "server.yaml").write_text(text[:at] + text[at:].replace(old, new, 1))
+    error = _load_error(rules)
+    assert error.rule == "track" and str(error).endswith(reason)
+    assert "True" not in str(error) and "None" not in str(error)
