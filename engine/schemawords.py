@@ -17,8 +17,11 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from .errors import did_you_mean
 
+# JSON Schema types as a rule file (YAML) names them, and as JSON does (settings)
 _KINDS = {"string": "text", "array": "a list", "object": "a mapping", "boolean": "true or false",
           "integer": "a whole number", "number": "a number", "null": "null"}
+JSON_KINDS = {"string": "a string", "array": "an array", "object": "an object", "boolean": "true or false",
+              "integer": "an integer", "number": "a number", "null": "null"}
 
 
 def explain(error: ValidationError, root: dict) -> tuple[str, list]:
@@ -36,7 +39,7 @@ def explain(error: ValidationError, root: dict) -> tuple[str, list]:
                     continue
                 if not chosen:
                     return _no_leading_key(error, forms, root, path)
-            return f"must be {_either(forms, root)}, not {_json(instance)}", path
+            return f"must be {_either(forms, root)}, not {as_json(instance)}", path
         if error.validator == "additionalProperties" and isinstance(instance, dict):
             allowed = list((error.schema.get("properties") or {}) if isinstance(error.schema, dict) else {})
             extra = [key for key in instance if key not in allowed]
@@ -44,11 +47,12 @@ def explain(error: ValidationError, root: dict) -> tuple[str, list]:
                 return (f"unexpected key {extra[0]!r}{did_you_mean(extra[0], allowed)}; the keys allowed here: "
                         f"{', '.join(allowed)}"), [*path, extra[0]]
         if error.validator == "type":
-            return f"must be {_kind_of_type(error.validator_value)}, not {_json(instance)}", path
+            return f"must be {kind_of_type(error.validator_value)}, not {as_json(instance)}", path
         if error.validator == "enum":
-            return f"must be one of {', '.join(_json(v) for v in error.validator_value)}, not {_json(instance)}", path
+            choices = ", ".join(as_json(value) for value in error.validator_value)
+            return f"must be one of {choices}, not {as_json(instance)}", path
         if error.validator == "pattern":
-            return f"{_json(instance)} does not match the pattern {_json(error.validator_value)}", path
+            return f"{as_json(instance)} does not match the pattern {as_json(error.validator_value)}", path
         if error.validator == "required" and isinstance(instance, dict):
             missing = [key for key in error.validator_value if key not in instance]
             if missing:
@@ -129,18 +133,19 @@ def _either(forms: list, root: dict) -> str:
     for form in forms:
         form = _resolve(form, root)
         if isinstance(form, dict) and "const" in form:
-            words = [_json(form["const"])]
+            words = [as_json(form["const"])]
         elif isinstance(form, dict) and "enum" in form:
-            words = [_json(value) for value in form["enum"]]
+            words = [as_json(value) for value in form["enum"]]
         else:
             words = [_KINDS.get(kind, kind) for kind in sorted(_types(form, root))]
         kinds += [word for word in words if word not in kinds]
     return " or ".join(kinds) if kinds else "something else"
 
 
-def _kind_of_type(declared: Any) -> str:
+def kind_of_type(declared: Any, kinds: dict[str, str] = _KINDS) -> str:
+    """A JSON Schema ``type`` in words: ``text or null``."""
     names = declared if isinstance(declared, list) else [declared]
-    return " or ".join(_KINDS.get(str(name), str(name)) for name in names)
+    return " or ".join(kinds.get(str(name), str(name)) for name in names)
 
 
 def _name(schema: Any, root: dict) -> str:
@@ -161,7 +166,37 @@ def _custom(error: ValidationError) -> str | None:
     return None
 
 
-def _json(value: Any) -> str:
-    """A value as JSON, at most 80 characters."""
+def as_json(value: Any) -> str:
+    """A value as JSON (``true``, ``null``), at most 80 characters."""
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 80 else text[:80] + "…"
+
+
+def requirement(keyword: str, expected: Any, instance: Any) -> str | None:
+    """What a JSON value must be, in JSON words, where the schema keyword ``keyword`` with value
+    ``expected`` refuses ``instance``: ``must be text``, ``must be one of "a", "b"``; None for a
+    keyword not known here."""
+    bounds = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
+              "exclusiveMaximum": "less than"}
+    if keyword == "type":
+        return f"must be {kind_of_type(expected, JSON_KINDS)}"
+    if keyword == "enum" and isinstance(expected, list):
+        return f"must be one of {', '.join(as_json(value) for value in expected)}"
+    if keyword == "const":
+        return f"must be {as_json(expected)}"
+    if keyword in bounds:
+        return f"must be {bounds[keyword]} {as_json(expected)}"
+    if keyword in ("minLength", "maxLength"):
+        return f"must be {'at least' if keyword == 'minLength' else 'at most'} {expected} characters long"
+    if keyword in ("minItems", "maxItems"):
+        return f"must have {'at least' if keyword == 'minItems' else 'at most'} {expected} items"
+    if keyword == "pattern":
+        return f"must match the pattern {as_json(expected)}"
+    if keyword == "uniqueItems":
+        return "must not hold the same item twice"
+    if keyword == "required" and isinstance(expected, list) and isinstance(instance, dict):
+        missing = [key for key in expected if key not in instance]
+        return f"needs the key {as_json(missing[0])}" if missing else None
+    if keyword == "additionalProperties" and expected is False and isinstance(instance, dict):
+        return "must not have other keys"
+    return None

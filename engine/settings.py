@@ -13,6 +13,8 @@ import jsonschema
 import jsonschema_rs
 
 from .errors import RuleError, SettingsError
+from .schemawords import requirement
+from .validation import json_path
 from .yamlsource import decode_utf8, load_yaml_file, load_yaml_text, plain
 
 
@@ -67,14 +69,21 @@ class Catalog:
             slow = next(iter(jsonschema.Draft202012Validator(setting.schema).iter_errors(value)), None)
             if slow is None:
                 return None
-            keyword, message = str(slow.validator), slow.message
+            keyword, expected, instance, at = str(slow.validator), slow.validator_value, slow.instance, slow.path
+            message = slow.message
         else:
             if error is None:
                 return None
-            keyword, message = _keyword(error), error.message
+            keyword, instance, at, message = _keyword(error), error.instance, error.instance_path, error.message
+            expected = _at(setting.schema, list(error.schema_path))
         if setting.secret:
             return setting.error or f"does not fit the catalog's {keyword!r} (the value is secret: not shown)"
-        return f"{setting.error or _shorten(message)} (got {_shorten(json.dumps(value))})"
+        # in JSON words (true, null), whichever library found it: what the value must be, and where in it
+        words = requirement(keyword, expected, instance)
+        if words is not None and list(at):
+            words = f"{json_path(list(at))} {words}"
+        reason = setting.error or words or _shorten(message)
+        return f"{reason} (got {_shorten(json.dumps(value, default=repr))})"
 
     def resolve(self, given: dict | None) -> tuple[dict, list[str]]:
         """The complete settings (catalog defaults for what ``given`` lacks) and the warnings."""
@@ -131,6 +140,16 @@ def load_catalog(path: Path) -> Catalog:
                 raise RuleError(f"setting {key!r}: default does not fit its schema: {reason}",
                                 file=str(path), line=line)
     return catalog
+
+
+def _at(schema: Any, path: list) -> Any:
+    """The value at ``path`` (keys and indexes) in a schema; None where there is none."""
+    for step in path:
+        try:
+            schema = schema[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return schema
 
 
 def _keyword(error: Any) -> str:

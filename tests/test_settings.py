@@ -96,3 +96,28 @@ def test_cli_without_settings_says_the_file_is_needed(tmp_path, capsys, command)
     assert main([command, *platform, str(tmp_path / "in.ndjson")]) == 2
     err = capsys.readouterr().err
     assert "setting 'apiKey': is required" in err and "no --settings FILE was given" in err
+
+
+@pytest.mark.parametrize(("key", "value", "text"), [
+    ("endpoint", True, "setting 'endpoint': must be a string (got true)"),
+    ("versionName", ["1.0", None], "setting 'versionName': must be a string (got [\"1.0\", null])"),
+    ("traitsToIncrement", ["logins", False],
+     "setting 'traitsToIncrement': $[1] must be a string (got [\"logins\", false])"),
+    ("mapQueryParams", {"q": None},
+     "setting 'mapQueryParams': $.q must be one of \"user_properties\", \"event_properties\" (got {\"q\": null})"),
+    ("minIdLength", 0, "setting 'minIdLength': must be at least 1 (got 0)"),
+    ("endpoint", 10**400, "setting 'endpoint': must be a string (got 1000"),  # a value only jsonschema takes
+    ("trackAllPages", {1: 2}, "setting 'trackAllPages': must be true or false (got {\"1\": 2})"),
+], ids=["type", "array", "item", "enum-inside", "minimum", "a-number-jsonschema-rs-cannot-take", "python-key"])
+def test_a_bad_setting_is_told_in_json_words(key, value, text):
+    with pytest.raises(engine.SettingsError) as info:
+        engine.load("server", {"apiKey": API_KEY, key: value})
+    assert str(info.value).startswith(text)
+    assert not {"True", "False", "None", "'string'", "'boolean'"} & set(str(info.value).replace("(", " ").split())
+
+
+def test_cli_tells_a_bad_setting_in_json_words(tmp_path, capsys):
+    (tmp_path / "s.json").write_text(json.dumps({"apiKey": API_KEY, "endpoint": True}))
+    (tmp_path / "in.ndjson").write_text('{"type":"track","event":"E","userId":"user-12345"}\n')
+    assert main(["translate", "-p", "server", "-s", str(tmp_path / "s.json"), str(tmp_path / "in.ndjson")]) == 2
+    assert "seg2amp: error: setting 'endpoint': must be a string (got true)" in capsys.readouterr().err
