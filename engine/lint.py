@@ -62,7 +62,7 @@ def lint(folder: Path, schemas: SchemaStore) -> list[Finding]:
             findings.add(_from_error(error, folder))
     read_settings: set[str] = set()
     catalog = None
-    all_compiled = True
+    all_compiled = not findings  # a file that does not load may be what reads a setting
     for platform in list_platforms(folder):
         try:
             raw = load_variant(folder, platform, schemas)

@@ -16,7 +16,7 @@ from typing import Any
 
 from jsonschema.exceptions import best_match
 
-from .errors import RuleError
+from .errors import RuleError, did_you_mean
 from .schemawords import explain
 from .validation import SchemaStore, json_path
 from .yamlsource import LocatedDict, line_of, load_yaml_file
@@ -60,8 +60,10 @@ def emitted_targets(raw: RawRuleSet) -> list[str]:
 
 
 def describe_platforms(folder: Path) -> dict[str, str]:
-    """The variants of a rule set folder (the YAML files that declare ``platform``), each with the
-    file's ``description``."""
+    """The variants of a rule set folder (the YAML files that declare ``platform``), each named by
+    its file (``server-eu.yaml``: ``server-eu``, whatever it declares, so that a copy whose
+    ``platform:`` was left unchanged is listed, and refused when it loads, rather than hidden),
+    with the file's ``description``."""
     found = {}
     for path in sorted(Path(folder).glob("*.yaml")):
         try:
@@ -69,7 +71,7 @@ def describe_platforms(folder: Path) -> dict[str, str]:
         except RuleError:
             continue
         if isinstance(document, dict) and isinstance(document.get("platform"), str):
-            found[document["platform"]] = str(document.get("description", ""))
+            found[path.stem] = str(document.get("description", ""))
     return found
 
 
@@ -89,10 +91,13 @@ def load_variant(folder: Path, platform: str, schemas: SchemaStore) -> RawRuleSe
         raise RuleError(f"no platform {platform!r} in this rule set (its platforms: {known})", file=str(folder))
     raw = RawRuleSet(platform=platform, folder=folder)
     _merge_file(raw, path, schemas, chain=())
-    declared = _read(path, schemas).get("platform")
+    document = _read(path, schemas)
+    declared = document.get("platform")
     if declared != platform:
-        raise RuleError(f"the file of platform {platform!r} must declare 'platform: {platform}'", file=str(path),
-                        line=1)
+        said = f"it declares 'platform: {declared}'" if "platform" in document else "it declares no platform"
+        raise RuleError(f"the file of platform {platform!r} must declare 'platform: {platform}' ({said}; a "
+                        f"variant's file is named after its platform)", file=str(path),
+                        line=document.key_lines.get("platform", 1))
     if not raw.input.get("schema"):
         raise RuleError("no input schema: set input.schema in the variant or a file it extends", file=str(path))
     if raw.settings_path is None:
@@ -219,7 +224,9 @@ def _merge_file(raw: RawRuleSet, path: Path, schemas: SchemaStore, chain: tuple,
     for name in extends:
         base = _inside(raw.folder, path.parent, name, f"extends {name!r}", path, line)
         if not base.is_file():
-            raise RuleError(f"extends {name!r}, which does not exist", file=str(path), line=line)
+            present = sorted(p.name for p in path.parent.glob("*.yaml") if p.is_file() and p != path)
+            raise RuleError(f"extends {name!r}, which does not exist{did_you_mean(name, present)}; the rule files "
+                            f"beside {path.name}: {', '.join(present) or 'none'}", file=str(path), line=line)
         lineage = (*chain, path)
         if base in lineage:
             cycle = " -> ".join(p.name for p in (*lineage[lineage.index(base):], base))

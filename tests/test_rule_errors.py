@@ -159,12 +159,23 @@ def test_extends_errors_name_the_extends_key_of_the_file_that_says_it(rules):
     error = _load_error(rules)
     assert error.file.endswith("server.yaml") and error.line == _extends_line(rules / "server.yaml")
     assert str(error).startswith(f"{error.file}:{error.line}: extends '_base.yaml'")
-    _replace(rules / "server.yaml", "extends: [_device.yaml, _base.yaml]", "extends: _pages.yaml")
+    _replace(rules / "server.yaml", "extends: [_device.yaml, _base.yaml]", "extends: _pagez.yaml")
+    error = _load_error(rules)
+    assert error.message == ("extends '_pagez.yaml', which does not exist (did you mean '_pages.yaml'?); the rule "
+                             "files beside server.yaml: _common.yaml, _device.yaml, _mobile.yaml, _pages.yaml, "
+                             "android.yaml, ios.yaml, settings.yaml, web.yaml")
+    findings = [f for f in lint(rules, schema_store()) if "_pagez" in f.message]
+    assert [(f.file, f.line) for f in findings] == [("server.yaml", _extends_line(rules / "server.yaml"))]
+    assert findings[0].message == error.message
+    _replace(rules / "server.yaml", "extends: _pagez.yaml", "extends: _pages.yaml")
     # a cycle: the file whose extends closes it
     _replace(rules / "_common.yaml", "settings: settings.yaml\n", "settings: settings.yaml\nextends: server.yaml\n")
     error = _load_error(rules)
     assert error.file.endswith("_common.yaml") and error.line == _extends_line(rules / "_common.yaml")
     assert "'extends' makes a cycle: server.yaml -> _pages.yaml -> _common.yaml -> server.yaml" in error.message
+    cycles = {(f.file, f.line) for f in lint(rules, schema_store()) if "makes a cycle" in f.message}
+    assert ("_common.yaml", _extends_line(rules / "_common.yaml")) in cycles
+    assert all(line == _extends_line(rules / file) for file, line in cycles)  # each at an `extends:` key
     _replace(rules / "_common.yaml", "settings: settings.yaml\nextends: server.yaml\n", "settings: settings.yaml\n")
     # an extended file that is not a mapping
     (rules / "_pages.yaml").write_text("- a list, not a rule file\n")
@@ -333,3 +344,31 @@ def test_a_value_of_the_wrong_kind_is_told_in_json_words(rules, old, new, reason
     error = _load_error(rules)
     assert error.rule == "track" and str(error).endswith(reason)
     assert "True" not in str(error) and "None" not in str(error)
+
+
+# ---------------------------------------------------------------- a variant whose platform: is not its file's name
+
+def test_a_copied_variant_that_kept_its_platform_is_reported_by_lint_and_platforms(rules, capsys):
+    from engine.cli import main
+
+    shutil.copy(rules / "server.yaml", rules / "server-eu.yaml")
+    line = [n for n, text in enumerate((rules / "server-eu.yaml").read_text().splitlines(), 1)
+            if text.startswith("platform:")][0]
+    message = ("the file of platform 'server-eu' must declare 'platform: server-eu' (it declares 'platform: server'; "
+               "a variant's file is named after its platform)")
+    assert engine.platforms(rules) == ["android", "ios", "server-eu", "server", "web"]
+    [finding] = [f for f in lint(rules, schema_store()) if f.level == "error"]
+    assert (finding.file, finding.line, finding.message) == ("server-eu.yaml", line, message)
+    assert main(["platforms", "--rules", str(rules)]) == 0
+    out = capsys.readouterr().out
+    assert f"  server-eu  (broken: {rules / 'server-eu.yaml'}:{line}: {message})" in out
+    assert "  server     emits: httpapi" in out  # the original is still listed as itself
+
+
+# ---------------------------------------------------------------- a file that does not parse: only its error
+
+def test_a_yaml_syntax_error_is_not_followed_by_unread_setting_warnings(rules):
+    _replace(rules / "server.yaml", "        event_type: event\n", '        event_type: {template: "{{ event }}"\n')
+    findings = lint(rules, schema_store())
+    assert [(f.file, f.level) for f in findings] == [("server.yaml", "error")]
+    assert "while parsing a flow mapping" in findings[0].message
