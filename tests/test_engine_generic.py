@@ -16,7 +16,9 @@ SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
     "required": ["kind"],
-    "properties": {"kind": {"enum": ["order", "note"]}, "lines": {"type": "array"}},
+    "properties": {"kind": {"enum": ["order", "note"]}, "lines": {"type": "array"},
+                   # the fields templates name (a template naming a field no message has does not load)
+                   "id": {}, "text": {}, "missing": {}},
 }
 
 CATALOG = """
