@@ -57,7 +57,11 @@ def explain(error: ValidationError, root: dict) -> tuple[str, list]:
             missing = [key for key in error.validator_value if key not in instance]
             if missing:
                 return f"the key {missing[0]!r} is required here", path
-        return _custom(error) or error.message, path
+        custom = _custom(error)
+        if custom:
+            return custom, path
+        words = requirement(str(error.validator), error.validator_value, instance)
+        return (f"{words}, not {as_json(instance)}" if words else error.message), path
 
 
 def _no_leading_key(error: ValidationError, forms: list, root: dict, path: list) -> tuple[str, list]:
