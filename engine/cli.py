@@ -500,7 +500,10 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     from .lint import lint_folder
     from .resources import default_rules_dir, find_rule_set
 
-    folder = find_rule_set(Path(args.rules_dir)) if args.rules_dir else default_rules_dir()
+    if args.rules_dir and args.rules:
+        raise _UsageError("lint: give the rule set folder as RULES_DIR or as --rules DIR, not both")
+    chosen = args.rules_dir or args.rules
+    folder = find_rule_set(Path(chosen)) if chosen else default_rules_dir()
     findings = lint_folder(folder, api.schema_store(args.schemas))
     for finding in findings:
         print(finding)
@@ -629,9 +632,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "has, settings not in the catalog (and catalog settings no rule reads), and rules that can "
                     "emit the same target for one message. Each finding names file, line and rule. Exit "
                     "status 1 when there are errors.",
-        epilog="Example: seg2amp lint my-rules/")
-    linting.add_argument("rules_dir", nargs="?", metavar="RULES_DIR", help="rule set folder (default: bundled)")
-    _folders(linting, rules=False)
+        epilog="Example: seg2amp lint --rules my-rules/   (or: seg2amp lint my-rules/)")
+    linting.add_argument("rules_dir", nargs="?", metavar="RULES_DIR",
+                         help="rule set folder (default: bundled); the same as --rules DIR")
+    _folders(linting)
     linting.set_defaults(run=_cmd_lint)
 
     docs = commands.add_parser(

@@ -246,3 +246,15 @@ def test_optional_fields_the_input_cannot_hold_or_never_refuses(rules):
     assert found["optional field `userId.name`"].level == "error"
     assert found["optional field `context.page.title`"].level == "warning"
     assert "says nothing of it" in found["optional field `context.page.title`"].message
+
+
+def test_lint_takes_the_rule_set_folder_as_rules_like_every_command(rules, capsys):
+    """F15: `seg2amp lint --rules DIR` as every other command says it; the positional form stays."""
+    _replace(rules / "server.yaml", "      carrier: context.network.carrier\n",
+             "      carrier: contxt.network.carrier\n")
+    for argv in (["lint", "--rules", str(rules)], ["lint", str(rules)]):
+        assert main(argv) == 1
+        captured = capsys.readouterr()
+        assert "no input message has a field 'contxt'" in captured.out and f"{rules}: 1 errors" in captured.err
+    assert main(["lint", str(rules), "--rules", str(rules)]) == 2
+    assert "not both" in capsys.readouterr().err

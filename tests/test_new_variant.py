@@ -58,3 +58,39 @@ def test_the_new_variant_works_from_the_command_line(rules, tmp_path, capsys):
                  str(tmp_path / "in.ndjson")])
     out = capsys.readouterr().out
     assert code == 0 and json.loads(out)["body"]["eventType"] == "Viewed Home"
+
+
+NO_FLUSH = """\
+platform: react-native
+description: React Native (the Android integration, without flush).
+extends: android.yaml
+
+rules:
+  - name: flush
+    inherit: true
+    note: React Native has no flush call to hand to the SDK.
+    reject: {error: "flush is not supported on react-native", path: $.type}
+"""
+
+
+def test_a_variant_that_refuses_a_message_type_rejects_it_and_stops_listing_its_target(rules, tmp_path, capsys):
+    """`inherit: true` plus `reject:` replaces the inherited emit: the variant refuses flush with
+    the reason and path given, and `platforms` and `docs` no longer list sdk.uploadEvents for it."""
+    from engine.docs import generate
+
+    (rules / "react-native.yaml").write_text(NO_FLUSH)
+    (tmp_path / "s.json").write_text(json.dumps({"apiKey": API_KEY}))
+    (tmp_path / "in.ndjson").write_text('{"type":"flush"}\n')
+    code = main(["translate", "-p", "react-native", "-s", str(tmp_path / "s.json"), "--rules", str(rules),
+                 str(tmp_path / "in.ndjson")])
+    captured = capsys.readouterr()
+    assert code == 1 and captured.out == ""
+    record = json.loads(captured.err.splitlines()[0])
+    assert (record["error"], record["path"], record["rule"]) == ("flush is not supported on react-native", "$.type",
+                                                                 "flush")
+    assert main(["platforms", "--rules", str(rules)]) == 0
+    listing = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if "emits:" in line}
+    assert "sdk.uploadEvents" in listing["android"]
+    assert "sdk.uploadEvents" not in listing["react-native"] and "sdk.logEvent" in listing["react-native"]
+    [row] = [line for line in generate(rules, [], {}).splitlines() if line.startswith("| `react-native` |")]
+    assert "sdk.uploadEvents" not in row and "`sdk.logEvent`" in row
