@@ -9,6 +9,8 @@ folder), line and rule, and the JSON path in the file when the fault has one."""
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,6 +115,11 @@ class _Checker:
         self.read = read_settings
         self.root = schemas.schema(ruleset.input_schema)
         self.top_level = _declared_top_level(self.root, schemas)
+        dispatch = ruleset.dispatch
+        self.dispatch = tuple(dispatch.keys) if isinstance(dispatch, n.Path) and dispatch.source == "message" \
+            else None
+        self.facts: Facts | None = None
+        self.paths: dict[tuple, tuple[n.Origin, str, set]] = {}
 
     def add(self, origin: n.Origin, rule: str, level: str, message: str) -> None:
         # a fragment's node is reported once, under the fragment, not under every rule including it
@@ -125,6 +132,8 @@ class _Checker:
                 self.read.update(n.setting_calls(check.parsed.parsed))
         names = {rule.name for rule in self.ruleset.rules}
         for rule in self.ruleset.rules:
+            self.facts = Facts(self.dispatch, tuple(rule.on), tuple(self.ruleset.by_dispatch)) \
+                if self.dispatch is not None and rule.on else None
             self.vars: set[str] = set()
             self.in_foreach = False
             self._condition(rule.condition, rule)
@@ -139,6 +148,7 @@ class _Checker:
                 if other not in names:
                     self.add(rule.origin, rule.name, "error", f"`alongside` names {other!r}, which is not a rule")
             self._nothing_to_emit(rule)
+        self._check_paths()
         self._overlaps()
         self._optional()
 
@@ -149,7 +159,7 @@ class _Checker:
             keys = list(field.keys)
             label = f"optional field `{'.'.join(keys)}`"
             problem = _check_path(self.root, keys, self.schemas)
-            if problem:
+            if problem and problem[0] == "error":
                 level, message = problem
                 self.add(field.origin, "input.optional", level, f"{label}: {message}")
             elif not _declared(self.root, keys, self.schemas):
@@ -247,10 +257,26 @@ class _Checker:
                          f"template `{node.text}` uses {name!r}, which no input message has")
 
     def _path(self, keys: list[str], origin: n.Origin, rule: Rule) -> None:
-        problem = _check_path(self.root, keys, self.schemas)
-        if problem:
-            level, message = problem
-            self.add(origin, rule.name, level, f"selector path `{'.'.join(keys)}`: {message}")
+        # a selector written once (in a fragment, or a YAML anchor copied into several rules) is
+        # checked against the message types of every rule that reads it, together
+        where = (origin.file, origin.line, tuple(keys))
+        if where not in self.paths:
+            self.paths[where] = (origin, rule.name, set())
+        on = self.paths[where][2]
+        if self.facts is None or None in on:
+            on.clear()
+            on.add(None)
+        else:
+            on.update(self.facts.values)
+
+    def _check_paths(self) -> None:
+        for (_file, _line, keys), (origin, name, on) in self.paths.items():
+            facts = None if None in on or self.dispatch is None else \
+                Facts(self.dispatch, tuple(sorted(on)), tuple(self.ruleset.by_dispatch))
+            problem = _check_path(self.root, list(keys), self.schemas, facts)
+            if problem:
+                level, message = problem
+                self.add(origin, name, level, f"selector path `{'.'.join(keys)}`: {message}")
 
     # ---------------------------------------------------------------- overlaps
 
@@ -334,55 +360,161 @@ def _in_place(schema: Any, resolver: Any) -> Any:
     return resolver
 
 
-def _expand(schema: Any, resolver: Any, seen: set) -> list[tuple[dict, Any]]:
+_ANNOTATIONS = {"title", "description", "$comment", "examples", "default", "deprecated"}
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What is known of the messages a rule reads: the field that picks its rules (``dispatch``,
+    a path) holds one of ``values`` (the rule's ``on``). An ``if`` that tests only that field is
+    decided by it, so a rule is checked against the schemas of its own message types."""
+
+    dispatch: tuple[str, ...]
+    values: tuple[str, ...]
+    known: tuple[str, ...] = ()  # every dispatch value of the rule set
+
+    def instance(self, value: str) -> Any:
+        instance: Any = value
+        for key in reversed(self.dispatch):
+            instance = {key: instance}
+        return instance
+
+
+def _only_about(schema: Any, keys: tuple[str, ...]) -> bool:
+    """Whether the subschema tests nothing but the field at ``keys`` (then a message holding only
+    that field answers it as any message with that value would)."""
+    if isinstance(schema, bool):
+        return True
+    if not isinstance(schema, dict) or not keys:
+        return isinstance(schema, dict)
+    for word, value in schema.items():
+        if word in _ANNOTATIONS or word.startswith("x-") or word == "type":
+            continue
+        if word == "required":
+            if not set(value) <= {keys[0]}:
+                return False
+        elif word == "properties":
+            if not isinstance(value, dict) or not set(value) <= {keys[0]}:
+                return False
+            if keys[0] in value and len(keys) > 1 and not _only_about(value[keys[0]], keys[1:]):
+                return False
+        else:
+            return False
+    return True
+
+
+def _branches(condition: Any, facts: Facts | None) -> tuple[bool, bool]:
+    """Whether ``then`` and ``else`` of this ``if`` can apply to the messages ``facts`` describes
+    (both, when the ``if`` tests more than the dispatch field, or nothing is known)."""
+    if facts is None or not _only_about(condition, facts.dispatch):
+        return True, True
+    try:
+        from jsonschema import Draft202012Validator
+
+        answers = {bool(Draft202012Validator(condition).is_valid(facts.instance(v))) for v in facts.values}
+    except Exception:  # a test the message alone cannot answer (a reference): both may apply
+        return True, True
+    return True in answers, False in answers
+
+
+def _expand(schema: Any, resolver: Any, seen: set, facts: Facts | None = None) -> list[tuple[dict, Any]]:
     """A schema with its $ref, allOf, anyOf, oneOf, then and else taken in: the schemas an
     instance may have to satisfy, each with the resolver of its base URI. ``resolver`` is already
-    the schema's own (``_in_place`` for a subschema, the lookup's for a reference's target)."""
+    the schema's own (``_in_place`` for a subschema, the lookup's for a reference's target).
+    ``facts``: the branches of an ``if`` on the dispatch field that cannot apply are left out."""
     if not isinstance(schema, dict) or id(schema) in seen:
         return []
     seen = seen | {id(schema)}
     out = [(schema, resolver)]
     if "$ref" in schema:
         resolved = resolver.lookup(schema["$ref"])  # its resolver has the target's base URI already
-        out += _expand(resolved.contents, resolved.resolver, seen)
+        out += _expand(resolved.contents, resolved.resolver, seen, facts)
     for key in ("allOf", "anyOf", "oneOf"):
         for part in schema.get(key) or []:
-            out += _expand(part, _in_place(part, resolver), seen)
-    for key in ("then", "else"):
-        if key in schema:
-            out += _expand(schema[key], _in_place(schema[key], resolver), seen)
+            out += _expand(part, _in_place(part, resolver), seen, facts)
+    then, otherwise = _branches(schema.get("if", True), facts)
+    for key, applies in (("then", then), ("else", otherwise)):
+        if key in schema and applies:
+            out += _expand(schema[key], _in_place(schema[key], resolver), seen, facts)
     return out
 
 
-def _declared_top_level(root: dict, schemas: SchemaStore) -> set[str]:
+def _declared_top_level(root: dict, schemas: SchemaStore, facts: Facts | None = None) -> set[str]:
     resolver = _in_place(root, schemas.registry.resolver(base_uri=root.get("$id", "")))
     names: set[str] = set()
-    for schema, _resolver in _expand(root, resolver, set()):
+    for schema, _resolver in _expand(root, resolver, set(), facts):
         names.update((schema.get("properties") or {}).keys())
         names.update(str(v) for v in (schema.get("required") or []))
     return names
 
 
-def _check_path(root: dict, keys: list[str], schemas: SchemaStore) -> tuple[str, str] | None:
+def _suggest(key: str, names: set[str]) -> str:
+    close = difflib.get_close_matches(key, sorted(names), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _listing(names: set[str]) -> str:
+    shown = sorted(names)
+    return ", ".join(shown[:12]) + (", ..." if len(shown) > 12 else "")
+
+
+def _check_path(root: dict, keys: list[str], schemas: SchemaStore,
+                facts: Facts | None = None) -> tuple[str, str] | None:
+    """Whether the input schema can hold the field at ``keys`` (for the messages ``facts``
+    describes): an error where it cannot (a value that is not an object, a field no message has,
+    an object whose schema says ``additionalProperties: false``), a warning for a field the schema
+    of an object does not declare where it allows others (a misspelling, most often). An object
+    whose schema declares no fields, or says ``additionalProperties`` (true or a schema) or
+    ``patternProperties``, is free-form: any field of it is fine."""
     resolver = _in_place(root, schemas.registry.resolver(base_uri=root.get("$id", "")))
     current = [(root, resolver)]
     for depth, key in enumerate(keys):
-        expanded = [pair for schema, res in current for pair in _expand(schema, res, set())]
+        expanded = [pair for schema, res in current for pair in _expand(schema, res, set(), facts)]
+        where = ".".join(keys[:depth]) or "the message"
         types = [s.get("type") for s, _ in expanded if "type" in s]
         if types and all("object" not in (t if isinstance(t, list) else [t]) for t in types):
-            return "error", f"{'.'.join(keys[:depth]) or 'the message'} cannot hold a field {key!r} ({types[0]})"
+            return "error", f"{where} cannot hold a field {key!r} ({types[0]})"
         following = [(s["properties"][key], _in_place(s["properties"][key], res)) for s, res in expanded
                      if isinstance(s.get("properties"), dict) and key in s["properties"]]
-        if not following:
-            if depth == 0:
-                return "error", f"no input message has a field {key!r}"
-            return None
-        current = following
+        following += [(sub, _in_place(sub, res)) for s, res in expanded
+                      for pattern, sub in (s.get("patternProperties") or {}).items() if _matches(pattern, key)]
+        if following:
+            current = following
+            continue
+        declared = {name for s, _ in expanded for name in (s.get("properties") or {})}
+        if any(s.get("additionalProperties") is False for s, _ in expanded):
+            return "error", (f"{where} has no field {key!r}: its schema allows only {_listing(declared)}"
+                             f"{_suggest(key, declared)}")
+        others = [(s["additionalProperties"], _in_place(s["additionalProperties"], res)) for s, res in expanded
+                  if s.get("additionalProperties") not in (None, False)]
+        if others or any("patternProperties" in s for s, _ in expanded) or not declared:
+            current = [(sub, res) for sub, res in others if isinstance(sub, dict)]
+            if not current:
+                return None  # free-form: any field
+            continue
+        if depth == 0:
+            if facts is None or key not in _declared_top_level(root, schemas):
+                return "error", f"no input message has a field {key!r}{_suggest(key, declared)}"
+            having = [value for value in facts.known if value not in facts.values
+                      and key in _declared_top_level(root, schemas, Facts(facts.dispatch, (value,)))]
+            return "warning", (f"no message this rule is on ({', '.join(facts.values)}) has a field {key!r} in "
+                               f"the input schema (only {', '.join(having) or 'other'} messages do)"
+                               f"{_suggest(key, declared)}")
+        return "warning", (f"{where} has no field {key!r} in the input schema, which declares only "
+                           f"{_listing(declared)}{_suggest(key, declared)}")
     return None
 
 
+def _matches(pattern: str, key: str) -> bool:
+    try:
+        return re.search(pattern, key) is not None
+    except re.error:
+        return False
+
+
 def _declared(root: dict, keys: list[str], schemas: SchemaStore) -> bool:
-    """Whether the schema declares the field at ``keys`` (in ``properties``, all the way)."""
+    """Whether the schema declares the field at ``keys`` (in ``properties``, all the way) with
+    something that can refuse a value (a field declared only by name, ``{}``, never refuses one)."""
     current = [(root, _in_place(root, schemas.registry.resolver(base_uri=root.get("$id", ""))))]
     for key in keys:
         expanded = [pair for schema, res in current for pair in _expand(schema, res, set())]
@@ -390,7 +522,11 @@ def _declared(root: dict, keys: list[str], schemas: SchemaStore) -> bool:
                    if isinstance(s.get("properties"), dict) and key in s["properties"]]
         if not current:
             return False
-    return True
+    return any(_constrains(schema) for schema, res in current for schema, _ in _expand(schema, res, set()))
+
+
+def _constrains(schema: dict) -> bool:
+    return any(not (word in _ANNOTATIONS or word.startswith("x-") or word == "$id") for word in schema)
 
 
 def lint_folder(folder: Path, schemas: SchemaStore) -> list[Finding]:
