@@ -513,6 +513,56 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if errors else EXIT_OK
 
 
+_MODELINE = "# yaml-language-server: $schema="
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    """A rule set of one's own: the bundled rule set copied into DIR, with the rule-language schema
+    beside its files and each file's editor modeline naming it (``$schema=rules.schema.json``). A
+    copy of the schema in DIR, rather than a path to the installed one, keeps the modeline working
+    wherever DIR goes (moved, committed, used from another virtual environment or machine), and an
+    editor then checks the files against the language they were started with."""
+    import shutil
+
+    from .loader import RULE_SCHEMA
+    from .resources import bundled_dir, default_rules_dir
+
+    target = Path(args.dir)
+    if target.exists() and not target.is_dir():
+        raise _UsageError(f"{target} is a file, not a folder")
+    if target.is_dir() and any(target.iterdir()):
+        raise _UsageError(f"{target} is not empty: give a new or empty folder for the rule set")
+    source = default_rules_dir()
+    schema = (Path(args.schemas) if args.schemas else bundled_dir("schemas")) / RULE_SCHEMA
+    if not schema.is_file():
+        raise _UsageError(f"the rule-language schema {schema} does not exist")
+    target.mkdir(parents=True, exist_ok=True)
+    copied = 0
+    for path in sorted(source.iterdir()):
+        if not path.is_file():
+            continue
+        text = path.read_bytes().decode("utf-8")
+        if path.suffix == ".yaml":
+            lines = text.splitlines(keepends=True)
+            for number, line in enumerate(lines):
+                if line.startswith(_MODELINE):
+                    ending = line[len(line.rstrip("\r\n")):]
+                    lines[number] = f"{_MODELINE}{RULE_SCHEMA}{ending}"
+            text = "".join(lines)
+        (target / path.name).write_bytes(text.encode("utf-8"))
+        copied += 1
+    shutil.copyfile(schema, target / RULE_SCHEMA)
+    print(f"seg2amp init: copied the {source.name} rule set ({copied} files) from {source} into {target}, with "
+          f"{RULE_SCHEMA} beside them for editors (each file's '{_MODELINE}{RULE_SCHEMA}' names it)")
+    print("next:")
+    print(f"  edit {target / '*.yaml'}  (a variant is one more file: see README, 'Adding a platform variant')")
+    print(f"  seg2amp lint --rules {target}")
+    print(f"  seg2amp translate --rules {target} --platform server --settings SETTINGS.json INPUT")
+    print(f"  seg2amp explain --rules {target} --platform server --settings SETTINGS.json MESSAGE.json")
+    print(f"  seg2amp platforms --rules {target}")
+    return EXIT_OK
+
+
 def _cmd_docs(args: argparse.Namespace) -> int:
     from .docs import failures, generate
     from .examples import load_examples
@@ -637,6 +687,16 @@ def build_parser() -> argparse.ArgumentParser:
                          help="rule set folder (default: bundled); the same as --rules DIR")
     _folders(linting)
     linting.set_defaults(run=_cmd_lint)
+
+    init = commands.add_parser(
+        "init", help="start a rule set of one's own: copy the bundled rules into a new folder",
+        description="Copy the bundled rule set into DIR (new or empty), with the rule-language schema beside "
+                    "its files (rules.schema.json) and each file's yaml-language-server modeline pointing at it, "
+                    "so that editors validate the copy wherever it goes; then say what to run next.",
+        epilog="Example: seg2amp init my-rules && seg2amp lint --rules my-rules")
+    init.add_argument("dir", metavar="DIR", help="the folder to create (or an empty one)")
+    _folders(init, rules=False)
+    init.set_defaults(run=_cmd_init)
 
     docs = commands.add_parser(
         "docs", help="generate the reference: platforms, settings, documented examples, decisions",
