@@ -426,7 +426,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
             explanation.file, explanation.line = label, line
             if explanation.rejected is not None:
                 explanation.rejected.update(file=label, line=line)
-            text = json.dumps(explanation.as_dict(), ensure_ascii=False) if args.json else render(explanation)
+            text = json.dumps(explanation.as_dict(), ensure_ascii=False) if args.json \
+                else render(explanation, args.all)
         except (Rejected, RecursionError) as exc:
             if isinstance(exc, RecursionError):
                 exc = Rejected("the message is nested too deeply to explain", "$", index)
@@ -658,6 +659,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--settings", "-s", metavar="FILE",
                          help="destination settings (JSON or YAML), as for translate (required keys included)")
     explain.add_argument("--json", action="store_true", help="one JSON object per message, for tools")
+    explain.add_argument("--all", "--verbose", dest="all", action="store_true",
+                         help="also show each field left out only because the message has none of the fields it "
+                              "reads (by default they are counted: '(N more fields left out ...)')")
     _folders(explain)
     explain.set_defaults(run=_cmd_explain)
 
