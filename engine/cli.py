@@ -682,8 +682,9 @@ def build_parser() -> argparse.ArgumentParser:
     linting = commands.add_parser(
         "lint", help="check a rule set: schema, compilation, and static checks",
         description="Validate every rule file against the rule-language schema, compile every platform, then "
-                    "check statically: selector paths the input schema cannot hold, template names no message "
-                    "has, settings not in the catalog (and catalog settings no rule reads), and rules that can "
+                    "check statically: selector paths the input schema cannot hold or does not declare (at every "
+                    "depth, for the message types of each rule's on), template names no message has, "
+                    "settings not in the catalog (and catalog settings no rule reads), and rules that can "
                     "emit the same target for one message. Each finding names file, line and rule. Exit "
                     "status 1 when there are errors.",
         epilog="Example: seg2amp lint --rules my-rules/   (or: seg2amp lint my-rules/)")

@@ -1,5 +1,6 @@
 """Static checks of a rule set folder, beyond loading it: selectors naming paths the input schema
-cannot hold, templates using names no message has, settings read but not in the catalog (and
+cannot hold or does not declare (at every depth, for the message types of the rule's ``on``: see
+``_check_path``), templates using names no message has, settings read but not in the catalog (and
 catalog settings nothing reads), rules that can emit the same target for one message, and rules
 that can fire with nothing to emit (a rule left to complete that a variant did not complete), and
 optional input fields (``input.optional``) the input schema cannot hold or says nothing of.
