@@ -256,6 +256,8 @@ class _Checker:
             if name not in self.top_level:
                 self.add(node.origin, rule.name, "error",
                          f"template `{node.text}` uses {name!r}, which no input message has")
+        for chain in _template_chains(tree, set(node.names) & self.top_level):
+            self._path(chain, node.origin, rule)
 
     def _path(self, keys: list[str], origin: n.Origin, rule: Rule) -> None:
         # a selector written once (in a fragment, or a YAML anchor copied into several rules) is
@@ -297,6 +299,37 @@ class _Checker:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _template_chains(tree: Any, roots: set[str]) -> list[list[str]]:
+    """The message field chains a template reads (``context.page.referrer``,
+    ``message['context'].ip``), from the names in ``roots`` (the message's fields it names) or
+    ``message``; each chain once, the longest one of an expression."""
+    chains: list[list[str]] = []
+
+    def chain_of(node: Any) -> list[str] | None:
+        if isinstance(node, jinja_nodes.Name):
+            return [] if node.name == "message" else [node.name] if node.name in roots else None
+        if isinstance(node, jinja_nodes.Getattr):
+            inner = chain_of(node.node)
+            return None if inner is None else inner + [node.attr]
+        if isinstance(node, jinja_nodes.Getitem) and isinstance(node.arg, jinja_nodes.Const) \
+                and isinstance(node.arg.value, str):
+            inner = chain_of(node.node)
+            return None if inner is None else inner + [node.arg.value]
+        return None
+
+    def visit(node: Any) -> None:
+        found = chain_of(node)
+        if found:
+            if found not in chains:
+                chains.append(found)
+            return
+        for child in node.iter_child_nodes():
+            visit(child)
+
+    visit(tree)
+    return chains
 
 
 def _can_make_output(emits: list[Emit]) -> bool:

@@ -315,3 +315,14 @@ def test_a_field_an_object_forbids_is_an_error(rules, tmp_path):
     assert (finding.line, finding.level) == (line, "error")
     assert "context.device has no field 'idd': its schema allows only" in finding.message
     assert finding.message.endswith("did you mean 'id'?")
+
+
+def test_a_template_reading_a_misspelt_field_is_reported_as_a_selector_is(rules):
+    line = _replace(rules / "server.yaml", "        event_type: event\n        event_properties:\n          cases:",
+                    "        event_type: {template: \"{{ event }} {{ context.ipp }} {{ message['traits'].email }}\"}\n"
+                    "        event_properties:\n          cases:")
+    found = {f.message.split(":")[0]: f for f in _findings(rules) if f.line == line}
+    assert set(found) == {"selector path `context.ipp`", "selector path `traits.email`"}
+    assert all((f.level, f.rule) == ("warning", "track") for f in found.values())
+    assert found["selector path `context.ipp`"].message.endswith("did you mean 'ip'?")
+    assert "no message this rule is on (track) has a field 'traits'" in found["selector path `traits.email`"].message
