@@ -426,7 +426,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
             explanation.file, explanation.line = label, line
             if explanation.rejected is not None:
                 explanation.rejected.update(file=label, line=line)
-            text = json.dumps(explanation.as_dict(), ensure_ascii=False) if args.json else render(explanation)
+            text = json.dumps(explanation.as_dict(), ensure_ascii=False) if args.json \
+                else render(explanation, args.all)
         except (Rejected, RecursionError) as exc:
             if isinstance(exc, RecursionError):
                 exc = Rejected("the message is nested too deeply to explain", "$", index)
@@ -500,7 +501,10 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     from .lint import lint_folder
     from .resources import default_rules_dir, find_rule_set
 
-    folder = find_rule_set(Path(args.rules_dir)) if args.rules_dir else default_rules_dir()
+    if args.rules_dir and args.rules:
+        raise _UsageError("lint: give the rule set folder as RULES_DIR or as --rules DIR, not both")
+    chosen = args.rules_dir or args.rules
+    folder = find_rule_set(Path(chosen)) if chosen else default_rules_dir()
     findings = lint_folder(folder, api.schema_store(args.schemas))
     for finding in findings:
         print(finding)
@@ -508,6 +512,56 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     warnings = len(findings) - errors
     print(f"seg2amp lint: {folder}: {errors} errors, {warnings} warnings", file=sys.stderr)
     return EXIT_REJECTED if errors else EXIT_OK
+
+
+_MODELINE = "# yaml-language-server: $schema="
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    """A rule set of one's own: the bundled rule set copied into DIR, with the rule-language schema
+    beside its files and each file's editor modeline naming it (``$schema=rules.schema.json``). A
+    copy of the schema in DIR, rather than a path to the installed one, keeps the modeline working
+    wherever DIR goes (moved, committed, used from another virtual environment or machine), and an
+    editor then checks the files against the language they were started with."""
+    import shutil
+
+    from .loader import RULE_SCHEMA
+    from .resources import bundled_dir, default_rules_dir
+
+    target = Path(args.dir)
+    if target.exists() and not target.is_dir():
+        raise _UsageError(f"{target} is a file, not a folder")
+    if target.is_dir() and any(target.iterdir()):
+        raise _UsageError(f"{target} is not empty: give a new or empty folder for the rule set")
+    source = default_rules_dir()
+    schema = (Path(args.schemas) if args.schemas else bundled_dir("schemas")) / RULE_SCHEMA
+    if not schema.is_file():
+        raise _UsageError(f"the rule-language schema {schema} does not exist")
+    target.mkdir(parents=True, exist_ok=True)
+    copied = 0
+    for path in sorted(source.iterdir()):
+        if not path.is_file():
+            continue
+        text = path.read_bytes().decode("utf-8")
+        if path.suffix == ".yaml":
+            lines = text.splitlines(keepends=True)
+            for number, line in enumerate(lines):
+                if line.startswith(_MODELINE):
+                    ending = line[len(line.rstrip("\r\n")):]
+                    lines[number] = f"{_MODELINE}{RULE_SCHEMA}{ending}"
+            text = "".join(lines)
+        (target / path.name).write_bytes(text.encode("utf-8"))
+        copied += 1
+    shutil.copyfile(schema, target / RULE_SCHEMA)
+    print(f"seg2amp init: copied the {source.name} rule set ({copied} files) from {source} into {target}, with "
+          f"{RULE_SCHEMA} beside them for editors (each file's '{_MODELINE}{RULE_SCHEMA}' names it)")
+    print("next:")
+    print(f"  edit {target / '*.yaml'}  (a variant is one more file: see README, 'Adding a platform variant')")
+    print(f"  seg2amp lint --rules {target}")
+    print(f"  seg2amp translate --rules {target} --platform server --settings SETTINGS.json INPUT")
+    print(f"  seg2amp explain --rules {target} --platform server --settings SETTINGS.json MESSAGE.json")
+    print(f"  seg2amp platforms --rules {target}")
+    return EXIT_OK
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:
@@ -605,6 +659,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--settings", "-s", metavar="FILE",
                          help="destination settings (JSON or YAML), as for translate (required keys included)")
     explain.add_argument("--json", action="store_true", help="one JSON object per message, for tools")
+    explain.add_argument("--all", "--verbose", dest="all", action="store_true",
+                         help="also show each field left out only because the message has none of the fields it "
+                              "reads (by default they are counted: '(N more fields left out ...)')")
     _folders(explain)
     explain.set_defaults(run=_cmd_explain)
 
@@ -625,14 +682,26 @@ def build_parser() -> argparse.ArgumentParser:
     linting = commands.add_parser(
         "lint", help="check a rule set: schema, compilation, and static checks",
         description="Validate every rule file against the rule-language schema, compile every platform, then "
-                    "check statically: selector paths the input schema cannot hold, template names no message "
-                    "has, settings not in the catalog (and catalog settings no rule reads), and rules that can "
+                    "check statically: selector paths the input schema cannot hold or does not declare (at every "
+                    "depth, for the message types of each rule's on), template names no message has, "
+                    "settings not in the catalog (and catalog settings no rule reads), and rules that can "
                     "emit the same target for one message. Each finding names file, line and rule. Exit "
                     "status 1 when there are errors.",
-        epilog="Example: seg2amp lint my-rules/")
-    linting.add_argument("rules_dir", nargs="?", metavar="RULES_DIR", help="rule set folder (default: bundled)")
-    _folders(linting, rules=False)
+        epilog="Example: seg2amp lint --rules my-rules/   (or: seg2amp lint my-rules/)")
+    linting.add_argument("rules_dir", nargs="?", metavar="RULES_DIR",
+                         help="rule set folder (default: bundled); the same as --rules DIR")
+    _folders(linting)
     linting.set_defaults(run=_cmd_lint)
+
+    init = commands.add_parser(
+        "init", help="start a rule set of one's own: copy the bundled rules into a new folder",
+        description="Copy the bundled rule set into DIR (new or empty), with the rule-language schema beside "
+                    "its files (rules.schema.json) and each file's yaml-language-server modeline pointing at it, "
+                    "so that editors validate the copy wherever it goes; then say what to run next.",
+        epilog="Example: seg2amp init my-rules && seg2amp lint --rules my-rules")
+    init.add_argument("dir", metavar="DIR", help="the folder to create (or an empty one)")
+    _folders(init, rules=False)
+    init.set_defaults(run=_cmd_init)
 
     docs = commands.add_parser(
         "docs", help="generate the reference: platforms, settings, documented examples, decisions",

@@ -28,6 +28,8 @@ class FieldTrace:
     how: str
     present: bool = True
     fields: list[FieldTrace] = field(default_factory=list)
+    # left out only because the message has none of the fields it reads (shown with --all)
+    unread: bool = False
 
 
 @dataclass
@@ -117,18 +119,53 @@ class Tracer:
 
     def output(self, rule: Any, emit: Any, scope: n.Scope, number: int, fields: list) -> None:
         """An output made: its fields as (name, construct, (value, how))."""
-        traces = [_field(name, node, value, how, scope) for name, node, (value, how) in fields]
+        variables = dict(rule.vars)
+        traces = [_field(name, node, value, how, scope, variables) for name, node, (value, how) in fields]
         body = {trace.name: trace.value for trace in traces if trace.present}
         self.result.outputs.append(OutputTrace(number, emit.target.name, body, rule.name, rule.origin.short,
                                                rule.spec, scope.index, traces))
         self.current.outputs.append(number)
 
 
-def _field(name: str, node: n.Node, value: Any, how: str, scope: n.Scope) -> FieldTrace:
+def _field(name: str, node: n.Node, value: Any, how: str, scope: n.Scope, variables: dict) -> FieldTrace:
     trace = FieldTrace(name, None if value is n.MISSING else value, how, value is not n.MISSING)
+    if value is n.MISSING:
+        paths = _message_paths(node, variables, set())
+        trace.unread = bool(paths) and not any(_has(scope.message, keys) for keys in paths)
     if isinstance(node, n.Object) and value is not n.MISSING:
-        trace.fields = [_field(key, child, *child.explain(scope), scope) for key, child in node.fields]
+        trace.fields = [_field(key, child, *child.explain(scope), scope, variables) for key, child in node.fields]
     return trace
+
+
+def _message_paths(node: Any, variables: dict, seen: set) -> list[tuple[str, ...]]:
+    """The message fields a construct reads (through the vars it reads, too)."""
+    if id(node) in seen:
+        return []
+    seen.add(id(node))
+    found: list[tuple[str, ...]] = []
+    source = getattr(node, "source", "message")
+    if isinstance(node, n.Path):
+        if source == "message":
+            found.append(tuple(node.keys))
+        elif source == "vars" and node.keys and node.keys[0] in variables:
+            found += _message_paths(variables[node.keys[0]], variables, seen)
+    elif isinstance(node, n.Select) and source == "message":
+        found += [tuple(chain) for chain in n.root_chains(node.parsed.parsed)]
+    elif isinstance(node, n.Template):
+        found += [(name,) for name in node.names]
+    children = node.children() if hasattr(node, "children") else []
+    for child in children:
+        found += _message_paths(child, variables, seen)
+    return found
+
+
+def _has(message: Any, keys: tuple[str, ...]) -> bool:
+    """Whether the message holds a value (not null) at ``keys``."""
+    for key in keys:
+        if not isinstance(message, dict) or message.get(key) is None:
+            return False
+        message = message[key]
+    return True
 
 
 def _jsonable(value: Any) -> Any:
@@ -144,8 +181,9 @@ def _jsonable(value: Any) -> Any:
 # ---------------------------------------------------------------- text
 
 
-def render(explanation: Explanation) -> str:
-    """The human-readable explanation."""
+def render(explanation: Explanation, every_field: bool = False) -> str:
+    """The human-readable explanation. A field left out only because the message has none of the
+    fields it reads is counted, not shown, unless ``every_field``."""
     lines = []
     head = f"message {explanation.index}" if explanation.index is not None else "message"
     about = [str(explanation.dispatch)] if explanation.dispatch is not None else []
@@ -172,7 +210,10 @@ def render(explanation: Explanation) -> str:
         element = f", element {output.element}" if output.element is not None else ""
         spec = f" - {output.spec}" if output.spec else ""
         lines.append(f"  {output.number}. {output.target} from rule {output.rule} ({output.where}{element}){spec}")
-        _render_fields(lines, output.fields, "       ")
+        hidden = _render_fields(lines, output.fields, "       ", every_field)
+        if hidden:
+            lines.append(f"       ({hidden} more field{'s' if hidden > 1 else ''} left out: the message has none "
+                         "of the fields they read; --all shows them)")
     if explanation.rejected:
         lines.append("")
         lines.append(f"rejected: {explanation.rejected['path']}: {explanation.rejected['error']}")
@@ -188,8 +229,13 @@ def render(explanation: Explanation) -> str:
     return "\n".join(lines)
 
 
-def _render_fields(lines: list[str], fields: list[FieldTrace], indent: str) -> None:
+def _render_fields(lines: list[str], fields: list[FieldTrace], indent: str, every_field: bool = True) -> int:
+    """The fields' lines; how many were not shown."""
+    hidden = 0
     for trace in fields:
+        if trace.unread and not every_field:
+            hidden += 1
+            continue
         if trace.present:
             shown = json.dumps(trace.value, ensure_ascii=False)
             if len(shown) > 70:
@@ -199,4 +245,5 @@ def _render_fields(lines: list[str], fields: list[FieldTrace], indent: str) -> N
         else:
             lines.append(f"{indent}{trace.name}: left out <- {trace.how}")
         if trace.fields:
-            _render_fields(lines, trace.fields, indent + "    ")
+            hidden += _render_fields(lines, trace.fields, indent + "    ", every_field)
+    return hidden

@@ -1,24 +1,31 @@
 """Static checks of a rule set folder, beyond loading it (whose errors are findings too: among them
 templates that name what no message has, or settings not in the catalog): selectors naming paths
-the input schema cannot hold, catalog settings nothing reads, rules that can emit the same target
-for one message, rules that can fire with nothing to emit (a rule left to complete that a variant
-did not complete), and optional input fields (``input.optional``) the input schema cannot hold or
-says nothing of.
+the input schema cannot hold or does not declare (at every depth, for the message types of the
+rule's ``on``: see ``_check_path``), catalog settings nothing reads, rules that can emit the same
+target for one message, rules that can fire with nothing to emit (a rule left to complete that a
+variant did not complete), and optional input fields (``input.optional``) the input schema cannot
+hold or says nothing of.
 
 Every finding names the file (its path in the rule set folder, or, for a schema, in the schemas
 folder), line and rule, and the JSON path in the file when the fault has one."""
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from jinja2 import nodes as jinja_nodes
 
 from . import nodes as n
 from .compiler import compile_rule_set, settings_read
 from .errors import RuleError
 from .loader import RULE_SCHEMA, list_platforms, load_variant, validate_rule_document
 from .nodes import Emit, Rule, RuleSet
+from .schemapaths import ANNOTATIONS, Facts
+from .schemapaths import declared_top_level as _declared_top_level
 from .schemapaths import expand as _expand
 from .schemapaths import in_place as _in_place
 from .settings import load_catalog
@@ -112,6 +119,12 @@ class _Checker:
         self.findings = findings
         self.read = read_settings
         self.root = schemas.schema(ruleset.input_schema)
+        self.top_level = _declared_top_level(self.root, schemas)
+        dispatch = ruleset.dispatch
+        self.dispatch = tuple(dispatch.keys) if isinstance(dispatch, n.Path) and dispatch.source == "message" \
+            else None
+        self.facts: Facts | None = None
+        self.paths: dict[tuple, tuple[n.Origin, str, set]] = {}
 
     def add(self, origin: n.Origin, rule: str, level: str, message: str) -> None:
         # a fragment's node is reported once, under the fragment, not under every rule including it
@@ -124,6 +137,8 @@ class _Checker:
                 self.read.update(n.setting_calls(check.parsed.parsed))
         names = {rule.name for rule in self.ruleset.rules}
         for rule in self.ruleset.rules:
+            self.facts = Facts(self.dispatch, tuple(rule.on), tuple(self.ruleset.by_dispatch)) \
+                if self.dispatch is not None and rule.on else None
             self.vars: set[str] = set()
             self.in_foreach = False
             self._condition(rule.condition, rule)
@@ -138,6 +153,7 @@ class _Checker:
                 if other not in names:
                     self.add(rule.origin, rule.name, "error", f"`alongside` names {other!r}, which is not a rule")
             self._nothing_to_emit(rule)
+        self._check_paths()
         self._overlaps()
         self._optional()
 
@@ -148,7 +164,7 @@ class _Checker:
             keys = list(field.keys)
             label = f"optional field `{'.'.join(keys)}`"
             problem = _check_path(self.root, keys, self.schemas)
-            if problem:
+            if problem and problem[0] == "error":
                 level, message = problem
                 self.add(field.origin, "input.optional", level, f"{label}: {message}")
             elif not _declared(self.root, keys, self.schemas):
@@ -233,14 +249,33 @@ class _Checker:
                 self._path(chain, origin, rule)
 
     def _template(self, node: n.Template, rule: Rule) -> None:
+        tree = node.template.environment.parse(node.text)
         # the settings a template reads (the compiler has refused names and settings it does not know)
-        self.read.update(settings_read(node.template.environment.parse(node.text)))
+        self.read.update(settings_read(tree))
+        for chain in _template_chains(tree, set(node.names) & self.top_level):
+            self._path(chain, node.origin, rule)
 
     def _path(self, keys: list[str], origin: n.Origin, rule: Rule) -> None:
-        problem = _check_path(self.root, keys, self.schemas)
-        if problem:
-            level, message = problem
-            self.add(origin, rule.name, level, f"selector path `{'.'.join(keys)}`: {message}")
+        # a selector written once (in a fragment, or a YAML anchor copied into several rules) is
+        # checked against the message types of every rule that reads it, together
+        where = (origin.file, origin.line, tuple(keys))
+        if where not in self.paths:
+            self.paths[where] = (origin, rule.name, set())
+        on = self.paths[where][2]
+        if self.facts is None or None in on:
+            on.clear()
+            on.add(None)
+        else:
+            on.update(self.facts.values)
+
+    def _check_paths(self) -> None:
+        for (_file, _line, keys), (origin, name, on) in self.paths.items():
+            facts = None if None in on or self.dispatch is None else \
+                Facts(self.dispatch, tuple(sorted(on)), tuple(self.ruleset.by_dispatch))
+            problem = _check_path(self.root, list(keys), self.schemas, facts)
+            if problem:
+                level, message = problem
+                self.add(origin, name, level, f"selector path `{'.'.join(keys)}`: {message}")
 
     # ---------------------------------------------------------------- overlaps
 
@@ -260,6 +295,37 @@ class _Checker:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _template_chains(tree: Any, roots: set[str]) -> list[list[str]]:
+    """The message field chains a template reads (``context.page.referrer``,
+    ``message['context'].ip``), from the names in ``roots`` (the message's fields it names) or
+    ``message``; each chain once, the longest one of an expression."""
+    chains: list[list[str]] = []
+
+    def chain_of(node: Any) -> list[str] | None:
+        if isinstance(node, jinja_nodes.Name):
+            return [] if node.name == "message" else [node.name] if node.name in roots else None
+        if isinstance(node, jinja_nodes.Getattr):
+            inner = chain_of(node.node)
+            return None if inner is None else inner + [node.attr]
+        if isinstance(node, jinja_nodes.Getitem) and isinstance(node.arg, jinja_nodes.Const) \
+                and isinstance(node.arg.value, str):
+            inner = chain_of(node.node)
+            return None if inner is None else inner + [node.arg.value]
+        return None
+
+    def visit(node: Any) -> None:
+        found = chain_of(node)
+        if found:
+            if found not in chains:
+                chains.append(found)
+            return
+        for child in node.iter_child_nodes():
+            visit(child)
+
+    visit(tree)
+    return chains
 
 
 def _can_make_output(emits: list[Emit]) -> bool:
@@ -316,26 +382,73 @@ def _text(node: Any) -> str | None:
     return getattr(node, "text", None)
 
 
-def _check_path(root: dict, keys: list[str], schemas: SchemaStore) -> tuple[str, str] | None:
+def _suggest(key: str, names: set[str]) -> str:
+    close = difflib.get_close_matches(key, sorted(names), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _listing(names: set[str]) -> str:
+    shown = sorted(names)
+    return ", ".join(shown[:12]) + (", ..." if len(shown) > 12 else "")
+
+
+def _check_path(root: dict, keys: list[str], schemas: SchemaStore,
+                facts: Facts | None = None) -> tuple[str, str] | None:
+    """Whether the input schema can hold the field at ``keys`` (for the messages ``facts``
+    describes): an error where it cannot (a value that is not an object, a field no message has,
+    an object whose schema says ``additionalProperties: false``), a warning for a field the schema
+    of an object does not declare where it allows others (a misspelling, most often). An object
+    whose schema declares no fields, or says ``additionalProperties`` (true or a schema) or
+    ``patternProperties``, is free-form: any field of it is fine."""
     resolver = _in_place(root, schemas.registry.resolver(base_uri=root.get("$id", "")))
     current = [(root, resolver)]
     for depth, key in enumerate(keys):
-        expanded = [pair for schema, res in current for pair in _expand(schema, res, set())]
+        expanded = [pair for schema, res in current for pair in _expand(schema, res, set(), facts)]
+        where = ".".join(keys[:depth]) or "the message"
         types = [s.get("type") for s, _ in expanded if "type" in s]
         if types and all("object" not in (t if isinstance(t, list) else [t]) for t in types):
-            return "error", f"{'.'.join(keys[:depth]) or 'the message'} cannot hold a field {key!r} ({types[0]})"
+            return "error", f"{where} cannot hold a field {key!r} ({types[0]})"
         following = [(s["properties"][key], _in_place(s["properties"][key], res)) for s, res in expanded
                      if isinstance(s.get("properties"), dict) and key in s["properties"]]
-        if not following:
-            if depth == 0:
-                return "error", f"no input message has a field {key!r}"
-            return None
-        current = following
+        following += [(sub, _in_place(sub, res)) for s, res in expanded
+                      for pattern, sub in (s.get("patternProperties") or {}).items() if _matches(pattern, key)]
+        if following:
+            current = following
+            continue
+        declared = {name for s, _ in expanded for name in (s.get("properties") or {})}
+        if any(s.get("additionalProperties") is False for s, _ in expanded):
+            return "error", (f"{where} has no field {key!r}: its schema allows only {_listing(declared)}"
+                             f"{_suggest(key, declared)}")
+        others = [(s["additionalProperties"], _in_place(s["additionalProperties"], res)) for s, res in expanded
+                  if s.get("additionalProperties") not in (None, False)]
+        if others or any("patternProperties" in s for s, _ in expanded) or not declared:
+            current = [(sub, res) for sub, res in others if isinstance(sub, dict)]
+            if not current:
+                return None  # free-form: any field
+            continue
+        if depth == 0:
+            if facts is None or key not in _declared_top_level(root, schemas):
+                return "error", f"no input message has a field {key!r}{_suggest(key, declared)}"
+            having = [value for value in facts.known if value not in facts.values
+                      and key in _declared_top_level(root, schemas, Facts(facts.dispatch, (value,)))]
+            return "warning", (f"no message this rule is on ({', '.join(facts.values)}) has a field {key!r} in "
+                               f"the input schema (only {', '.join(having) or 'other'} messages do)"
+                               f"{_suggest(key, declared)}")
+        return "warning", (f"{where} has no field {key!r} in the input schema, which declares only "
+                           f"{_listing(declared)}{_suggest(key, declared)}")
     return None
 
 
+def _matches(pattern: str, key: str) -> bool:
+    try:
+        return re.search(pattern, key) is not None
+    except re.error:
+        return False
+
+
 def _declared(root: dict, keys: list[str], schemas: SchemaStore) -> bool:
-    """Whether the schema declares the field at ``keys`` (in ``properties``, all the way)."""
+    """Whether the schema declares the field at ``keys`` (in ``properties``, all the way) with
+    something that can refuse a value (a field declared only by name, ``{}``, never refuses one)."""
     current = [(root, _in_place(root, schemas.registry.resolver(base_uri=root.get("$id", ""))))]
     for key in keys:
         expanded = [pair for schema, res in current for pair in _expand(schema, res, set())]
@@ -343,7 +456,11 @@ def _declared(root: dict, keys: list[str], schemas: SchemaStore) -> bool:
                    if isinstance(s.get("properties"), dict) and key in s["properties"]]
         if not current:
             return False
-    return True
+    return any(_constrains(schema) for schema, res in current for schema, _ in _expand(schema, res, set()))
+
+
+def _constrains(schema: dict) -> bool:
+    return any(not (word in ANNOTATIONS or word.startswith("x-") or word == "$id") for word in schema)
 
 
 def lint_folder(folder: Path, schemas: SchemaStore) -> list[Finding]:

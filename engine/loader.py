@@ -174,8 +174,12 @@ def _key_line(document: Any, path: list) -> int | None:
 
 
 def _inherit(base: dict, rule: LocatedDict) -> LocatedDict:
-    """``rule`` built on ``base``: base's keys unless given, vars merged."""
-    merged = LocatedDict({k: v for k, v in base.items()})
+    """``rule`` built on ``base``: base's keys unless given, vars merged. A rule emits or rejects,
+    not both: a ``reject`` given drops the inherited ``emit`` (a variant refusing a message type its
+    base translates), and an ``emit`` given drops the inherited ``reject``."""
+    replaced = {"emit": "reject", "reject": "emit"}
+    merged = LocatedDict({k: v for k, v in base.items()
+                          if not (k in replaced and replaced[k] in rule and k not in rule)})
     merged.file, merged.line = rule.file, rule.line
     merged.key_lines = {**getattr(base, "key_lines", {}), **rule.key_lines}
     for key, value in rule.items():

@@ -457,7 +457,25 @@ class Template(Node):
         return text if text else MISSING
 
     def explain(self, scope: Scope) -> tuple[Any, str]:
-        return self.evaluate(scope), f"template `{self.text}` ({self.origin.short})"
+        how = f"template `{self.text}` ({self.origin.short})"
+        settings = self.settings_read()
+        if settings:  # templates only see the settings that are not secret
+            how += " with " + ", ".join(
+                f"setting {name} = {json.dumps(self.settings[name]) if name in self.settings else '(not available)'}"
+                for name in settings)
+        return self.evaluate(scope), how
+
+    def settings_read(self) -> list[str]:
+        """The settings it reads (``settings.name``, ``settings['name']``), in order."""
+        from jinja2 import nodes as jinja_nodes
+
+        found: list[str] = []
+        for node in self.template.environment.parse(self.text).find_all((jinja_nodes.Getattr, jinja_nodes.Getitem)):
+            if isinstance(node.node, jinja_nodes.Name) and node.node.name == "settings":
+                key = node.attr if isinstance(node, jinja_nodes.Getattr) else getattr(node.arg, "value", None)
+                if isinstance(key, str) and key not in found:
+                    found.append(key)
+        return found
 
     def write(self, w: Any, out: str) -> list[str]:
         return w.jinja(self, out)

@@ -150,3 +150,47 @@ def test_explain_text_fits_the_output_encoding():
 
     assert printable("caf\u00e9 bad\ud800", "ascii") == "caf\\xe9 bad\\ud800"
     assert printable("caf\u00e9", "utf-8") == "caf\u00e9"
+
+
+def test_explain_leaves_out_the_fields_the_message_has_nothing_for_unless_asked(files, capsys):
+    """F19: a page with a name and one context field: the fields whose inputs the message lacks
+    are counted, not listed; --all lists them; a field left out for another reason (a latitude
+    out of range) is still shown."""
+    page = {"type": "page", "userId": "user-12345", "name": "Settings", "context": {"location": {"latitude": 200}}}
+    (files / "page.json").write_text(json.dumps(page))
+    assert main(["explain", "-p", "server", "-s", str(files / "s.json"), str(files / "page.json")]) == 0
+    text = capsys.readouterr().out
+    assert "ip: left out" not in text and "(missing)" not in text.split("rules:")[0]
+    assert "location_lat: left out <- left out: `number(context.location.latitude) >= `-90`" in text
+    [count] = [line.strip() for line in text.splitlines() if "more fields left out" in line]
+    hidden = int(count.split()[0].lstrip("("))
+    assert count.endswith("the message has none of the fields they read; --all shows them)") and hidden > 20
+    assert main(["explain", "--all", "-p", "server", "-s", str(files / "s.json"), str(files / "page.json")]) == 0
+    every = capsys.readouterr().out
+    assert "ip: left out <- selector `context.ip` (missing)" in every and "more fields left out" not in every
+    assert every.split("rules:")[0].count(": left out <- ") == text.split("rules:")[0].count(": left out <- ") + hidden
+
+
+def test_explain_shows_the_settings_a_template_reads(files, tmp_path, capsys):
+    """F19: as a selector's `setting('x')` does (a secret one cannot be read by a template: the
+    rules do not load)."""
+    import shutil
+
+    from engine.resources import default_rules_dir
+
+    rules = tmp_path / "amplitude"
+    shutil.copytree(default_rules_dir(), rules)
+    server = rules / "server.yaml"
+    old = "        event_type: event\n        event_properties:\n          cases:"
+    line = server.read_text()[:server.read_text().index(old)].count("\n") + 1
+    server.write_text(server.read_text().replace(old, old.replace(
+        "event_type: event", "event_type: {template: \"{{ settings.groupTypeTrait }}{{ event }}\"}"), 1))
+    (files / "s.json").write_text(json.dumps({"apiKey": API_KEY, "groupTypeTrait": "co_"}))
+    (files / "t.json").write_text(json.dumps({"type": "track", "userId": "user-12345", "event": "Played"}))
+    assert main(["explain", "-p", "server", "-s", str(files / "s.json"), "--rules", str(rules),
+                 str(files / "t.json")]) == 0
+    text = capsys.readouterr().out
+    assert 'event_type = "co_Played"' in text
+    assert ('event_type = "co_Played"\n           <- template `{{ settings.groupTypeTrait }}{{ event }}` '
+            f'(server.yaml:{line}) with setting groupTypeTrait = "co_"\n') in text
+    assert API_KEY not in text

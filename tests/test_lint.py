@@ -251,3 +251,83 @@ def test_optional_fields_the_input_cannot_hold_or_never_refuses(rules):
     assert found["optional field `userId.name`"].level == "error"
     assert found["optional field `context.page.title`"].level == "warning"
     assert "says nothing of it" in found["optional field `context.page.title`"].message
+
+
+def test_lint_takes_the_rule_set_folder_as_rules_like_every_command(rules, capsys):
+    """F15: `seg2amp lint --rules DIR` as every other command says it; the positional form stays."""
+    _replace(rules / "server.yaml", "      carrier: context.network.carrier\n",
+             "      carrier: contxt.network.carrier\n")
+    for argv in (["lint", "--rules", str(rules)], ["lint", str(rules)]):
+        assert main(argv) == 1
+        captured = capsys.readouterr()
+        assert "no input message has a field 'contxt'" in captured.out and f"{rules}: 1 errors" in captured.err
+    assert main(["lint", str(rules), "--rules", str(rules)]) == 2
+    assert "not both" in capsys.readouterr().err
+
+
+# F6 / issue 14 item 6: selector paths are checked against the input schema at every depth, and
+# against the schemas of the message types of the rule's `on`.
+@pytest.mark.parametrize("old, path, suggestion", [
+    ("context.ip", "context.ipp", "did you mean 'ip'?"),
+    ("context.network.carrier", "context.device.idd", "did you mean 'id'?"),
+    ("context.network.carrier", "context.traits.emial", "did you mean 'email'?"),
+    ("integer(integrations.Amplitude.session_id)", "integrations.Amplitude.sesion_id", "did you mean 'session_id'?"),
+])
+def test_a_misspelt_field_below_the_top_level_is_a_warning_with_a_suggestion(rules, old, path, suggestion, capsys):
+    new = f"integer({path})" if old.startswith("integer(") else path
+    line = _replace(rules / "server.yaml", f" {old}\n", f" {new}\n")
+    [finding] = [f for f in _findings(rules) if f"`{path}`" in f.message]
+    assert (finding.file, finding.line, finding.level) == ("server.yaml", line, "warning")
+    assert f"has no field '{path.rsplit('.', 1)[1]}' in the input schema" in finding.message
+    assert finding.message.endswith(suggestion)
+    assert main(["lint", "--rules", str(rules)]) == 0  # a warning: the schema allows other fields there
+    assert f"server.yaml:{line}: rule 'fragment:" in capsys.readouterr().out
+
+
+def test_a_field_the_rules_message_types_do_not_have_is_reported(rules):
+    """`traits` is a field of identify and group messages: a track rule reading it is reported,
+    though other message types have it."""
+    line = _replace(rules / "server.yaml", "        event_type: event\n        event_properties:\n          cases:",
+                    "        event_type: traits.email\n        event_properties:\n          cases:")
+    [finding] = [f for f in _findings(rules) if "traits.email" in f.message]
+    assert (finding.file, finding.line, finding.rule, finding.level) == ("server.yaml", line, "track", "warning")
+    assert "no message this rule is on (track) has a field 'traits'" in finding.message
+    assert "only group, identify messages do" in finding.message
+
+
+def test_free_form_objects_are_not_checked(rules):
+    """properties (the event's own) and an identify's traits take any name."""
+    _replace(rules / "server.yaml", "        event_type: event\n        event_properties:\n          cases:",
+             "        event_type: properties.revnue\n        event_properties:\n          cases:")
+    _replace(rules / "server.yaml", "omit(traits || `{}`, [setting('traitsToIncrement')",
+             "omit(traits.emial || `{}`, [setting('traitsToIncrement')")
+    assert [f for f in _findings(rules) if "revnue" in f.message or "emial" in f.message] == []
+
+
+def test_a_field_an_object_forbids_is_an_error(rules, tmp_path):
+    """Where the schema says `additionalProperties: false`, a field it does not declare cannot be
+    in a valid message: an error."""
+    schemas = tmp_path / "schemas"
+    shutil.copytree(bundled_dir("schemas"), schemas)
+    common = schemas / "segment" / "common.schema.json"
+    schema = json.loads(common.read_text())
+    schema["$defs"]["context"]["properties"]["device"]["additionalProperties"] = False
+    common.write_text(json.dumps(schema))
+    store = SchemaStore(schemas)
+    line = _replace(rules / "server.yaml", "      carrier: context.network.carrier\n",
+                    "      carrier: context.device.idd\n")
+    [finding] = [f for f in lint(rules, store) if "idd" in f.message]
+    assert (finding.line, finding.level) == (line, "error")
+    assert "context.device has no field 'idd': its schema allows only" in finding.message
+    assert finding.message.endswith("did you mean 'id'?")
+
+
+def test_a_template_reading_a_misspelt_field_is_reported_as_a_selector_is(rules):
+    line = _replace(rules / "server.yaml", "        event_type: event\n        event_properties:\n          cases:",
+                    "        event_type: {template: \"{{ event }} {{ context.ipp }} {{ message['traits'].email }}\"}\n"
+                    "        event_properties:\n          cases:")
+    found = {f.message.split(":")[0]: f for f in _findings(rules) if f.line == line}
+    assert set(found) == {"selector path `context.ipp`", "selector path `traits.email`"}
+    assert all((f.level, f.rule) == ("warning", "track") for f in found.values())
+    assert found["selector path `context.ipp`"].message.endswith("did you mean 'ip'?")
+    assert "no message this rule is on (track) has a field 'traits'" in found["selector path `traits.email`"].message
