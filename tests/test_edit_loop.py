@@ -15,12 +15,15 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
-from support import FIXTURES, ROOT
+from support import FIXTURES, ROOT, documented_case
 
 PAGES_TEST = "tests/test_page_naming.py"
 SNAPSHOTS = "tests/__snapshots__/test_page_naming.ambr"
-# The rule author's change: server pages named "Viewed (Category) (Name)" (the review's task 3).
-OLD_NAME, NEW_NAME = "Loaded Merchant Settings Page", "Viewed Merchant Settings"
+# The rule author's change: server named pages called "Edited (Category) (Name)" (the review's task
+# 3 made them "Viewed ..."), on the spec's page {"name": "Settings", "category": "Merchant"}; the
+# name before it is the one the fixture states, whatever the rules say today.
+OLD_NAME = documented_case("page-and-screen", "server-page-track-named-pages").expect[0]["body"]["event_type"]
+NEW_NAME = "Edited Merchant Settings"
 
 
 def _case_line(fixture: Path, name: str) -> int:
@@ -47,10 +50,16 @@ def _rename_server_named_pages(rules: Path) -> None:
     """Override the name of server page.track-named-pages in server.yaml, as a rule author would."""
     server = rules / "server.yaml"
     text = server.read_text()
-    old = "  - name: page.track-named-pages\n    inherit: true\n"
-    assert old in text, "server.yaml's page.track-named-pages has changed: update this test's edit"
-    server.write_text(text.replace(old, old + '    vars:\n      eventType: {template: "Viewed {{ category }} '
-                                             '{{ name }}"}\n'))
+    start = text.index("  - name: page.track-named-pages\n")
+    end = text.index("\n  - name:", start)
+    rule = text[start:end]
+    template = '{template: "Edited {{ category }} {{ name }}"}'
+    if "eventType:" in rule:  # server.yaml names them itself already
+        edited = re.sub(r"eventType: .*", lambda _: f"eventType: {template}", rule, count=1)
+    else:
+        edited = rule.replace("    inherit: true\n", f"    inherit: true\n    vars:\n      eventType: {template}\n", 1)
+    assert edited != rule, "server.yaml's page.track-named-pages has changed: update this test's edit"
+    server.write_text(text[:start] + edited + text[end:])
 
 
 def _run_pytest(copy: Path, *options: str) -> subprocess.CompletedProcess:
@@ -97,7 +106,9 @@ def test_a_rule_edited_in_a_checkout_is_what_its_tests_see(tmp_path):
     for case in ("server-page-track-named-pages", "server-page-several-settings"):
         start = text.index(f"- name: {case}\n")
         end = text.index("- name:", start + 1)
-        text = text[:start] + text[start:end].replace(f"event_type: {OLD_NAME}", f"event_type: {NEW_NAME}") + text[end:]
+        stated = text[start:end].replace(f"event_type: {OLD_NAME}", f"event_type: {NEW_NAME}")
+        assert stated != text[start:end]
+        text = text[:start] + stated + text[end:]
     fixture.write_text(text)
     passed = _run_pytest(copy)
     assert passed.returncode == 0, passed.stdout[-3000:]
@@ -109,19 +120,26 @@ def test_check_names_every_case_that_differs_from_its_stated_outcome(tmp_path, c
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules" / "amplitude", rules)
     _rename_server_named_pages(rules)
-    code = main(["check", "--rules", str(rules), "--fixtures", str(FIXTURES)])
+    fixtures = tmp_path / "fixtures"  # the examples of pages and of tracks: the other files run the same way
+    fixtures.mkdir()
+    for name in ("base-settings.json", "page-and-screen.yaml", "track.yaml"):
+        shutil.copy(FIXTURES / name, fixtures)
+    code = main(["check", "--rules", str(rules), "--fixtures", str(fixtures)])
     out, err = capsys.readouterr()
     assert code == 1
-    fixture = FIXTURES / "page-and-screen.yaml"
+    fixture = fixtures / "page-and-screen.yaml"
     named = _case_line(fixture, "server-page-track-named-pages")
     several = _case_line(fixture, "server-page-several-settings")
+    stated = [output["body"]["event_type"] for output in documented_case("page-and-screen", "server-page-several-"
+                                                                         "settings").expect]
+    position = stated.index(OLD_NAME) + 1
     assert out.splitlines() == [
         f"{fixture}:{named}: case 'server-page-track-named-pages' (server): "
         f"output 1 'event_type' is '{NEW_NAME}', stated '{OLD_NAME}'",
         f"{fixture}:{several}: case 'server-page-several-settings' (server): "
-        f"output 3 'event_type' is '{NEW_NAME}', stated '{OLD_NAME}'",
+        f"output {position} 'event_type' is '{NEW_NAME}', stated '{OLD_NAME}'",
     ]
-    total = sum(len(re.findall(r"(?m)^  - name: ", path.read_text())) for path in FIXTURES.glob("*.yaml"))
+    total = sum(len(re.findall(r"(?m)^  - name: ", path.read_text())) for path in fixtures.glob("*.yaml"))
     assert err.strip().splitlines()[-1] == f"seg2amp check: {total} documented cases, {total - 2} hold, 2 differ"
 
 
