@@ -66,3 +66,16 @@ def test_changing_a_behaviour_shows_the_real_check_output(tmp_path, monkeypatch,
     assert main(["check", "--rules", str(rules)]) == 1
     out, err = capsys.readouterr()
     assert shown[1:] == out.splitlines() + err.splitlines()[-1:]
+
+
+def test_changing_a_behaviour_shows_the_real_explain_output(tmp_path, capsys):
+    """Step 1 of "Changing a behaviour": the lines of `seg2amp explain` it shows are in its output."""
+    step = README[README.index("1. **Find the rule.**"):README.index("2. **Edit it**")]
+    message = re.search(r"`page.json`: `(\{.*?\})`", step).group(1)
+    shown = [line[3:] for line in _block_after("1. **Find the rule.**").splitlines()]
+    assert shown[:2] == ["$ seg2amp explain -p server -s fixtures/samples/settings.json page.json", "..."]
+    (tmp_path / "page.json").write_text(message)
+    assert main(["explain", "-p", "server", "-s", str(FIXTURES / "samples" / "settings.json"),
+                 str(tmp_path / "page.json")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert all(line in out for line in shown[2:]), "\n".join(out[:8])
