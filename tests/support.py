@@ -112,3 +112,20 @@ def append_server_rule(rules: Path, name: str, body_field: str) -> int:
         {body_field}
 """)
     return text.count("\n") + 9
+
+
+def name_server_named_pages(rules: Path, template: str) -> None:
+    """Edit a copy of the rules as a rule author would: server pages that "Track Named Pages" sends
+    are named by ``template``, in server.yaml's rule page.track-named-pages (its own ``vars`` added,
+    or changed where it has them already)."""
+    server = rules / "server.yaml"
+    text = server.read_text()
+    start = text.index("  - name: page.track-named-pages\n")
+    end = text.index("\n  - name:", start)
+    rule, value = text[start:end], "{template: " + json.dumps(template) + "}"
+    if "eventType:" in rule:
+        edited = re.sub(r"eventType: .*", lambda _: f"eventType: {value}", rule, count=1)
+    else:
+        edited = rule.replace("    inherit: true\n", f"    inherit: true\n    vars:\n      eventType: {value}\n", 1)
+    assert edited != rule, "server.yaml's page.track-named-pages has changed: update this edit"
+    server.write_text(text[:start] + edited + text[end:])

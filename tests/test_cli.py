@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import pytest
 
 from engine.cli import main
 from engine.resources import default_rules_dir
-from support import API_KEY, FIXTURES, translate
+from support import API_KEY, FIXTURES, name_server_named_pages, translate
 
 SAMPLES = FIXTURES / "samples"
 TRACK = {"type": "track", "event": "Song Played", "userId": "user-12345", "messageId": "m-1"}
@@ -109,12 +108,7 @@ def test_message_that_is_not_an_object(tmp_path, settings, capsys):
 def test_edited_copy_of_the_rules_is_used(tmp_path, settings, capsys):
     folder = tmp_path / "my-rules"
     shutil.copytree(default_rules_dir(), folder)
-    pages = folder / "_pages.yaml"
-    # The named-page template, whatever it says today: the one template of _pages.yaml with both parts.
-    text, edits = re.subn(r'\{template: "[^"\n]*\{\{ category \}\} \{\{ name \}\}[^"\n]*"\}',
-                          '{template: "Visited {{ name }} ({{ category }})"}', pages.read_text())
-    assert edits == 1
-    pages.write_text(text)
+    name_server_named_pages(folder, "Visited {{ name }} ({{ category }})")
     path = tmp_path / "in.ndjson"
     path.write_text(json.dumps({**PAGE, "category": "Docs"}) + "\n")
     code, lines, _ = _run(capsys, "-s", settings, "--rules", folder, path)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
-from support import FIXTURES, ROOT, documented_case
+from support import FIXTURES, ROOT, documented_case, name_server_named_pages
 
 PAGES_TEST = "tests/test_page_naming.py"
 SNAPSHOTS = "tests/__snapshots__/test_page_naming.ambr"
@@ -46,22 +46,6 @@ def _copy_checkout(tmp_path: Path) -> Path:
     return copy
 
 
-def _rename_server_named_pages(rules: Path) -> None:
-    """Override the name of server page.track-named-pages in server.yaml, as a rule author would."""
-    server = rules / "server.yaml"
-    text = server.read_text()
-    start = text.index("  - name: page.track-named-pages\n")
-    end = text.index("\n  - name:", start)
-    rule = text[start:end]
-    template = '{template: "Edited {{ category }} {{ name }}"}'
-    if "eventType:" in rule:  # server.yaml names them itself already
-        edited = re.sub(r"eventType: .*", lambda _: f"eventType: {template}", rule, count=1)
-    else:
-        edited = rule.replace("    inherit: true\n", f"    inherit: true\n    vars:\n      eventType: {template}\n", 1)
-    assert edited != rule, "server.yaml's page.track-named-pages has changed: update this test's edit"
-    server.write_text(text[:start] + edited + text[end:])
-
-
 def _run_pytest(copy: Path, *options: str) -> subprocess.CompletedProcess:
     """pytest as a user runs it in the copy: the installed `pytest` script (not `python -m`, which
     would put the current folder first on the path), without PYTHONPATH, so that what the copy's
@@ -80,7 +64,7 @@ def test_a_rule_edited_in_a_checkout_is_what_its_tests_see(tmp_path):
     changed snapshots (F2: it used to delete them, the stated outcome failing before the snapshot was
     reached); once the fixture's `expect:` states the new name, pytest passes."""
     copy = _copy_checkout(tmp_path)
-    _rename_server_named_pages(copy / "rules" / "amplitude")
+    name_server_named_pages(copy / "rules" / "amplitude", "Edited {{ category }} {{ name }}")
 
     failed = _run_pytest(copy)
     assert failed.returncode == 1, failed.stdout + failed.stderr
@@ -119,7 +103,7 @@ def test_check_names_every_case_that_differs_from_its_stated_outcome(tmp_path, c
     the fixture file, line, case and stated vs actual; exit 1."""
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules" / "amplitude", rules)
-    _rename_server_named_pages(rules)
+    name_server_named_pages(rules, "Edited {{ category }} {{ name }}")
     fixtures = tmp_path / "fixtures"  # the examples of pages and of tracks: the other files run the same way
     fixtures.mkdir()
     for name in ("base-settings.json", "page-and-screen.yaml", "track.yaml"):
@@ -188,7 +172,7 @@ def test_authoring_commands_say_when_they_do_not_read_the_rules_here(tmp_path, m
     options = ["--fixtures", "no-examples"] if command[0] != "lint" else []
     main([*command, *options])
     assert "seg2amp: note" not in capsys.readouterr().err
-    _rename_server_named_pages(rules)
+    name_server_named_pages(rules, "Edited {{ category }} {{ name }}")
     main([*command, *options])
     err = capsys.readouterr().err
     assert err.startswith(f"seg2amp: note: reading the installed rules ({ROOT / 'rules' / 'amplitude'}), not "
