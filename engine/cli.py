@@ -497,14 +497,33 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return _exit_status(rejected, cut_short)
 
 
+def _rules_dir(option: str | None) -> Path:
+    """The rule set a command reads: ``--rules``, else the bundled one. Run in a folder that holds
+    a rule set of its own (a checkout's ``rules/``) that differs from the bundled one, as after an
+    edit in a checkout whose seg2amp was installed as a copy (``pip install .``, not ``-e``), the
+    command says which it reads, on stderr."""
+    from .resources import default_rules_dir, find_rule_set
+
+    if option:
+        return find_rule_set(Path(option))
+    folder = default_rules_dir()
+    local = find_rule_set(Path("rules")) if Path("rules").is_dir() else None
+    if local is not None and any(local.glob("*.yaml")) and local.resolve() != folder.resolve():
+        names = {path.name for path in local.glob("*.yaml")} | {path.name for path in folder.glob("*.yaml")}
+        if any(not (local / name).is_file() or not (folder / name).is_file()
+               or (local / name).read_bytes() != (folder / name).read_bytes() for name in sorted(names)):
+            print(f"seg2amp: note: reading the installed rules ({folder}), not {local} here, which differ from "
+                  f"them; pass --rules {local}, or install this checkout with pip install -e . to read its rules",
+                  file=sys.stderr)
+    return folder
+
+
 def _cmd_lint(args: argparse.Namespace) -> int:
     from .lint import lint_folder
-    from .resources import default_rules_dir, find_rule_set
 
     if args.rules_dir and args.rules:
         raise _UsageError("lint: give the rule set folder as RULES_DIR or as --rules DIR, not both")
-    chosen = args.rules_dir or args.rules
-    folder = find_rule_set(Path(chosen)) if chosen else default_rules_dir()
+    folder = _rules_dir(args.rules_dir or args.rules)
     findings = lint_folder(folder, api.schema_store(args.schemas))
     for finding in findings:
         print(finding)
@@ -567,9 +586,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
 def _cmd_docs(args: argparse.Namespace) -> int:
     from .docs import failures, generate
     from .examples import load_examples
-    from .resources import default_rules_dir, find_rule_set
 
-    folder = find_rule_set(Path(args.rules)) if args.rules else default_rules_dir()
+    folder = _rules_dir(args.rules)
     fixtures = Path(args.fixtures)
     base = read_settings_file(fixtures / "base-settings.json") if (fixtures / "base-settings.json").is_file() else {}
     text = generate(folder, load_examples(fixtures), base, args.schemas)
@@ -591,6 +609,28 @@ def _cmd_docs(args: argparse.Namespace) -> int:
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"seg2amp docs: wrote {args.out}", file=sys.stderr)
     return EXIT_REJECTED if failed else EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    """Every case of a folder of documented examples against a rule set: one line per case whose
+    outputs differ from its stated outcome (file:line, case, stated against given); exit 1 when
+    any differs."""
+    from .examples import load_examples, run_cases
+
+    folder = _rules_dir(args.rules)
+    fixtures = Path(args.fixtures)
+    examples = load_examples(fixtures)
+    if not any(example.cases for example in examples):
+        raise _UsageError(f"{fixtures}: no documented example to check (no *.yaml file with cases)")
+    base = read_settings_file(fixtures / "base-settings.json") if (fixtures / "base-settings.json").is_file() else {}
+    total = differ = 0
+    for case, _, _, found in run_cases(examples, folder, base, args.schemas):
+        total += 1
+        if found:
+            differ += 1
+            print(f"{case.where}: {'; '.join(found)}", flush=True)
+    print(f"seg2amp check: {total} documented cases, {total - differ} hold, {differ} differ", file=sys.stderr)
+    return EXIT_REJECTED if differ else EXIT_OK
 
 
 def _cmd_platforms(args: argparse.Namespace) -> int:
@@ -716,6 +756,19 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--check", action="store_true", help="exit 1 when the file differs from what would be written")
     _folders(docs)
     docs.set_defaults(run=_cmd_docs)
+
+    checking = commands.add_parser(
+        "check", help="run every documented example against the rules: the cases that differ from their stated outcome",
+        description="Translate every case of the documented examples (fixture files: messages, settings and the "
+                    "outcome the spec states) with the rules and print one line per case whose outputs differ: "
+                    "the fixture file and line, the case, the platform, and what the rules give against what "
+                    "the case states. A summary line ends stderr. Exit status 0 when every case holds, 1 when "
+                    "some differ, 2 on an error (a rule set or fixture file that cannot be read).",
+        epilog="Example: seg2amp check --rules my-rules --fixtures fixtures   (after editing a rule: what it changed)")
+    checking.add_argument("--fixtures", metavar="DIR", default="fixtures",
+                          help="documented examples (default: fixtures)")
+    _folders(checking)
+    checking.set_defaults(run=_cmd_check)
 
     listing = commands.add_parser("platforms", help="list the platform variants and the targets each emits",
                                   description="List the platform variants of a rule set and their targets.")

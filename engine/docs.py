@@ -10,11 +10,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .errors import RuleError
-from .examples import Example, outcome, problems
+from .examples import Example, run_cases
 from .loader import describe_platforms, emitted_targets, load_variant
 from .settings import load_catalog
-from .translator import Translator, load, schema_store
+from .translator import schema_store
 
 _DISAGREEMENT = re.compile(r"wins|not reproduced|disagree|peer bug|integrations? (says?|sends?|reads?|passes|names?|"
                            r"does|makes)", re.IGNORECASE)
@@ -53,25 +52,14 @@ def generate(rules_dir: Path, examples: list[Example], base_settings: dict, sche
 
 
 def _conformance(examples: list[Example], rules_dir: Path, base: dict, schemas_dir: Path | None) -> list[str]:
-    translators: dict[str, Translator] = {}
     rows: list[str] = []
     total = passed = 0
+    translators: dict = {}  # shared by the examples: one per (platform, settings)
     for example in examples:
         rows += ["", f"### {example.title}", "", f"Spec: {example.spec}. {_quote(example.doc)}", "",
                  "| case | platform | settings | the spec states | seg2amp gives | rules | |",
                  "| --- | --- | --- | --- | --- | --- | --- |"]
-        for case in example.cases:
-            key = json.dumps([case.platform, case.settings], sort_keys=True)
-            if key not in translators:
-                try:
-                    translators[key] = load(case.platform, {**base, **case.settings}, rules_dir, schemas_dir)
-                except RuleError as error:  # where the fault is (a rule or schema file), and the case that met it
-                    raise RuleError(f"{error.message} (loading the rules for case {case.name!r} of {case.file}.yaml)",
-                                    file=error.file or f"{case.file}.yaml", line=error.line, rule=error.rule,
-                                    path=error.path) from None
-            translator = translators[key]
-            result = outcome(lambda message, t=translator: t.translate(message, 1), case.message)
-            found = problems(case, result)
+        for case, translator, result, found in run_cases([example], rules_dir, base, schemas_dir, translators):
             explanation = translator.explain(case.message, 1)
             fired = [r.name for r in explanation.rules if r.status in ("fired", "refused the message")]
             total += 1

@@ -6,7 +6,8 @@ the keys that must be absent; or that the message is rejected (at a JSON path)."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,10 +28,17 @@ class Case:
     message: Any
     expect: list | None = None
     rejected: dict | None = None
+    path: str = ""            # the example file, as it was named when read
+    line: int | None = None   # the line of the case in it
 
     @property
     def id(self) -> str:
         return f"{self.file}:{self.name}"
+
+    @property
+    def where(self) -> str:
+        """``path:line: case 'name' (platform)``: how a report names the case."""
+        return f"{self.path or self.file + '.yaml'}:{self.line or 1}: case {self.name!r} ({self.platform})"
 
 
 @dataclass
@@ -73,7 +81,8 @@ def load_example(path: Path) -> Example:
         message = messages[case["message"]] if "message" in case else next(iter(messages.values()))
         example.cases.append(Case(file=stem, name=case["name"], row=case.get("row", ""),
                                   platform=case["platform"], settings=case.get("settings") or {}, message=message,
-                                  expect=case.get("expect"), rejected=case.get("rejected")))
+                                  expect=case.get("expect"), rejected=case.get("rejected"), path=str(path),
+                                  line=line))
     return example
 
 
@@ -83,6 +92,32 @@ def outcome(translate: Callable[[Any], list[dict]], message: Any) -> Any:
         return translate(message)
     except Rejected as rejected:
         return {"rejected": rejected.as_record()}
+
+
+def run_cases(examples: Iterable[Example], rules_dir: Path, base_settings: dict,
+              schemas_dir: Path | None = None,
+              translators: dict | None = None) -> Iterator[tuple[Case, Any, Any, list[str]]]:
+    """Run every case of the examples through the rule set, in order: ``(case, translator, result,
+    problems)``, where result is what :func:`outcome` gives and problems is empty when the case
+    holds. One translator per (platform, settings), compiled when a case first needs it; a rule
+    set that does not load raises ``RuleError`` naming the case that met it. ``translators`` keeps
+    them from one call to the next."""
+    from .translator import load
+
+    translators = {} if translators is None else translators
+    for example in examples:
+        for case in example.cases:
+            key = json.dumps([case.platform, case.settings], sort_keys=True)
+            if key not in translators:
+                try:
+                    translators[key] = load(case.platform, {**base_settings, **case.settings}, rules_dir, schemas_dir)
+                except RuleError as error:  # where the fault is (a rule or schema file), and the case that met it
+                    raise RuleError(f"{error.message} (loading the rules for case {case.name!r} of {case.file}.yaml)",
+                                    file=error.file or f"{case.file}.yaml", line=error.line, rule=error.rule,
+                                    path=error.path) from None
+            translator = translators[key]
+            result = outcome(lambda message, t=translator: t.translate(message, 1), case.message)
+            yield case, translator, result, problems(case, result)
 
 
 def problems(case: Case, result: Any) -> list[str]:

@@ -4,6 +4,7 @@ per (platform, settings)."""
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,13 @@ def documented_cases(*files: str, platform: str | None = None) -> list:
             if platform is None or case.platform == platform:
                 params.append(pytest.param(case, id=case.id))
     return params
+
+
+def documented_case(file: str, name: str) -> Case:
+    """One case of a fixture file (without .yaml), for a test that builds on a documented example
+    instead of re-typing its outcome."""
+    [case] = [case for case in load_example(FIXTURES / f"{file}.yaml").cases if case.name == name]
+    return case
 
 
 @cache
@@ -60,7 +68,19 @@ def assert_stated_outcome(case: Case, result: Any) -> None:
     """Assert what the spec states for this case: the outputs in order (targets, the stated body
     keys with their values, the keys stated absent), or a rejection at the stated path."""
     found = problems(case, result)
-    assert not found, f"{case.id} ({case.row}): " + "; ".join(found)
+    assert not found, f"{case.where}: {'; '.join(found)}\n  (the case's row: {case.row})"
+
+
+def assert_documented(case: Case, snapshot) -> None:
+    """A documented example: its stated outcome, and its whole output against the snapshot. The
+    snapshot is compared first, so that ``pytest --snapshot-update`` rewrites it when the output
+    changed on purpose (a snapshot the test never reached would be deleted as unused)."""
+    result = run_case(case)
+    pinned = result == snapshot
+    assert_stated_outcome(case, result)
+    assert pinned, (f"{case.where}: the output holds its stated outcome but differs from its snapshot; after an "
+                    f"intended change: pytest --snapshot-update on this test file, then review the .ambr diff\n"
+                    + re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(snapshot.get_assert_diff())))
 
 
 def flat_batches(names: list[str], form: str | None = None):
@@ -92,3 +112,20 @@ def append_server_rule(rules: Path, name: str, body_field: str) -> int:
         {body_field}
 """)
     return text.count("\n") + 9
+
+
+def name_server_named_pages(rules: Path, template: str) -> None:
+    """Edit a copy of the rules as a rule author would: server pages that "Track Named Pages" sends
+    are named by ``template``, in server.yaml's rule page.track-named-pages (its own ``vars`` added,
+    or changed where it has them already)."""
+    server = rules / "server.yaml"
+    text = server.read_text()
+    start = text.index("  - name: page.track-named-pages\n")
+    end = text.index("\n  - name:", start)
+    rule, value = text[start:end], "{template: " + json.dumps(template) + "}"
+    if "eventType:" in rule:
+        edited = re.sub(r"eventType: .*", lambda _: f"eventType: {value}", rule, count=1)
+    else:
+        edited = rule.replace("    inherit: true\n", f"    inherit: true\n    vars:\n      eventType: {value}\n", 1)
+    assert edited != rule, "server.yaml's page.track-named-pages has changed: update this edit"
+    server.write_text(text[:start] + edited + text[end:])

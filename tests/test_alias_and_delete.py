@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from support import assert_stated_outcome, documented_cases, outcome, run_case
+from support import assert_documented, documented_cases, outcome
 
 
 @pytest.mark.parametrize("case", documented_cases("alias", "delete"))
 def test_documented_alias_and_delete_examples(case, snapshot):
-    result = run_case(case)
-    assert_stated_outcome(case, result)
-    assert result == snapshot
+    assert_documented(case, snapshot)
 
 
 def test_alias_without_previous_id_is_rejected_with_the_reason():

@@ -15,7 +15,7 @@ import pytest
 
 from engine.cli import main
 from engine.resources import default_rules_dir
-from support import API_KEY, FIXTURES
+from support import API_KEY, FIXTURES, name_server_named_pages, translate
 
 SAMPLES = FIXTURES / "samples"
 TRACK = {"type": "track", "event": "Song Played", "userId": "user-12345", "messageId": "m-1"}
@@ -65,8 +65,9 @@ def test_input_forms(tmp_path, settings, capsys, form):
         path.write_bytes(gzip.compress((json.dumps(TRACK) + "\n" + json.dumps(PAGE) + "\n").encode()))
     code, lines, err = _run(capsys, "-s", settings, path)
     assert code == 0, err
-    assert [(line["input"], line["body"]["event_type"]) for line in lines] == [(1, "Song Played"),
-                                                                             (2, "Loaded Home Page")]
+    expected = [(number, output["body"]["event_type"]) for number, message in enumerate([TRACK, PAGE], 1)
+                for output in translate("server", {"trackNamedPages": True}, message)]
+    assert [(line["input"], line["body"]["event_type"]) for line in lines] == expected and len(expected) == 2
 
 
 def test_several_inputs_are_numbered_across_files(tmp_path, settings, capsys):
@@ -107,9 +108,7 @@ def test_message_that_is_not_an_object(tmp_path, settings, capsys):
 def test_edited_copy_of_the_rules_is_used(tmp_path, settings, capsys):
     folder = tmp_path / "my-rules"
     shutil.copytree(default_rules_dir(), folder)
-    pages = folder / "_pages.yaml"
-    pages.write_text(pages.read_text().replace('"Loaded {{ category }} {{ name }} Page"',
-                                               '"Visited {{ name }} ({{ category }})"'))
+    name_server_named_pages(folder, "Visited {{ name }} ({{ category }})")
     path = tmp_path / "in.ndjson"
     path.write_text(json.dumps({**PAGE, "category": "Docs"}) + "\n")
     code, lines, _ = _run(capsys, "-s", settings, "--rules", folder, path)

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from support import assert_stated_outcome, documented_cases, outcome, run_case
+from support import assert_documented, documented_cases, outcome
 
 
 @pytest.mark.parametrize("case", documented_cases("group"))
 def test_documented_group_examples(case, snapshot):
-    result = run_case(case)
-    assert_stated_outcome(case, result)
-    assert result == snapshot
+    assert_documented(case, snapshot)
 
 
 def test_missing_group_id_is_rejected_with_its_path():

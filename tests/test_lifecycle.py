@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from support import assert_stated_outcome, documented_cases, outcome, run_case
+from support import assert_documented, documented_cases, outcome
 
 
 @pytest.mark.parametrize("case", documented_cases("flush-and-reset"))
 def test_documented_flush_and_reset(case, snapshot):
-    result = run_case(case)
-    assert_stated_outcome(case, result)
-    assert result == snapshot
+    assert_documented(case, snapshot)
 
 
 @pytest.mark.parametrize("platform", ["server", "web"])

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from support import assert_stated_outcome, documented_cases, outcome, run_case
+from support import assert_documented, documented_cases, outcome
 
 
 @pytest.mark.parametrize("case", documented_cases("revenue", "order-completed"))
 def test_documented_revenue_examples(case, snapshot):
-    result = run_case(case)
-    assert_stated_outcome(case, result)
-    assert result == snapshot
+    assert_documented(case, snapshot)
 
 
 def _bodies(message, settings=None):

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from support import assert_stated_outcome, documented_cases, outcome, run_case, translator
+from support import assert_documented, documented_cases, outcome, translator
 
 
 @pytest.mark.parametrize("case", documented_cases("track", "event-level-groups", "session-id", "out-of-session"))
 def test_documented_track_examples(case, snapshot):
-    result = run_case(case)
-    assert_stated_outcome(case, result)
-    assert result == snapshot
+    assert_documented(case, snapshot)
 
 
 def _body(message, settings=None):
