@@ -302,3 +302,109 @@ def test_the_checks_catch_a_fixture_edited_away_from_the_spec(tmp_path):
     case = next(c for c in load_example(edited).cases if c.name == "server-page-track-named-pages")
     assert case.source == "spec" and unstated(case, text) == ["Viewed Merchant Settings"]
     assert unquoted(case.row + " (screens: Viewed)", text) != []
+
+
+# ---------------------------------------------------------------- how the reference presents it
+
+def _reference() -> str:
+    return generate(default_rules_dir(), load_examples(FIXTURES), BASE_SETTINGS)
+
+
+def _case_block(text: str, file: str, name: str) -> str:
+    """The part of the matrix about one case: its table row and its details."""
+    start = text.index(f"<summary><code>{file}:{name}</code>")
+    return text[start:text.index("</details>", start)]
+
+
+def test_the_matrix_shows_the_quoted_row_or_the_decision_of_each_case():
+    text = _reference()
+    head = text[text.index("## Documented examples"):]
+    assert "consistency check of the rules against the fixtures" in head
+    spec_case = _case_block(text, "page-and-screen", "server-page-track-named-pages")
+    assert "**spec**" in spec_case and '> Client and Server | Track Named Pages' in spec_case
+    decided = _case_block(text, "device-id", "ios-prefer-advertising-id")
+    assert "**decision**" in decided and "disagreement 16" in decided
+    row = next(line for line in text.splitlines() if line.startswith("| [ios-prefer-advertising-id]"))
+    assert "| decision |" in row and "| pass |" in row
+
+
+def test_the_matrix_shows_whole_bodies_stated_and_given():
+    """Every stated body and every output body, whole: no value cut short."""
+    text = _reference()
+    for example in load_examples(FIXTURES):
+        for case in example.cases:
+            block = _case_block(text, case.file, case.name)
+            for expected in case.expect or []:
+                assert json.dumps(expected.get("body") or {}, ensure_ascii=False) in block, case.id
+    track = _case_block(text, "track", "server-track-special-properties")
+    assert '"location_lat": 37.7672319' in track and '"revenue": 32' in track
+    assert '"rev...' not in text
+
+
+def test_the_settings_table_shows_the_ui_label_in_its_own_column():
+    lines = _reference().splitlines()
+    assert "| key | UI label | type | default | effect | meaning |" in lines
+    api_key = next(line for line in lines if line.startswith("| `apiKey` |"))
+    assert [cell.strip() for cell in api_key.split("|")[1:3]] == ["`apiKey`", "Amplitude API key"]
+    assert "(Amplitude API key)" not in api_key
+
+
+def test_a_setting_documented_start_up_only_changes_no_output():
+    """A setting whose meaning says "start-up only" is one with `effect: start-up`, which no rule
+    reads (useAmplitudeReferral said so while the page.referrer rule reads it)."""
+    from engine.settings import load_catalog
+    catalog = load_catalog(default_rules_dir() / "settings.yaml")
+    wrong = [key for key, entry in catalog.settings.items()
+             if "start-up only" in entry.doc and entry.effect != "start-up"]
+    assert wrong == []
+    rules = " ".join(path.read_text(encoding="utf-8") for path in default_rules_dir().glob("*.yaml")
+                     if path.name != "settings.yaml")
+    read = [key for key, entry in catalog.settings.items()
+            if entry.effect and re.search(rf"setting: {key}\b|settings\.{key}\b", rules)]
+    assert read == []
+    assert "referrer" in catalog.settings["useAmplitudeReferral"].doc
+
+
+# ---------------------------------------------------------------- the evidence the notes cite
+
+NOTES = ("behaviors.md", "settings.md", "amplitude-api.md")
+
+
+def test_the_reference_notes_the_rules_cite_are_in_the_repository():
+    for name in NOTES:
+        assert (REFERENCE_NOTES / name).is_file(), name
+    shared = spec_path().parent.parent / "reference"
+    if shared.is_dir():  # the copies are the team's notes as they stand
+        for name in NOTES:
+            assert (REFERENCE_NOTES / name).read_bytes() == (shared / name).read_bytes(), name
+
+
+def _note_headings(name: str) -> str:
+    return " ".join(line for line in (REFERENCE_NOTES / name).read_text(encoding="utf-8").splitlines()
+                    if line.startswith("#") or re.match(r"\d+\. \*\*", line))
+
+
+def test_every_section_of_a_note_that_rules_and_fixtures_cite_exists():
+    """"behaviors.md 1.5", "amplitude-api.md 1.3", "section 6, disagreement 16": each names a
+    heading (or a numbered disagreement) of the note in rules/amplitude/reference/."""
+    texts = [path.read_text(encoding="utf-8") for folder in (default_rules_dir(), FIXTURES)
+             for path in sorted(folder.glob("*.yaml"))]
+    wrong = []
+    for text in texts:
+        for note, number in re.findall(r"(behaviors|amplitude-api)\.md,? (\d+(?:\.\d+)?)\b", text):
+            headings = _note_headings(f"{note}.md")
+            if not re.search(rf"#+ {re.escape(number)}[ .]", headings):
+                wrong.append(f"{note}.md {number}")
+        for number in re.findall(r"\bP(\d+)\b", text):  # the page rows of behaviors.md part 2.1
+            if f"| P{number} |" not in (REFERENCE_NOTES / "behaviors.md").read_text(encoding="utf-8"):
+                wrong.append(f"P{number}")
+        for number in re.findall(r"disagreement (\d+)", text):
+            if not re.search(rf"(^| ){number}\. \*\*", _note_headings("behaviors.md")):
+                wrong.append(f"disagreement {number}")
+    assert sorted(set(wrong)) == []
+
+
+def test_the_reference_says_where_the_cited_documents_are():
+    text = _reference()
+    assert "rules/amplitude/reference/behaviors.md" in text
+    assert "https://segment.com/docs/destinations/amplitude/" in text
