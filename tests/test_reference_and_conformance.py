@@ -284,6 +284,14 @@ def test_every_quoted_row_is_the_specs_own_words():
     assert wrong == {}, "rows that are not the spec's words (a reading of the spec is a `decision:`)"
 
 
+def test_every_examples_doc_is_the_specs_own_words():
+    """REFERENCE.md shows each example's `doc:` as "The spec says: ...": word for word, then."""
+    text = _spec_text()
+    wrong = {example.file: unquoted(example.doc, text) for example in load_examples(FIXTURES)
+             if unquoted(example.doc, text)}
+    assert wrong == {}
+
+
 def test_every_value_a_spec_case_states_is_in_the_spec_or_its_message():
     text = _spec_text()
     wrong = {case.id: unstated(case, text) for example in load_examples(FIXTURES) for case in example.cases
