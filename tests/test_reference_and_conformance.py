@@ -9,6 +9,7 @@ Without it they are skipped, except under CI (CI=true, as .ci/run is run), where
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -314,6 +315,7 @@ def test_the_checks_catch_a_fixture_edited_away_from_the_spec(tmp_path):
 
 # ---------------------------------------------------------------- how the reference presents it
 
+@functools.lru_cache(maxsize=1)
 def _reference() -> str:
     return generate(default_rules_dir(), load_examples(FIXTURES), BASE_SETTINGS)
 
@@ -403,6 +405,9 @@ def test_every_section_of_a_note_that_rules_and_fixtures_cite_exists():
             headings = _note_headings(f"{note}.md")
             if not re.search(rf"#+ {re.escape(number)}[ .]", headings):
                 wrong.append(f"{note}.md {number}")
+        for number in re.findall(r"part 2\.2,? sections? (\d+(?:\.\d+)?)", text):
+            if not re.search(rf"#+ {re.escape(number)}[ .]", _note_headings("behaviors.md")):
+                wrong.append(f"behaviors.md part 2.2 section {number}")
         for number in re.findall(r"\bP(\d+)\b", text):  # the page rows of behaviors.md part 2.1
             if f"| P{number} |" not in (REFERENCE_NOTES / "behaviors.md").read_text(encoding="utf-8"):
                 wrong.append(f"P{number}")
