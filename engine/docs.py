@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RuleError
-from .examples import Example, outcome, problems
+from .examples import Case, Example, outcome, problems
 from .loader import describe_platforms, emitted_targets, load_variant
 from .settings import load_catalog
 from .translator import Translator, load, schema_store
@@ -98,7 +98,7 @@ def _conformance(examples: list[Example], rules_dir: Path, base: dict, schemas_d
     return head + rows
 
 
-def _case_details(case: Any, result: Any, anchor: str, settings: str, verdict: str, fired: list[str]) -> list[str]:
+def _case_details(case: Case, result: Any, anchor: str, settings: str, verdict: str, fired: list[str]) -> list[str]:
     """One case in full: where its outcome comes from, what is stated and what the rules give."""
     out = [f'<a id="{anchor}"></a>',
            f"<details><summary><code>{case.file}:{case.name}</code> ({case.platform}, {_html(settings)}): "
