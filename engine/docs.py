@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .examples import Example, run_cases
+from .examples import Case, Example, run_cases
 from .loader import describe_platforms, emitted_targets, load_variant
 from .settings import load_catalog
 from .translator import schema_store
@@ -38,13 +38,14 @@ def generate(rules_dir: Path, examples: list[Example], base_settings: dict, sche
     for name, description in platforms.items():
         targets = emitted_targets(raws[name])
         out.append(f"| `{name}` | {_cell(description)} | {', '.join(f'`{t}`' for t in targets)} |")
-    out += ["", "## Settings", "", "Missing keys take the default. Settings with an effect change no output.", "",
-            "| key | type | default | effect | meaning |", "| --- | --- | --- | --- | --- |"]
+    out += _sources(rules_dir)
+    out += ["", "## Settings", "", "Missing keys take the default. Settings with an effect change no output. The "
+            "label is the setting's name in the destination's settings screen, where it has one.", "",
+            "| key | UI label | type | default | effect | meaning |", "| --- | --- | --- | --- | --- | --- |"]
     for key, entry in catalog.settings.items():
         default = "required" if entry.required else f"`{json.dumps(entry.default)}`"
-        label = f" ({entry.label})" if entry.label else ""
-        out.append(f"| `{key}` | {entry.schema.get('type', '')} | {default} | {entry.effect} | "
-                   f"{_cell(entry.doc)}{_cell(label)} |")
+        out.append(f"| `{key}` | {_cell(entry.label)} | {entry.schema.get('type', '')} | {default} | {entry.effect} | "
+                   f"{_cell(entry.doc)} |")
     out += _optional(raws)
     out += _conformance(examples, rules_dir, base_settings, schemas_dir)
     out += _decisions(raws)
@@ -53,52 +54,86 @@ def generate(rules_dir: Path, examples: list[Example], base_settings: dict, sche
 
 def _conformance(examples: list[Example], rules_dir: Path, base: dict, schemas_dir: Path | None) -> list[str]:
     rows: list[str] = []
-    total = passed = 0
+    total = passed = decided = 0
     translators: dict = {}  # shared by the examples: one per (platform, settings)
     for example in examples:
         rows += ["", f"### {example.title}", "", f"Spec: {example.spec}. {_quote(example.doc)}", "",
-                 "| case | platform | settings | the spec states | seg2amp gives | rules | |",
-                 "| --- | --- | --- | --- | --- | --- | --- |"]
+                 "| case | platform | settings | stated by | rules | result |",
+                 "| --- | --- | --- | --- | --- | --- |"]
+        details: list[str] = []
         for case, translator, result, found in run_cases([example], rules_dir, base, schemas_dir, translators):
             explanation = translator.explain(case.message, 1)
             fired = [r.name for r in explanation.rules if r.status in ("fired", "refused the message")]
             total += 1
             passed += not found
+            decided += case.source == "decision"
             settings = ", ".join(f"{k}={json.dumps(v)}" for k, v in case.settings.items()) or "defaults"
-            rows.append(f"| {case.name} | {case.platform} | {_cell(settings)} | {_cell(_stated(case))} | "
-                        f"{_cell(_given(case, result))} | {', '.join(fired) or '-'} | "
-                        f"{'pass' if not found else 'FAIL: ' + _cell('; '.join(found))} |")
+            verdict = "pass" if not found else "FAIL: " + _cell("; ".join(found))
+            anchor = f"case-{case.file}-{case.name}"
+            rows.append(f"| [{case.name}](#{anchor}) | {case.platform} | {_cell(settings)} | {case.source} | "
+                        f"{', '.join(fired) or '-'} | {verdict} |")
+            details += _case_details(case, result, anchor, settings, verdict, fired)
+        rows += [""] + details
     head = ["", "## Documented examples", "",
-            f"Every documented example and table row of the specification, as the fixtures state it, beside what "
-            f"the rules give: **{passed} of {total} cases conform**.", ""]
+            f"Every documented example and table row of the specification, with the outcome the fixtures "
+            f"(`fixtures/*.yaml`) state for it, beside what the rules give: **{passed} of {total} cases conform**. "
+            "This is a consistency check of the rules against the fixtures. Each case says where its stated "
+            f"outcome comes from: **spec** ({total - decided} cases), the specification's own words, quoted; or "
+            f"**decision** ({decided} cases), where the specification is silent or ambiguous, with what was "
+            "decided and why. The tests hold every quote, and every value a **spec** case states, to the "
+            "specification's text (see fixtures/README.md). Open a case for its stated and given bodies, whole.",
+            ""]
     return head + rows
 
 
-def _stated(case) -> str:
+def _case_details(case: Case, result: Any, anchor: str, settings: str, verdict: str, fired: list[str]) -> list[str]:
+    """One case in full: where its outcome comes from, what is stated and what the rules give."""
+    out = [f'<a id="{anchor}"></a>',
+           f"<details><summary><code>{case.file}:{case.name}</code> ({case.platform}, {_html(settings)}): "
+           f"{_html(verdict)}</summary>", ""]
+    if case.source == "decision":
+        out += [f"**decision**: {_line(case.decision)}", ""]
+        if case.row:
+            out += ["The spec's words it reads:", "", f"> {_line(case.row)}", ""]
+    else:
+        out += ["**spec**: the spec's words:", "", f"> {_line(case.row)}", ""]
     if case.rejected is not None:
-        return f"rejected ({case.rejected.get('path', '')})"
-    if not case.expect:
-        return "nothing"
-    parts = []
-    for expected in case.expect:
-        body = expected.get("body") or {}
-        shown = ", ".join(f"{k}: {_short(v)}" for k, v in body.items())
-        absent = f"; no {', '.join(expected['absent'])}" if expected.get("absent") else ""
-        parts.append(f"{expected['target']} {{{shown}{absent}}}")
-    return "<br>".join(parts)
+        stated = [json.dumps({"rejected": case.rejected}, ensure_ascii=False)]
+    else:
+        stated = [json.dumps({key: value for key, value in (("target", e["target"]), ("body", e.get("body") or {}),
+                                                               ("absent", e.get("absent"))) if value is not None},
+                             ensure_ascii=False) for e in case.expect]
+    given = ([json.dumps(result, ensure_ascii=False)] if isinstance(result, dict)
+             else [json.dumps(output, ensure_ascii=False) for output in result])
+    out += [f"Stated (fixtures/{case.file}.yaml), the keys it names:", "", *_block(stated), "",
+            f"seg2amp gives (rules: {', '.join(fired) or '-'}):", "", *_block(given), "", "</details>", ""]
+    return out
 
 
-def _given(case, result: Any) -> str:
-    if isinstance(result, dict):
-        return f"rejected ({result['rejected']['path']}): {result['rejected']['error']}"
-    if not result:
-        return "nothing"
-    parts = []
-    for number, output in enumerate(result):
-        wanted = (case.expect[number].get("body") or {}) if case.expect and number < len(case.expect) else {}
-        shown = ", ".join(f"{k}: {_short(output['body'].get(k))}" for k in wanted if k in output["body"])
-        parts.append(f"{output['target']} {{{shown}}}")
-    return "<br>".join(parts)
+def _block(lines: list[str]) -> list[str]:
+    return ["```json", *lines, "```"] if lines else ["Nothing (no output)."]
+
+
+def _sources(rules_dir: Path) -> list[str]:
+    """The rule set's own account of the documents its notes cite (``reference/README.md``), with
+    its links made relative to the top of the repository."""
+    readme = rules_dir / "reference" / "README.md"
+    if not readme.is_file():
+        return []
+    where = f"rules/{rules_dir.name}/reference"
+    lines = readme.read_text(encoding="utf-8").splitlines()
+    body = lines[1:] if lines and lines[0].startswith("# ") else lines
+    text = "\n".join(body).strip()
+    text = re.sub(r"\]\(((?![a-z]+:|/|#)[^)]+)\)", lambda m: f"]({where}/{m.group(1)})", text)
+    return ["", "## Sources", "", f"Where the documents cited here and in the rules are (`{where}/`):", "", text]
+
+
+def _line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _html(text: str) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _optional(raws: dict) -> list[str]:
@@ -142,11 +177,6 @@ def _decisions(raws: dict) -> list[str]:
                 seen.add((f"fragment {name}", where))
                 out.append(f"| fragment `{name}` | {where} | | {_cell(note)} |")
     return out
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _cell(text: str) -> str:

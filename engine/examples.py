@@ -2,11 +2,15 @@
 fixtures/README.md for the format), and checking what a rule set gives against them.
 
 A case states its outputs in order: for each, the target, the body keys with their values, and
-the keys that must be absent; or that the message is rejected (at a JSON path)."""
+the keys that must be absent; or that the message is rejected (at a JSON path). It says where that
+outcome comes from: the specification's own words (``source: spec``, with ``row:`` quoting them),
+or a decision that resolves what the specification leaves open (``decision:``, with its reason).
+``unquoted`` and ``unstated`` hold a case to the specification's text."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +34,8 @@ class Case:
     rejected: dict | None = None
     path: str = ""            # the example file, as it was named when read
     line: int | None = None   # the line of the case in it
+    source: str = "spec"
+    decision: str = ""
 
     @property
     def id(self) -> str:
@@ -75,6 +81,20 @@ def load_example(path: Path) -> Example:
         if missing or ("expect" in case) == ("rejected" in case):
             reason = f"needs {missing[0]!r}" if missing else "needs either `expect` or `rejected`"
             raise RuleError(f"case {case.get('name', '?')!r} {reason}", file=str(path), line=line)
+        if (case.get("source") == "spec") == bool(case.get("decision")):
+            reason = ("says both `source: spec` and `decision:`" if case.get("decision")
+                      else "needs `source: spec` (the spec's own words state its outcome, quoted in `row:`) or "
+                      "`decision: \"...\"` (what was decided where the spec is silent or ambiguous, and why)")
+            raise RuleError(f"case {case.get('name', '?')!r} {reason}", file=str(path), line=line)
+        if case.get("decision") is not None and not isinstance(case["decision"], str):
+            raise RuleError(f"case {case['name']!r}: `decision` is the decision and its reason, as text",
+                            file=str(path), line=line)
+        if "source" in case and case["source"] != "spec":
+            raise RuleError(f"case {case['name']!r}: `source` can only be `spec` (a decision is `decision: ...`)",
+                            file=str(path), line=line)
+        if case.get("source") == "spec" and not case.get("row"):
+            raise RuleError(f"case {case['name']!r} says `source: spec` but quotes no `row:` of the spec",
+                            file=str(path), line=line)
         if "message" in case and case["message"] not in messages:
             raise RuleError(f"case {case['name']!r} names message {case['message']!r}, which the file lacks",
                             file=str(path), line=line)
@@ -82,7 +102,8 @@ def load_example(path: Path) -> Example:
         example.cases.append(Case(file=stem, name=case["name"], row=case.get("row", ""),
                                   platform=case["platform"], settings=case.get("settings") or {}, message=message,
                                   expect=case.get("expect"), rejected=case.get("rejected"), path=str(path),
-                                  line=line))
+                                  line=line, source="decision" if case.get("decision") else "spec",
+                                  decision=case.get("decision") or ""))
     return example
 
 
@@ -147,3 +168,110 @@ def problems(case: Case, result: Any) -> list[str]:
             if key in body:
                 found.append(f"output {number} has {key!r}, stated absent")
     return found
+
+
+# ---------------------------------------------------------------- holding cases to the specification's text
+
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"(?<![\w\\])_([^_\s][^_]*?)_(?!\w)")
+_ELLIPSIS = re.compile(r"\s*(?:\.\.\.|\u2026)\s*")
+
+
+def _plain(text: str) -> str:
+    """Text as read, without Markdown: links become their text; backticks, emphasis and the outer
+    pipes of table rows go; curly quotes become straight; white space is one space; lower case."""
+    lines = []
+    for line in str(text).splitlines():
+        line = _LINK.sub(r"\1", line).replace("`", "").replace("*", "").replace("\\_", "_")
+        line = _EMPHASIS.sub(r"\1", line)
+        line = line.translate(str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'}))
+        if line.strip().startswith("|"):
+            line = " | ".join(cell.strip() for cell in line.strip().strip("|").split("|"))
+        lines.append(line)
+    return " ".join(" ".join(lines).lower().split())
+
+
+def _sections(document: str) -> dict[str, str]:
+    """Each heading of a Markdown document (as plain text) with the plain text of its section."""
+    lines = document.splitlines()
+    found: dict[str, str] = {}
+    for start, line in enumerate(lines):
+        if re.match(r"#+ ", line):
+            level = len(line) - len(line.lstrip("#"))
+            end = next((i for i in range(start + 1, len(lines))
+                        if re.match(r"#+ ", lines[i]) and len(lines[i]) - len(lines[i].lstrip("#")) <= level),
+                       len(lines))
+            found.setdefault(_plain(line.lstrip("#")), _plain("\n".join(lines[start + 1:end])))
+    return found
+
+
+def unquoted(quote: str, document: str) -> list[str]:
+    """The parts of ``quote`` that are not the document's own words; empty when all are. A quote is
+    the document's text, Markdown aside, in parts joined by "..." (words left out between them); a
+    table row is its cells joined by " | ", after the heading of its table and " | " (``Android |
+    Track All Pages | Always``), and is then looked for in that section only."""
+    text = _plain(document)
+    wanted = _plain(quote)
+    head, _, rest = wanted.partition(" | ")
+    sections = _sections(document)
+    if rest and head in sections:
+        text, wanted = sections[head], rest
+    return [part for part in _ELLIPSIS.split(wanted) if part.strip(" .") and part.strip() not in text]
+
+
+def stated_values(case: Case) -> list[Any]:
+    """Every value a case states (the leaves of its expected bodies), in order."""
+    found: list[Any] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif value is not None:
+            found.append(value)
+
+    for expected in case.expect or []:
+        walk(expected.get("body") or {})
+    return found
+
+
+def _given(message: Any) -> list[Any]:
+    """The values and keys of a message, at every depth."""
+    found: list[Any] = []
+    if isinstance(message, dict):
+        for key, value in message.items():
+            found += [key, *_given(value)]
+    elif isinstance(message, list):
+        for item in message:
+            found += _given(item)
+    elif message is not None:
+        found.append(message)
+    return found
+
+
+def unstated(case: Case, document: str) -> list[Any]:
+    """The values a case states that neither the document nor the case's own message holds (a
+    value of the message, or one of its keys, passed on as it is, is the message's, whatever the
+    document). In the document a text must appear whole, between quotes or backticks or as a table
+    cell (so "Viewed Merchant Settings" is not found in "Viewed Merchant Settings Screen"); a number
+    or boolean as a word of its own."""
+    text = " ".join(document.replace("\u201c", '"').replace("\u201d", '"').split())
+    given = _given(case.message)
+    missing = []
+    for value in stated_values(case):
+        if any(type(value) is type(item) and value == item for item in given):
+            continue
+        if isinstance(value, str):
+            shown = re.escape(" ".join(value.split()))
+            pattern = rf"([\"'`])\s*{shown}\s*\1|\|\s*{shown}\s*\|"
+        else:
+            shown = {True: "true", False: "false"}.get(value, None) if isinstance(value, bool) else None
+            shown = re.escape(shown or (str(int(value)) if isinstance(value, float) and value.is_integer()
+                                        else str(value)))
+            pattern = rf"(?<![\w.]){shown}(?![\w]|\.\d)"
+        if not re.search(pattern, text, flags=re.IGNORECASE):
+            missing.append(value)
+    return missing
