@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import shutil
 
+import pytest
+
 from engine.cli import main
 from support import FIXTURES, ROOT
 
@@ -69,6 +71,8 @@ def test_changing_a_behaviour_shows_the_real_check_output(tmp_path, monkeypatch,
     shutil.copytree(ROOT / "rules" / "amplitude", rules)
     server = (rules / "server.yaml").read_text()
     before = "\n".join(line for line in edit if "vars:" not in line and "eventType:" not in line) + "\n"
+    if "\n".join(edit) + "\n" in server:
+        pytest.skip("the rules here already hold the README's example edit (a checkout that followed it)")
     assert before in server
     (rules / "server.yaml").write_text(server.replace(before, "\n".join(edit) + "\n"))
     monkeypatch.chdir(ROOT)
@@ -80,6 +84,9 @@ def test_changing_a_behaviour_shows_the_real_check_output(tmp_path, monkeypatch,
 
 def test_changing_a_behaviour_shows_the_real_explain_output(tmp_path, capsys):
     """Step 1 of "Changing a behaviour": the lines of `seg2amp explain` it shows are in its output."""
+    edit = "\n".join(line[3:] for line in _block_after("**Edit it** in `rules/amplitude/`").splitlines())
+    if edit + "\n" in (ROOT / "rules" / "amplitude" / "server.yaml").read_text():
+        pytest.skip("the rules here already hold the README's example edit (a checkout that followed it)")
     step = README[README.index("1. **Find the rule.**"):README.index("2. **Edit it**")]
     message = re.search(r"`page.json`: `(\{.*?\})`", step).group(1)
     shown = [line[3:] for line in _block_after("1. **Find the rule.**").splitlines()]
