@@ -41,6 +41,12 @@ def epoch_millis(value: Any) -> int | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
+    try:  # the usual timestamp in one C call; what it refuses (a lower-case z, odd fractions) goes on below
+        moment = _fast_parse(text)
+    except ValueError:
+        pass
+    else:
+        return _since_epoch(moment)
     common = _COMMON.match(text)
     if common:
         millis = _common_millis(common)
@@ -63,9 +69,18 @@ def epoch_millis(value: Any) -> int | None:
             moment = datetime.fromisoformat(text)
         except ValueError:
             return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return _since_epoch(moment)
+
+
+_fast_parse = datetime.fromisoformat  # Python 3.11 reads most of ISO 8601 (Z, any fraction, offsets)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _since_epoch(moment: datetime) -> int:
+    """Milliseconds from the epoch to ``moment`` (no offset: UTC), rounded down."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    delta = moment - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 
 

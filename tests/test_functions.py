@@ -37,18 +37,27 @@ def test_epoch_millis(text, millis):
     assert epoch_millis(text) == millis
 
 
-def test_epoch_millis_common_shape_agrees_with_the_general_path(monkeypatch):
-    """The arithmetic path for the usual timestamp shape gives what datetime gives, including
-    refusing days that do not exist, leap seconds and impossible offsets."""
+def test_epoch_millis_fast_paths_agree_with_the_general_path(monkeypatch):
+    """The fast paths for the usual timestamp shapes (datetime.fromisoformat in one call, then the
+    arithmetic of the common shape) give what the general path gives, including refusing days that
+    do not exist, leap seconds and impossible offsets, and taking the other ISO 8601 forms."""
     rnd = random.Random(3)
     samples = ["2024-02-29T12:00:00Z", "2023-02-29T12:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T23:59:60Z",
-               "2024-01-01T10:00:00+2400", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999-23:59"]
+               "2024-01-01T10:00:00+2400", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999-23:59",
+               "20240101T101010Z", "2024-W01-1", "2024-032", "2024-01-01T10:00", "2024-01-01T10:00:00+05:30:15",
+               "2024-01-01T10:00:00.1234567Z", "\uff12024-01-01T00:00:00Z", "2024-01-01T10:00:00 Z", " 2024-01-01 "]
     for _ in range(5000):
         samples.append(f"{rnd.choice([1, 1969, 2000, 2024, 9999]):04d}-{rnd.randint(0, 13):02d}-"
                        f"{rnd.randint(0, 32):02d}{rnd.choice('T t')}{rnd.randint(0, 25):02d}:{rnd.randint(0, 61):02d}:"
                        f"{rnd.randint(0, 61):02d}{rnd.choice(['', '.5', '.123456789', ',42'])}"
                        f"{rnd.choice(['', 'Z', 'z', '+00:00', '-05:30', '+2359', '+24:00', '-23:61'])}")
     fast = [epoch_millis(text) for text in samples]
+
+    def refuse(text):
+        raise ValueError(text)
+
+    monkeypatch.setattr(functions, "_fast_parse", refuse)
+    assert fast == [epoch_millis(text) for text in samples]  # the arithmetic, then the general path
     monkeypatch.setattr(functions, "_COMMON", re.compile(r"(?!)"))  # the general path only
     assert fast == [epoch_millis(text) for text in samples]
     assert any(value is None for value in fast) and any(value is not None for value in fast)
