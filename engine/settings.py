@@ -5,6 +5,7 @@ wrong values refused with an error that names the setting."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import jsonschema_rs
 
 from .errors import RuleError, SettingsError
 from .schemawords import requirement
-from .validation import json_path
+from .validation import json_path, meta_valid
 from .yamlsource import decode_utf8, load_yaml_file, load_yaml_text, plain
 
 
@@ -105,6 +106,22 @@ class Catalog:
         return resolved, warnings
 
 
+def _patterns_compile(schema: Any) -> bool:
+    """Whether every ``pattern`` in a schema is a regular expression Python reads, as jsonschema's
+    own schema check asks (jsonschema-rs's metaschema check does not read them)."""
+    if isinstance(schema, dict):
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str):
+            try:
+                re.compile(pattern)
+            except re.error:
+                return False
+        return all(_patterns_compile(value) for value in schema.values())
+    if isinstance(schema, list):
+        return all(_patterns_compile(value) for value in schema)
+    return True
+
+
 def load_catalog(path: Path) -> Catalog:
     """Read a settings catalog file (YAML: ``settings: {key: {schema, default, ...}}``)."""
     document = load_yaml_file(path)
@@ -120,10 +137,12 @@ def load_catalog(path: Path) -> Catalog:
         unknown = set(entry) - {"schema", "default", "required", "label", "doc", "error", "effect", "secret"}
         if unknown:
             raise RuleError(f"setting {key!r}: unknown field {sorted(unknown)[0]!r}", file=str(path), line=line)
-        try:
-            jsonschema.Draft202012Validator.check_schema(entry["schema"])
-        except jsonschema.SchemaError as exc:
-            raise RuleError(f"setting {key!r}: invalid schema: {exc.message}", file=str(path), line=line) from None
+        if not (meta_valid(entry["schema"]) and _patterns_compile(entry["schema"])):  # 0.05 ms, not 2 ms, a key
+            try:  # jsonschema says where (its check also reads each pattern as a regular expression)
+                jsonschema.Draft202012Validator.check_schema(entry["schema"])
+            except jsonschema.SchemaError as exc:
+                raise RuleError(f"setting {key!r}: invalid schema: {exc.message}", file=str(path),
+                                line=line) from None
         setting = Setting(key=key, schema=plain(entry["schema"]), default=plain(entry.get("default")),
                           required=bool(entry.get("required", False)), label=entry.get("label", ""),
                           doc=entry.get("doc", ""), error=entry.get("error", ""), effect=entry.get("effect", ""),

@@ -131,7 +131,7 @@ class SchemaStore:
             seen.add(current)
             schema = self._contents[current]
             cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-            if thorough or not _meta_valid(schema):  # jsonschema says where, as check_schema would
+            if thorough or not meta_valid(schema):  # jsonschema says where, as check_schema would
                 error = best_match(_meta_validator(cls).iter_errors(schema))
                 if error is not None:
                     while error.context:  # anyOf / oneOf: the alternative that came closest says it best
@@ -208,9 +208,9 @@ def _nothing_outside(uri: str) -> Any:
     raise ValueError(f"{uri} is not in the schemas folder")
 
 
-def _meta_valid(schema: dict) -> bool:
-    """Whether a schema is valid against its dialect's metaschema, as jsonschema-rs answers (fast);
-    jsonschema answers where it cannot."""
+def meta_valid(schema: dict) -> bool:
+    """Whether a schema is valid against its dialect's metaschema, as jsonschema-rs answers (fast;
+    False where it cannot say): the caller asks jsonschema where, when it is not."""
     try:
         return jsonschema_rs.meta.is_valid(schema)
     except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError):

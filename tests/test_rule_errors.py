@@ -372,3 +372,18 @@ def test_a_yaml_syntax_error_is_not_followed_by_unread_setting_warnings(rules):
     findings = lint(rules, schema_store())
     assert [(f.file, f.level) for f in findings] == [("server.yaml", "error")]
     assert "while parsing a flow mapping" in findings[0].message
+
+
+@pytest.mark.parametrize("schema, words", [
+    ("{type: nope}", "invalid schema"),
+    ("{type: string, pattern: '[a-'}", "invalid schema"),
+    ("{type: object, properties: {v: {type: string, pattern: '(?<x'}}}", "invalid schema"),
+])
+def test_a_setting_whose_schema_is_not_a_schema_is_refused_at_its_line(rules, schema, words):
+    """The catalog's schemas are checked quickly (jsonschema-rs's metaschema check, patterns read
+    by Python's re) and, where that fails, by jsonschema, which says what is wrong: never loaded."""
+    line = _replace(rules / "settings.yaml", "  versionName:\n    effect: start-up\n    schema: {type: string}\n",
+                    f"  versionName:\n    effect: start-up\n    schema: {schema}\n")
+    error = _load_error(rules)
+    assert words in error.message and "'versionName'" in error.message
+    assert error.file.endswith("settings.yaml") and error.line == line + 1  # the setting's entry

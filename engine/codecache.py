@@ -1,0 +1,116 @@
+"""Compiled generated code, kept between runs: Python's ``compile`` of a rule set's plan (thousands
+of lines) costs 50-130 ms at every start, reading it back from a file well under 1 ms.
+
+Entries are addressed by their content: the key is a digest of the source text itself, its label
+and the interpreter's bytecode magic number, so a change of the rules, the settings, the schemas
+or the engine (anything that changes the generated source) gives another key, and no entry can be
+stale. Each file holds a digest of its payload, checked before the payload is read: a damaged
+file is recompiled and rewritten, never trusted. Files are written whole (a temporary file, then
+a rename), so runs sharing the folder never see half an entry. The folder is the one
+``SEG2AMP_CACHE`` names, else ``$XDG_CACHE_HOME/seg2amp`` (``~/.cache/seg2amp``);
+``SEG2AMP_CACHE=off`` compiles every time. At most ``MAX_ENTRIES`` are kept (the least recently
+written go first), and a folder that cannot be written only means compiling. Code read from the
+folder is run, so a folder that others may write (not owned by this user, or writable by its group
+or by anyone, as /tmp is) is not used."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import marshal
+import os
+import tempfile
+import time
+from pathlib import Path
+from types import CodeType
+
+CACHE_VARIABLE = "SEG2AMP_CACHE"
+MAX_ENTRIES = 64
+_SUFFIX = ".code"
+
+
+def cache_folder() -> Path | None:
+    """Where entries are kept, or None when caching is off."""
+    named = os.environ.get(CACHE_VARIABLE, "")
+    if named.lower() == "off":
+        return None
+    if named:
+        return Path(named)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "seg2amp"
+
+
+def compile_cached(source: str, label: str) -> CodeType:
+    """``compile(source, label, "exec")``, from the cache when it holds this very source."""
+    folder = cache_folder()
+    if folder is None:
+        return compile(source, label, "exec")
+    if not _private(folder):
+        return compile(source, label, "exec")
+    key = hashlib.sha256(importlib.util.MAGIC_NUMBER + label.encode() + b"\0" + source.encode()).hexdigest()
+    path = folder / f"{key}{_SUFFIX}"
+    code = _read(path)
+    if code is None:
+        code = compile(source, label, "exec")
+        _write(folder, path, code)
+    return code
+
+
+def _private(folder: Path) -> bool:
+    """Whether ``folder`` (made, private, if missing) is written by this user alone."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        status = folder.stat()
+    except OSError:
+        return False
+    if not hasattr(os, "getuid"):
+        return True  # no POSIX owners here: the user's own profile folder
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022
+
+
+def _read(path: Path) -> CodeType | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    digest, payload = data[:32], data[32:]
+    if len(digest) != 32 or hashlib.sha256(payload).digest() != digest:
+        return None  # damaged (or not ours): compiled again, and the file rewritten
+    try:
+        code = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return code if isinstance(code, CodeType) else None
+
+
+def _write(folder: Path, path: Path, code: CodeType) -> None:
+    payload = marshal.dumps(code)
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".new-", suffix=_SUFFIX)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(hashlib.sha256(payload).digest() + payload)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        _prune(folder)
+    except OSError:
+        return  # a folder that cannot be written: the code is compiled each time, nothing else
+
+
+def _prune(folder: Path) -> None:
+    entries = []
+    for entry in folder.glob(f"*{_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            written = entry.stat().st_mtime
+            if entry.name.startswith(".new-"):  # a write a killed run left: gone after an hour
+                if written < time.time() - 3600:
+                    entry.unlink()
+                continue
+            entries.append((written, entry))
+    for _, entry in sorted(entries)[:-MAX_ENTRIES]:
+        with contextlib.suppress(OSError):
+            entry.unlink()
