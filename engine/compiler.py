@@ -186,7 +186,7 @@ class _Compiler:
             checks.append(Check(assertion=fast or (lambda body, a=folded, o=self.options: a.search(body, o)),
                                 parsed=parsed, text=check["assert"],
                                 error=self._template(check["error"], error_origin, _CHECK_TEMPLATE_NAMES),
-                                path=check.get("path", "$"), origin=corigin))
+                                path=check.get("path", "$"), origin=corigin, folded=folded.parsed))
         return Target(name, schema, self.schemas.validator(schema), checks, spec.get("description", ""), origin)
 
     def compile_rule(self, spec: dict, earlier: set[str]) -> Rule:

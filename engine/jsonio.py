@@ -1,34 +1,39 @@
-"""JSON text in and out, fast: orjson where it gives exactly what the standard library gives, the
-standard library (the reference) everywhere else.
+"""JSON text in and out, fast: msgspec reads and orjson writes where they give what the standard
+library gives, the standard library (the reference) everywhere else.
 
-- ``loads``: orjson parses strict JSON to the same values, except integers of 19 digits or more
-  and nesting deeper than the standard library reads
-  (beyond 64 bits it gives a float), so text with such a run of digits, and text orjson refuses
-  (NaN, lone surrogate escapes, errors), is parsed by the reference parser, which accepts it or
-  explains why not.
-- ``dumps``: compact, non-ASCII kept, NaN refused. orjson writes the same text as ``json.dumps``
-  except for floats Python writes with an exponent (1e+16, 1e-05) and non-finite ones, so a value
-  holding such a float, or anything orjson refuses, is written by ``json.dumps``.
+- ``loads``: msgspec parses strict JSON to the same values (integers of any size exactly, floats
+  to the same bits), so only text it refuses (NaN, numbers out of range, lone surrogate escapes,
+  errors) and text that may nest deeper than the standard library reads is parsed by the reference
+  parser, which accepts it or explains why not.
+- ``dumps``: compact, non-ASCII kept, NaN and Infinity refused: the values ``json.dumps`` writes.
+  orjson writes them, with the same text but for floats below 1e-4 (``0.00001`` for ``1e-05``);
+  anything orjson refuses (integers beyond 64 bits, lone surrogates, ...) is written by
+  ``json.dumps``, which also refuses what it refuses.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import msgspec
 import orjson
 
 _ORJSON_ERRORS = (orjson.JSONDecodeError, orjson.JSONEncodeError)
+# msgspec refuses what strict JSON refuses (NaN, numbers out of a float's range, lone surrogate
+# escapes, damage): the reference then decides, and says why. Text it cannot encode (lone
+# surrogates in a str) raises ValueError.
+_DECODE_ERRORS = (msgspec.DecodeError, ValueError, RecursionError)
+_decode = msgspec.json.Decoder().decode
 
 
-# orjson reads 1024 levels of nesting, the standard library fewer (its recursion limit): text that
-# could be nested that deep (it has that many brackets, so it is at least twice that long) is read
-# by the reference.
+# The reference reads fewer levels of nesting than msgspec (its recursion limit): text that could
+# be nested that deep (it has that many brackets, so it is at least twice that long) is read by
+# the reference.
 _MAX_FAST_DEPTH = 500
 _DEEP_TEXT = 2 * _MAX_FAST_DEPTH
-_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_LONG_NUMBER = b"0" * 19
 
 
 def loads(text: str, reference: Callable[[str], Any] = json.loads) -> Any:
@@ -36,90 +41,83 @@ def loads(text: str, reference: Callable[[str], Any] = json.loads) -> Any:
     its errors."""
     if len(text) >= _DEEP_TEXT and text.count("[") + text.count("{") > _MAX_FAST_DEPTH:
         return reference(text)  # possibly nested deeper than the reference reads: it decides
-    if _LONG_NUMBER not in text.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO):
-        try:
-            return orjson.loads(text)
-        except _ORJSON_ERRORS:
-            pass
-    return reference(text)
+    try:
+        return _decode(text)
+    except _DECODE_ERRORS:
+        return reference(text)
 
 
 def loads_bytes(data: bytes, reference: Callable[..., Any], *arguments: Any) -> Any:
-    """``loads`` of UTF-8 text given as bytes: orjson reads the bytes where ``loads`` would use it
+    """``loads`` of UTF-8 text given as bytes: msgspec reads the bytes where ``loads`` would use it
     on their text; otherwise ``reference(data, *arguments)`` (which decodes and reads the text)
     decides."""
-    if not (len(data) >= _DEEP_TEXT and data.count(b"[") + data.count(b"{") > _MAX_FAST_DEPTH) and (
-            _LONG_NUMBER not in data.translate(_DIGITS_TO_ZERO)):
+    if not (len(data) >= _DEEP_TEXT and data.count(b"[") + data.count(b"{") > _MAX_FAST_DEPTH):
         try:
-            return orjson.loads(data)
-        except _ORJSON_ERRORS:
+            return _decode(data)
+        except _DECODE_ERRORS:
             pass
     return reference(data, *arguments)
 
 
 def loads_lines(data: bytes, lines: Iterable[bytes], reference: Callable[[bytes, int], Any]) -> Iterator[Any]:
-    """``loads_bytes`` of each of ``lines`` (UTF-8 texts, each a line of ``data``, which may hold
-    more): the i-th read by orjson where ``loads`` would use it on its text, else
-    ``reference(line, i)`` decides. Runs of digits are looked for once in ``data``, not in each
-    line: only where ``data`` has a long one is each line looked at."""
-    if _LONG_NUMBER in data.translate(_DIGITS_TO_ZERO):
-        for index, line in enumerate(lines):
-            yield loads_bytes(line, reference, index)
-        return
-    orjson_loads = orjson.loads
+    """``loads_bytes`` of each of ``lines`` (UTF-8 texts, each a line of ``data``): the i-th read
+    by msgspec where ``loads`` would use it on its text, else ``reference(line, i)`` decides."""
+    decode = _decode
     for index, line in enumerate(lines):
         if len(line) < _DEEP_TEXT or line.count(b"[") + line.count(b"{") <= _MAX_FAST_DEPTH:
             try:
-                yield orjson_loads(line)
+                yield decode(line)
                 continue
-            except _ORJSON_ERRORS:
+            except _DECODE_ERRORS:
                 pass
         yield reference(line, index)
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON text of ``value``, byte for byte what ``json.dumps(value, ensure_ascii=False,
-    separators=(",", ":"), allow_nan=False)`` gives, and its errors."""
-    if not _has_unusual_float(value):
-        try:
-            return orjson.dumps(value).decode("utf-8")
-        except _ORJSON_ERRORS:
-            pass
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    """Compact JSON text of ``value``, non-ASCII kept: the value ``json.dumps(value,
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False)`` writes, and its errors (NaN and
+    Infinity refused). The text is orjson's, and is the standard library's byte for byte but for
+    floats below 1e-4, which orjson writes without an exponent or with a shorter one (``0.00001``,
+    ``1e-7``, where the standard library writes ``1e-05``, ``1e-07``): the same numbers."""
+    return dumps_bytes(value).decode("utf-8")
 
 
 def dumps_bytes(value: Any) -> bytes:
     """``dumps(value)`` as UTF-8 bytes; text that cannot be UTF-8 (a lone surrogate) raises
     ``UnicodeEncodeError``."""
-    if not _has_unusual_float(value):
-        try:
-            return orjson.dumps(value)
-        except _ORJSON_ERRORS:
-            pass
+    try:
+        data = orjson.dumps(value)
+    except _ORJSON_ERRORS:  # integers beyond 64 bits, deep nesting, lone surrogates, keys not text: it decides
+        return _reference_bytes(value)
+    # orjson writes NaN and Infinity as null; the reference refuses them. Where no null was
+    # written there is none (one search of the bytes); where one was, the value is looked through.
+    if b"null" in data and _has_non_finite(value):
+        return _reference_bytes(value)  # raises ValueError, as json.dumps does
+    return data
+
+
+def _reference_bytes(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
-def _has_unusual_float(value: Any) -> bool:
-    """True when a float inside is not finite or is one Python writes with an exponent, or when
-    something inside is not a plain JSON type (the reference then decides)."""
-    kind = type(value)
-    if kind is not dict and kind is not list:
-        return _unusual_scalar(value, kind)
+def _has_non_finite(value: Any) -> bool:
+    """True when a float inside is NaN or infinite."""
     stack = [value]
     while stack:
         current = stack.pop()
-        for item in current.values() if type(current) is dict else current:
-            kind = type(item)
-            if kind is str or kind is int or kind is bool or item is None:
-                continue
-            if kind is dict or kind is list:
-                stack.append(item)
-            elif _unusual_scalar(item, kind):
+        kind = type(current)
+        if kind is float:
+            if current - current != 0.0:  # NaN and infinities only
                 return True
+        elif kind is dict:
+            stack.extend(current.values())
+        elif kind is list:
+            stack.extend(current)
+        elif isinstance(current, float):
+            if not math.isfinite(current):
+                return True
+        elif isinstance(current, dict):
+            stack.extend(current.values())
+        elif isinstance(current, (list, tuple)):
+            stack.extend(current)
     return False
-
-
-def _unusual_scalar(value: Any, kind: type) -> bool:
-    if kind is float:
-        return not (1e-4 <= abs(value) < 1e16) and value != 0.0
-    return not (kind is str or kind is int or kind is bool or value is None)

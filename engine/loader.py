@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jsonschema.exceptions import best_match
-
 from .errors import RuleError, did_you_mean
 from .schemawords import explain
 from .validation import SchemaStore, json_path
@@ -145,6 +143,8 @@ def validate_rule_document(document: Any, file: str, schemas: SchemaStore) -> No
     validator = schemas.validator(RULE_SCHEMA)
     if validator.is_valid(document):  # the fast check; jsonschema says where only when it fails
         return
+    from jsonschema.exceptions import best_match
+
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
     if not errors:
         return

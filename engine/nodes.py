@@ -1072,7 +1072,9 @@ class Fired(Condition):
 @dataclass
 class Check:
     """An assertion on an output body (``checks:`` of a target): ``assertion(body)`` gives its
-    value, which must be truthy; else ``error`` (a template of ``body``) says why, at ``path``."""
+    value, which must be truthy; else ``error`` (a template of ``body``) says why, at ``path``.
+    ``folded`` is the JMESPath AST ``assertion`` computes (settings read as constants), which the
+    plan writes as code."""
 
     assertion: Any
     parsed: Any
@@ -1080,14 +1082,16 @@ class Check:
     error: Any
     path: str
     origin: Origin
+    folded: Any = None
 
 
 class Target:
     """An output kind with the schema (and extra checks, ``Check``) its body must satisfy.
-    ``accepts(body)`` is the fast yes/no of both (it may raise where it cannot answer);
-    ``problem(body)`` the located reason of a refusal, or None."""
+    ``accepts(body)`` is the fast yes/no of both (it may raise where it cannot answer), and
+    ``is_valid(body)`` that of the schema alone; ``problem(body)`` the located reason of a refusal,
+    or None."""
 
-    __slots__ = ("name", "schema", "validator", "checks", "description", "origin", "accepts")
+    __slots__ = ("name", "schema", "validator", "checks", "description", "origin", "accepts", "is_valid")
 
     def __init__(self, name: str, schema: str, validator: Any, checks: list[Check], description: str,
                  origin: Origin) -> None:
@@ -1099,7 +1103,7 @@ class Target:
         self.origin = origin
         # jsonschema-rs itself: a value it cannot take raises, and the plan then gives the message
         # to the walk, which asks ``problem``
-        is_valid = (validator.fast or validator).is_valid
+        is_valid = self.is_valid = (validator.fast or validator).is_valid
         assertions = tuple(check.assertion for check in checks)
 
         def accepts(body: dict) -> bool:

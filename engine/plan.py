@@ -121,6 +121,7 @@ class Writer:
         self.shared: dict[int, tuple[str, set]] = {}  # emit -> its group of shared fields (``_share``)
         self.bools: set[str] = set()  # variables known to hold true or false
         self.message_is_object = ruleset is not None  # a plan runs on validated messages (objects)
+        self.objects: set[str] = set()  # variables known to hold a plain object (an output's body)
 
     # ------------------------------------------------------------ names
 
@@ -337,7 +338,7 @@ class Writer:
         lines = [f"{body} = {{}}"]
         for key, node in emit.fields:
             lines += self.field(node, body, key)
-        checked = [f"if not {self.const(target.accepts)}({body}): return False"] if self.checked else []
+        checked = self._checks(target, body) if self.checked else []
         made = [f"built.append(({rule_ref}, {self.const(target)}, {body}))", "s.seq += 1"]
         most = self.ruleset.max_outputs if self.ruleset is not None else None
         if most is not None:  # one output too many: the walk says why
@@ -356,6 +357,23 @@ class Writer:
         return ([f"if {source} is None:"] + ["    " + line for line in [*lines, f"{source} = {body}"]] +
                 ["else:"] + ["    " + line for line in again] + checked + made)
 
+    def _checks(self, target: Any, body: str) -> list[str]:
+        """Lines giving False when the body in ``body`` is not one ``target.accepts``: its schema's
+        yes/no, then each check's assertion written as code (or called, where it cannot be)."""
+        lines = [f"if not {self.const(target.is_valid)}({body}): return False"]
+        self.objects.add(body)
+        for check in target.checks:
+            try:
+                if check.folded is None:
+                    raise Unsupported("no AST")
+                more, var = self.selector(check.folded, body)
+            except Unsupported:
+                more, var = [], f"{self.const(check.assertion)}({body})"
+            test = var if var in self.bools else f"_truthy({var})"
+            lines += [*more, f"if not {test}: return False"]
+        self.objects.discard(body)
+        return lines
+
     @staticmethod
     def source(source: str) -> str:
         """The variable a selector ``from:`` a source reads."""
@@ -365,7 +383,7 @@ class Writer:
         """``source.get(key)`` as jmespath means it (null unless ``source`` is an object), written
         for what ``source`` is known to hold: the message (an object: anything else makes the plan
         give the message up), a hoisted object (always an object), or anything."""
-        if (source == "m" and self.message_is_object) or source in self.prefixes.values():
+        if (source == "m" and self.message_is_object) or source in self.prefixes.values() or source in self.objects:
             return f"{source}.get({key!r})"
         return f"{source}.get({key!r}) if isinstance({source}, dict) else None"
 

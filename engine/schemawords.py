@@ -11,11 +11,12 @@ fault is inside it); one that has none is told the keys it may lead with."""
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from .errors import did_you_mean
+
+if TYPE_CHECKING:  # imported where a fault is explained, not by every run
+    from jsonschema.exceptions import ValidationError
 
 # JSON Schema types as a rule file (YAML) names them, and as JSON does (settings)
 _KINDS = {"string": "text", "array": "a list", "object": "a mapping", "boolean": "true or false",
@@ -27,6 +28,8 @@ JSON_KINDS = {"string": "a string", "array": "an array", "object": "an object", 
 def explain(error: ValidationError, root: dict) -> tuple[str, list]:
     """The reason for ``error`` (jsonschema's best error for a rule file checked against the schema
     ``root``) and the path (keys and indexes) of what it is about."""
+    from jsonschema.exceptions import best_match
+
     while True:
         instance, path = error.instance, list(error.absolute_path)
         if error.validator in ("oneOf", "anyOf"):

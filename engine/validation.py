@@ -4,7 +4,9 @@ reduced to one located reason (a message and a JSON path).
 Two libraries share the work. jsonschema-rs answers yes or no, fast, for every message and output;
 only an instance it refuses goes through jsonschema (the Python reference implementation), whose
 ``best_match`` finds the one error to report. A schema that is not one, or whose references do not
-resolve, is found when its validator is built, and named by file and JSON path.
+resolve, is found when its validator is built, and named by file and JSON path. jsonschema is
+imported only where it has to say why (a refusal, ``explain``, a faulty schema): a run whose
+schemas are sound and whose messages all pass never loads it.
 
 A schema may carry ``"x-error": "..."``: when the best error comes from that schema, its text is
 the reason given (for checks like "needs user_id or device_id", whose raw message would be
@@ -14,21 +16,19 @@ and absent."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin
 
-import attrs
-import jsonschema
 import jsonschema_rs
-from jsonschema.exceptions import ValidationError, best_match
-from jsonschema_specifications import REGISTRY as _METASCHEMAS
-from referencing import Registry, Resource, Specification
-from referencing.exceptions import NoSuchAnchor, PointerToNowhere, Unresolvable
-from referencing.jsonschema import DRAFT202012, specification_with
 
 from .errors import RuleError
+
+if TYPE_CHECKING:  # jsonschema is imported where it is used: to say why (refusals, explain, bad schemas)
+    from jsonschema.exceptions import ValidationError
+    from referencing import Specification
 
 _MAX_REPR = 120
 
@@ -63,13 +63,24 @@ class SchemaStore:
                 resources.append((contents["$id"], contents))
                 if self._base + name != contents["$id"]:
                     resources.append((self._base + name, contents))  # also found where it is
-        self.registry = Registry().with_resources(
-            (uri, Resource.from_contents(contents, DRAFT202012)) for uri, contents in resources)
-        self._resolving = _METASCHEMAS.combine(self.registry)  # what jsonschema's validators resolve in
         self._resources = resources
+        self._registry: Any = None  # referencing's registry of the schemas (``registry``), built on first use
         self._fast_registry: Any = None  # jsonschema-rs's registry of the same resources, built on first use
         self._validators: dict[str, Validator] = {}
         self._checked: set[str] = set()
+        self._sound: bool | None = None  # every file valid against its metaschema, patterns Python reads
+
+    @property
+    def registry(self) -> Any:
+        """The schemas as a ``referencing`` registry (what jsonschema's validators and
+        ``schemapaths`` resolve references in)."""
+        if self._registry is None:
+            from referencing import Registry, Resource
+            from referencing.jsonschema import DRAFT202012
+
+            self._registry = Registry().with_resources(
+                (uri, Resource.from_contents(contents, DRAFT202012)) for uri, contents in self._resources)
+        return self._registry
 
     def __contains__(self, name: str) -> bool:
         return name in self._contents
@@ -82,24 +93,40 @@ class SchemaStore:
         it references, is not a valid schema or has a reference that resolves to nothing."""
         found = self._validators.get(name)
         if found is None:
-            self._check(name)
             schema = self._contents[name]
-            fast = self._fast(schema)
-            if fast is None:  # a fault jsonschema-rs's metaschema check leaves out (a pattern): say where
-                self._checked.clear()
-                self._check(name, thorough=True)
-            cls = _whole_patterns(jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator))
-            slow = cls(schema, registry=self.registry, format_checker=cls.FORMAT_CHECKER)
-            found = Validator(slow, fast)
+            # Fast, for sound schemas: jsonschema-rs checks every file against its metaschema, each
+            # pattern is one Python reads (jsonschema's own schema check asks that), and building
+            # the validator resolves every reference. Else jsonschema's check says where.
+            fast = self._fast(schema) if self._all_sound() else None
+            if fast is None:
+                self._check(name)
+                fast = self._fast(schema)
+                if fast is None:  # a fault jsonschema-rs's metaschema check leaves out (a pattern): say where
+                    self._checked.clear()
+                    self._check(name, thorough=True)
+            found = Validator(lambda: self._slow(schema), fast)
             self._validators[name] = found
         return found
 
+    def _all_sound(self) -> bool:
+        if self._sound is None:
+            self._sound = all(meta_valid(schema) and patterns_compile(schema) for schema in self._contents.values())
+        return self._sound
+
+    def _slow(self, schema: dict) -> Any:
+        """jsonschema's validator of a schema: what says where and why."""
+        import jsonschema
+
+        cls = _whole_patterns(jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator))
+        return cls(schema, registry=self.registry, format_checker=cls.FORMAT_CHECKER)
+
     def _fast(self, schema: dict) -> Any:
         """jsonschema-rs's validator of a schema (checked already), or None where it cannot build
-        one: jsonschema then answers alone."""
-        if self._fast_registry is None:
-            self._fast_registry = jsonschema_rs.Registry(self._resources, retriever=_nothing_outside)
+        one (a schema of the folder, this one or another, has a reference that resolves to nothing):
+        jsonschema then answers alone."""
         try:
+            if self._fast_registry is None:
+                self._fast_registry = jsonschema_rs.Registry(self._resources, retriever=_nothing_outside)
             return jsonschema_rs.validator_for(schema, registry=self._fast_registry, retriever=_nothing_outside,
                                                validate_formats=True)
         except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError):
@@ -123,6 +150,13 @@ class SchemaStore:
         all their references resolve; else a RuleError saying where. jsonschema-rs checks against
         the metaschema first, and jsonschema (with formats: ``pattern`` is a ``regex``) where it
         refuses, or when ``thorough``."""
+        import jsonschema
+        from jsonschema.exceptions import best_match
+        from jsonschema_specifications import REGISTRY as metaschemas
+        from referencing.exceptions import Unresolvable
+        from referencing.jsonschema import DRAFT202012, specification_with
+
+        resolving = metaschemas.combine(self.registry)  # what jsonschema's validators resolve in
         pending, seen = [name], set()
         while pending:
             current = pending.pop()
@@ -139,7 +173,7 @@ class SchemaStore:
                     raise RuleError(f"not a valid schema: {_shorten(error.message)}", file=current,
                                     path=json_path(error.absolute_path))
             specification = specification_with(cls.ID_OF(cls.META_SCHEMA) or "", default=DRAFT202012)
-            root = self._resolving.resolver(base_uri=schema["$id"])
+            root = resolving.resolver(base_uri=schema["$id"])
             for node, keyword, resolver in _references(schema, root, specification):
                 try:
                     resolved = resolver.lookup(node[keyword])
@@ -152,7 +186,9 @@ class SchemaStore:
                     pending.append(target[0])
         self._checked |= seen
 
-    def _unresolved(self, ref: str, exc: Unresolvable) -> str:
+    def _unresolved(self, ref: str, exc: Exception) -> str:
+        from referencing.exceptions import NoSuchAnchor, PointerToNowhere
+
         if isinstance(exc, PointerToNowhere):
             return f"$ref {ref!r} cannot be resolved: the schema it names has nothing at {urldefrag(ref)[1]!r}"
         if isinstance(exc, NoSuchAnchor):
@@ -168,6 +204,9 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: dict) -> Itera
     """``pattern`` as jsonschema-rs applies it (ECMA 262: ``$`` is the end of the text, not also the
     place before a final newline as in Python; no catastrophic backtracking), so that the check
     that says why agrees with the fast one."""
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
+
     if not validator.is_type(instance, "string"):
         return
     checker = _PATTERNS.get(pattern)
@@ -185,6 +224,9 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: dict) -> Itera
 def _whole_patterns(cls: Any) -> Any:
     """``cls`` with ``pattern`` applied as jsonschema-rs applies it (made once per class), also in
     the subschemas it descends into that name their own ``$schema`` (another schema file)."""
+    import attrs
+    import jsonschema
+
     if cls in _EXTENDED.values():
         return cls
     found = _EXTENDED.get(cls)
@@ -217,8 +259,26 @@ def meta_valid(schema: dict) -> bool:
         return False
 
 
+def patterns_compile(schema: Any) -> bool:
+    """Whether every ``pattern`` in a schema is a regular expression Python reads, as jsonschema's
+    own schema check asks (jsonschema-rs's metaschema check does not read them)."""
+    if isinstance(schema, dict):
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str):
+            try:
+                re.compile(pattern)
+            except re.error:
+                return False
+        return all(patterns_compile(value) for value in schema.values())
+    if isinstance(schema, list):
+        return all(patterns_compile(value) for value in schema)
+    return True
+
+
 def _meta_validator(cls: Any) -> Any:
     """The validator of schemas of ``cls``'s dialect, as ``cls.check_schema`` builds it."""
+    import jsonschema
+
     meta = jsonschema.validators.validator_for(cls.META_SCHEMA, default=cls)
     return meta(cls.META_SCHEMA, format_checker=meta.FORMAT_CHECKER)
 
@@ -283,26 +343,34 @@ def json_path(parts: Any) -> str:
 
 class Validator:
     """A schema's two checkers: ``is_valid`` answers yes or no (jsonschema-rs), ``slow`` is
-    jsonschema's, whose ``iter_errors`` says where and why. Where jsonschema-rs cannot take an
-    instance (a Python value of no JSON type, which the Python API can pass), jsonschema answers."""
+    jsonschema's, whose ``iter_errors`` says where and why, made by ``make_slow`` the first time it
+    is needed. Where jsonschema-rs cannot take an instance (a Python value of no JSON type, which
+    the Python API can pass), or has no validator of the schema (``fast`` None), jsonschema answers."""
 
-    __slots__ = ("slow", "fast", "is_valid")
+    __slots__ = ("_make_slow", "_slow", "fast", "is_valid")
 
-    def __init__(self, slow: Any, fast: Any) -> None:
-        self.slow = slow
+    def __init__(self, make_slow: Callable[[], Any], fast: Any) -> None:
+        self._make_slow = make_slow
+        self._slow = None
         self.fast = fast
         if fast is None:
-            self.is_valid = slow.is_valid
+            self.is_valid = lambda instance: self.slow.is_valid(instance)
         else:
-            fast_is_valid, slow_is_valid = fast.is_valid, slow.is_valid
+            fast_is_valid = fast.is_valid
 
             def is_valid(instance: Any) -> bool:
                 try:
                     return fast_is_valid(instance)
                 except (ValueError, TypeError, OverflowError):
-                    return slow_is_valid(instance)
+                    return self.slow.is_valid(instance)
 
             self.is_valid = is_valid
+
+    @property
+    def slow(self) -> Any:
+        if self._slow is None:
+            self._slow = self._make_slow()
+        return self._slow
 
     def iter_errors(self, instance: Any):
         return self.slow.iter_errors(instance)
@@ -312,6 +380,8 @@ def first_error(validator, instance: Any) -> tuple[str, str] | None:
     """None when ``instance`` is valid; otherwise the most relevant error as (reason, JSON path)."""
     if validator.is_valid(instance):
         return None
+    from jsonschema.exceptions import best_match
+
     error = best_match(validator.iter_errors(instance))
     if error is None:
         return None
