@@ -90,10 +90,18 @@ def output_lines(outputs: list[dict], index: int) -> bytes:
     """The NDJSON text (UTF-8) of one message's outputs, all or nothing: an output that is not
     valid JSON text (a lone surrogate from undecodable bytes, NaN) rejects the message."""
     lines = []
+    tail = b',"input":%d}' % index
     for number, output in enumerate(outputs, 1):
         output["input"] = index
         try:
-            text = jsonio.dumps_bytes(output)
+            # {"target": ..., "body": ..., "input": N}, its body's text made once where its size
+            # was checked (jsonio.measured), else the whole output written
+            text = None
+            target = output.get("target")
+            if len(output) == 3 and type(target) is str and next(iter(output)) == "target":
+                text = jsonio.line_with(b'{"target":' + jsonio.dumps_bytes(target) + b',"body":', output["body"], tail)
+            if text is None:
+                text = jsonio.dumps_bytes(output)
         except UnicodeEncodeError:
             raise Rejected(f"output {number} ({output['target']}) would hold text that is not valid Unicode "
                            "(the input had bytes that are not UTF-8, or a lone surrogate escape)", "$", index,
@@ -105,6 +113,7 @@ def output_lines(outputs: list[dict], index: int) -> bytes:
             raise Rejected(f"output {number} ({output['target']}) is nested too deeply to write", "$", index,
                            output=output["target"]) from None
         lines.append(text)
+    jsonio.forget()
     return b"".join(line + b"\n" for line in lines)
 
 

@@ -8,16 +8,15 @@ in give an empty one instead (``keys_with_value``: [], ``with_value`` and ``sele
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from typing import Any
 
-import orjson
 from jmespath import functions
 
+from . import jsonio
 from .nodes import same
 
 _DATE_ONLY = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -111,21 +110,27 @@ _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$", re.ASCI
 def to_number(value: Any) -> int | float | None:
     """A number, or text holding one in JSON's decimal notation ("32" -> 32, "-2.5" -> -2.5);
     anything else (other digit systems, "1_0", NaN, infinities) gives None."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
+    kind = type(value)
+    if kind is int:  # the usual values first, by their exact type
         return value
-    if isinstance(value, float):
+    if kind is float:
         return value if math.isfinite(value) else None
-    if isinstance(value, str):
-        text = value.strip()
-        if not _NUMBER.match(text):
+    if kind is not str:
+        if isinstance(value, bool) or value is None:
             return None
-        if "." not in text and "e" not in text and "E" not in text:
-            return int(text)
-        number = float(text)
-        return number if math.isfinite(number) else None
-    return None
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float):
+            return value if math.isfinite(value) else None
+        if not isinstance(value, str):
+            return None
+    text = value.strip()
+    if not _NUMBER.match(text):
+        return None
+    if "." not in text and "e" not in text and "E" not in text:
+        return int(text)
+    number = float(text)
+    return number if math.isfinite(number) else None
 
 
 def _missing(value: Any) -> bool:
@@ -134,7 +139,12 @@ def _missing(value: Any) -> bool:
 
 def depth(value: Any) -> int:
     """How many levels of objects and arrays nest in ``value`` (0 for anything else)."""
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind is dict:
+        children = value.values()
+    elif kind is list:
+        children = value
+    elif isinstance(value, dict):
         children = value.values()
     elif isinstance(value, list):
         children = value
@@ -143,6 +153,9 @@ def depth(value: Any) -> int:
     deepest = 0
     try:
         for child in children:
+            kind = type(child)
+            if kind is str or kind is int or kind is float or kind is bool or child is None:
+                continue
             if isinstance(child, (dict, list)):
                 found = depth(child)
                 if found > deepest:
@@ -154,12 +167,9 @@ def depth(value: Any) -> int:
 
 def json_size(value: Any) -> int:
     """How many bytes ``value`` takes written as compact JSON text in UTF-8, as outputs are written
-    (text that is not valid Unicode counted as it is held)."""
-    try:
-        return len(orjson.dumps(value))
-    except orjson.JSONEncodeError:  # floats orjson would write otherwise are a few bytes either way
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-        return len(text.encode("utf-8", "surrogatepass"))
+    (text that is not valid Unicode counted as it is held). The text of an object measured is kept
+    for the writer (``jsonio.measured``): a body checked for its size is not written twice."""
+    return jsonio.measured(value)
 
 
 def _depth_by_hand(value: Any) -> int:

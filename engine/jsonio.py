@@ -96,6 +96,46 @@ def dumps_bytes(value: Any) -> bytes:
     return data
 
 
+# Values whose text was just made to measure it (``measured``), kept by identity until written
+# (``line_with``): an output's body is measured by its size check and then written, and its text
+# is made once. Entries hold their value, so no other value can take its identity while kept;
+# ``forget`` empties them (the writer, after each message), and they never outnumber _KEPT_MOST.
+_kept: dict[int, tuple[Any, bytes]] = {}
+_KEPT_MOST = 256
+
+
+def measured(value: Any) -> int:
+    """How many bytes ``value`` takes written by ``dumps_bytes`` (orjson's text; where orjson
+    refuses a value, the standard library's, with text that is not valid Unicode counted as held)."""
+    try:
+        data = orjson.dumps(value)
+    except _ORJSON_ERRORS:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+        return len(text.encode("utf-8", "surrogatepass"))
+    if type(value) is dict:
+        if len(_kept) >= _KEPT_MOST:
+            _kept.clear()
+        _kept[id(value)] = (value, data)
+    return len(data)
+
+
+def line_with(head: bytes, body: Any, tail: bytes) -> bytes | None:
+    """``head + dumps_bytes(body) + tail`` where ``body``'s text was kept by ``measured``; None
+    where it was not (or is not what ``dumps_bytes`` gives: a NaN inside)."""
+    entry = _kept.pop(id(body), None)
+    if entry is None or entry[0] is not body:
+        return None
+    data = entry[1]
+    if b"null" in data and _has_non_finite(body):
+        return None
+    return head + data + tail
+
+
+def forget() -> None:
+    """Drop the kept texts (one message's outputs are written)."""
+    _kept.clear()
+
+
 def _reference_bytes(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 

@@ -47,9 +47,14 @@ MISSING: Any = _Missing()
 def truthy(value: Any) -> bool:
     """JMESPath truthiness: not null, false, empty text, an empty list or an empty object (and not
     missing)."""
-    if value is None or value is False or value is MISSING or value == "":
+    kind = type(value)
+    if kind is str or kind is dict or kind is list or kind is bool:  # the usual values, at once
+        return bool(value)
+    if value is None or value is MISSING:
         return False
-    return not (isinstance(value, (list, dict)) and not value)
+    if isinstance(value, (str, list, dict)):  # a subclass (the Python API can pass one)
+        return len(value) > 0
+    return True  # numbers (0 too), and anything else
 
 
 def same(value: Any, expected: Any) -> bool:

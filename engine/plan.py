@@ -122,6 +122,8 @@ class Writer:
         self.bools: set[str] = set()  # variables known to hold true or false
         self.message_is_object = ruleset is not None  # a plan runs on validated messages (objects)
         self.objects: set[str] = set()  # variables known to hold a plain object (an output's body)
+        self.acceptors: dict[int, str] = {}  # target -> its generated check function (``_acceptor``)
+        self.functions_written: list[str] = []  # the lines of those functions
 
     # ------------------------------------------------------------ names
 
@@ -164,6 +166,7 @@ class Writer:
         for position, rules in enumerate(blocks):
             lines += [f"def _block{position}(m, s, built):",
                       *("    " + line for line in self._block(rules)), "    return built", ""]
+        lines = self.functions_written + lines
         lines += ["def plan(m):", "    if type(m) is not dict: raise TypeError('not a plain object')",
                   "    s = Scope(m)"]
         if dispatch is not None:  # computed even when no rule reads it: a failing one rejects, as in the walk
@@ -338,7 +341,7 @@ class Writer:
         lines = [f"{body} = {{}}"]
         for key, node in emit.fields:
             lines += self.field(node, body, key)
-        checked = self._checks(target, body) if self.checked else []
+        checked = [f"if not {self._acceptor(target)}({body}): return False"] if self.checked else []
         made = [f"built.append(({rule_ref}, {self.const(target)}, {body}))", "s.seq += 1"]
         most = self.ruleset.max_outputs if self.ruleset is not None else None
         if most is not None:  # one output too many: the walk says why
@@ -357,22 +360,32 @@ class Writer:
         return ([f"if {source} is None:"] + ["    " + line for line in [*lines, f"{source} = {body}"]] +
                 ["else:"] + ["    " + line for line in again] + checked + made)
 
-    def _checks(self, target: Any, body: str) -> list[str]:
-        """Lines giving False when the body in ``body`` is not one ``target.accepts``: its schema's
-        yes/no, then each check's assertion written as code (or called, where it cannot be)."""
-        lines = [f"if not {self.const(target.is_valid)}({body}): return False"]
-        self.objects.add(body)
+    def _acceptor(self, target: Any) -> str:
+        """The name of a generated function ``accept(body)`` that is False where ``target.accepts``
+        is: its schema's yes/no, then each check's assertion written as code (or called, where it
+        cannot be). A function of its own, written once per target, so that the variables of the
+        checks do not swell the frames of the blocks (see ``build``)."""
+        name = self.acceptors.get(id(target))
+        if name is not None:
+            return name
+        name = self.acceptors[id(target)] = f"_accept{len(self.acceptors)}"
+        saved = self.prefixes, self.memos, self.shared
+        self.prefixes, self.memos, self.shared = {}, {}, {}
+        lines = [f"if not {self.const(target.is_valid)}(b): return False"]
+        self.objects.add("b")
         for check in target.checks:
             try:
                 if check.folded is None:
                     raise Unsupported("no AST")
-                more, var = self.selector(check.folded, body)
+                more, var = self.selector(check.folded, "b")
             except Unsupported:
-                more, var = [], f"{self.const(check.assertion)}({body})"
+                more, var = [], f"{self.const(check.assertion)}(b)"
             test = var if var in self.bools else f"_truthy({var})"
             lines += [*more, f"if not {test}: return False"]
-        self.objects.discard(body)
-        return lines
+        self.objects.discard("b")
+        self.prefixes, self.memos, self.shared = saved
+        self.functions_written += [f"def {name}(b):", *("    " + line for line in lines), "    return True", ""]
+        return name
 
     @staticmethod
     def source(source: str) -> str:
