@@ -86,6 +86,9 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+_HEADS: dict[str, bytes] = {}  # target name -> the start of its output lines
+
+
 def output_lines(outputs: list[dict], index: int) -> bytes:
     """The NDJSON text (UTF-8) of one message's outputs, all or nothing: an output that is not
     valid JSON text (a lone surrogate from undecodable bytes, NaN) rejects the message."""
@@ -99,7 +102,12 @@ def output_lines(outputs: list[dict], index: int) -> bytes:
             text = None
             target = output.get("target")
             if len(output) == 3 and type(target) is str and next(iter(output)) == "target":
-                text = jsonio.line_with(b'{"target":' + jsonio.dumps_bytes(target) + b',"body":', output["body"], tail)
+                head = _HEADS.get(target)
+                if head is None:
+                    if len(_HEADS) > 1024:
+                        _HEADS.clear()
+                    head = _HEADS[target] = b'{"target":' + jsonio.dumps_bytes(target) + b',"body":'
+                text = jsonio.line_with(head, output["body"], tail)
             if text is None:
                 text = jsonio.dumps_bytes(output)
         except UnicodeEncodeError:
