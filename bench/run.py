@@ -270,7 +270,7 @@ def _stages(args: argparse.Namespace, path: Path, settings: dict, scratch: Path)
             if check(message):
                 built = checked(message)
                 if built is not False:
-                    output_lines([{"target": target.name, "body": body} for _r, target, body in built], index)
+                    output_lines([{"target": target, "body": body} for _r, target, body in built], index)
 
     def command(chunk: tuple) -> None:
         first = 1

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import multiprocessing
 import os
 import re
 import shutil
@@ -349,6 +348,8 @@ _spool: str | None = None  # and the folder it leaves its outputs in
 
 
 def _start(jobs: int, translator: Any, make: Callable[[], Any] | None, spool: str, lock: int | None = None):
+    import multiprocessing  # only where workers run
+
     global _translator, _spool
     methods = multiprocessing.get_all_start_methods()
     watch = os.getpid() if threading.current_thread() is threading.main_thread() else None

@@ -11,14 +11,16 @@ import stat
 import sys
 import warnings
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
-from . import translator as api
 from .batches import BatchResult, default_jobs, translate_batches
 from .errors import Rejected, RuleError, SettingsError
 from .reader import FORMS, REST_SKIPPED, BadInput, read_batches, read_located
 from .settings import read_settings_file
 from .writing import Sink, Stop, Stops, WriteFailed, write_rejects
+
+if TYPE_CHECKING:  # imported where used: translate may run a kept plan without the compiler (plancache)
+    from . import translator as api
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -81,6 +83,7 @@ def _jobs(text: str) -> int:
 
 def _describe_platforms(rules_dir: str | None, schemas_dir: str | None) -> str:
     """Each platform with the targets its rules emit."""
+    from . import translator as api
     from .loader import emitted_targets, load_variant
     from .resources import default_rules_dir, find_rule_set
 
@@ -343,9 +346,37 @@ def _cmd_translate(args: argparse.Namespace) -> int:
 def _load(platform: str, settings: dict, rules: str | None, schemas: str | None) -> api.Translator:
     """``engine.load`` for the command, which prints the settings' warnings in its own words
     (``seg2amp: warning: ...``) rather than as Python warnings."""
+    from . import translator as api
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", api.SettingWarning)
         return api.load(platform, settings, rules, schemas)
+
+
+def _load_translate(platform: str, settings: dict, rules: str | None, schemas: str | None) -> Any:
+    """The translator ``translate`` runs: the plan kept for these very rules, schemas, settings
+    and engine where there is one (``plancache``: the rules are then loaded only if a message
+    needs the walk), else the rules loaded, and their plan kept for the next run."""
+    from . import codecache, plancache
+    from .resources import bundled_dir, default_rules_dir, find_rule_set
+
+    full = functools.partial(_load, platform, settings, rules, schemas)
+    if codecache.cache_folder() is None:
+        return full()
+    try:
+        rules_dir = find_rule_set(Path(rules)) if rules else default_rules_dir()
+        schemas_dir = Path(schemas) if schemas else bundled_dir("schemas")
+        key = plancache.cache_key(platform, settings, rules_dir, schemas_dir)
+    except (OSError, ValueError):  # a folder that cannot be read: loading says where
+        return full()
+    kept = plancache.load_kept(key, full)
+    if kept is not None:
+        return kept
+    translator = full()
+    from . import translator as api
+
+    plancache.keep_plan(key, translator, api.schema_store(schemas))
+    return translator
 
 
 def _translate(args: argparse.Namespace, inputs: list[str], stops: Stops, counts: _Counts) -> None:
@@ -353,7 +384,7 @@ def _translate(args: argparse.Namespace, inputs: list[str], stops: Stops, counts
     messages (the lines of the message being written are finished), and what the counts say was
     written was written whole, outputs and rejection records."""
     settings = read_settings_file(args.settings) if args.settings else {}
-    make = functools.partial(_load, args.platform, settings, args.rules, args.schemas)  # workers may call it too
+    make = functools.partial(_load_translate, args.platform, settings, args.rules, args.schemas)  # workers too
     translator = make()
     for warning in translator.warnings:
         _say(f"seg2amp: warning: {warning}")
@@ -453,6 +484,7 @@ def _exit_status(rejected: bool, cut_short: bool) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
+    from . import translator as api
     from .batches import output_lines
     from .explain import printable
 
@@ -519,6 +551,7 @@ def _rules_dir(option: str | None) -> Path:
 
 
 def _cmd_lint(args: argparse.Namespace) -> int:
+    from . import translator as api
     from .lint import lint_folder
 
     if args.rules_dir and args.rules:

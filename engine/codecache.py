@@ -43,18 +43,54 @@ def cache_folder() -> Path | None:
 
 def compile_cached(source: str, label: str) -> CodeType:
     """``compile(source, label, "exec")``, from the cache when it holds this very source."""
-    folder = cache_folder()
-    if folder is None:
-        return compile(source, label, "exec")
-    if not _private(folder):
-        return compile(source, label, "exec")
     key = hashlib.sha256(importlib.util.MAGIC_NUMBER + label.encode() + b"\0" + source.encode()).hexdigest()
-    path = folder / f"{key}{_SUFFIX}"
-    code = _read(path)
-    if code is None:
-        code = compile(source, label, "exec")
-        _write(folder, path, code)
+    payload = fetch(key)
+    if payload is not None:
+        try:
+            code = marshal.loads(payload)
+        except (EOFError, ValueError, TypeError):
+            code = None
+        if isinstance(code, CodeType):
+            return code
+    code = compile(source, label, "exec")
+    keep(key, marshal.dumps(code))
     return code
+
+
+def fetch(key: str) -> bytes | None:
+    """The payload kept under ``key`` (hex digits), or None: caching off, no such entry, a folder
+    others may write, or an entry whose digest does not match (damaged: never trusted)."""
+    folder = cache_folder()
+    if folder is None or not _private(folder):
+        return None
+    try:
+        data = (folder / f"{key}{_SUFFIX}").read_bytes()
+    except OSError:
+        return None
+    digest, payload = data[:32], data[32:]
+    if len(digest) != 32 or hashlib.sha256(payload).digest() != digest:
+        return None  # damaged (or not ours): made again, and the file rewritten
+    return payload
+
+
+def keep(key: str, payload: bytes) -> None:
+    """Keep ``payload`` under ``key``, whole (a temporary file, then a rename) or not at all."""
+    folder = cache_folder()
+    if folder is None or not _private(folder):
+        return
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".new-", suffix=_SUFFIX)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(hashlib.sha256(payload).digest() + payload)
+            os.replace(temporary, folder / f"{key}{_SUFFIX}")
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        _prune(folder)
+    except OSError:
+        return  # a folder that cannot be written: made each time, nothing else
 
 
 def _private(folder: Path) -> bool:
@@ -67,38 +103,6 @@ def _private(folder: Path) -> bool:
     if not hasattr(os, "getuid"):
         return True  # no POSIX owners here: the user's own profile folder
     return status.st_uid == os.getuid() and not status.st_mode & 0o022
-
-
-def _read(path: Path) -> CodeType | None:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    digest, payload = data[:32], data[32:]
-    if len(digest) != 32 or hashlib.sha256(payload).digest() != digest:
-        return None  # damaged (or not ours): compiled again, and the file rewritten
-    try:
-        code = marshal.loads(payload)
-    except (EOFError, ValueError, TypeError):
-        return None
-    return code if isinstance(code, CodeType) else None
-
-
-def _write(folder: Path, path: Path, code: CodeType) -> None:
-    payload = marshal.dumps(code)
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".new-", suffix=_SUFFIX)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(hashlib.sha256(payload).digest() + payload)
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
-        _prune(folder)
-    except OSError:
-        return  # a folder that cannot be written: the code is compiled each time, nothing else
 
 
 def _prune(folder: Path) -> None:

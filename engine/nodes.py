@@ -27,7 +27,6 @@ from typing import Any
 
 from jmespath.visitor import TreeInterpreter
 
-from .sandbox import DEADLINE, MAX_TEMPLATE_SECONDS, MAX_TEMPLATE_TEXT
 from .validation import first_error
 
 
@@ -438,6 +437,8 @@ class Template(Node):
         self.settings = settings or {}
 
     def evaluate(self, scope: Scope) -> Any:
+        from .sandbox import DEADLINE, MAX_TEMPLATE_SECONDS, MAX_TEMPLATE_TEXT  # Jinja's: loaded with the rules
+
         message = scope.message
         context = {name: message[name] for name in self.names if name in message}
         context["message"] = message
@@ -1277,7 +1278,7 @@ class Rule:
                 for key, node in self.vars:
                     body += w.value(node, "v")
                     body.append(f"if v is not MISSING: s.vars[{key!r}] = v")
-            rule_ref = w.const(self)
+            rule_ref = repr(self.name)
             for emit in self.emits:
                 body += emit.write(w, rule_ref)
             if self.vars:

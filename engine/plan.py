@@ -24,8 +24,8 @@ For example, the rule ``{name: r, on: order, emit: {target: t, body: {id: orderI
             t1 = {}
             v = m.get('orderId')
             if v is not None and v != '': t1['id'] = v
-            if not K0(t1): return False
-            built.append((K1, K2, t1))
+            if not _accept0(t1): return False
+            built.append(('r', 't', t1))
             s.seq += 1
             s.fired.add('r')
         return built
@@ -33,8 +33,9 @@ For example, the rule ``{name: r, on: order, emit: {target: t, body: {id: orderI
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Callable
-from types import MappingProxyType
 from typing import Any
 
 from jinja2 import nodes as jinja_nodes
@@ -44,32 +45,51 @@ from jmespath.visitor import TreeInterpreter
 from . import nodes as n
 from .codecache import compile_cached
 from .functions import PLAIN_FUNCTIONS, PREPARED_FUNCTIONS, RuleFunctions
+from .planruntime import base_names
 
 Plan = Callable[[dict], list]
 
 # Names Jinja resolves without the context (its default globals, ``self``): a template naming one
 # is left to Jinja.
 _JINJA_NAMES = frozenset(DEFAULT_NAMESPACE) | {"self"}
-_UNSET = object()
-_EMPTY = MappingProxyType({})  # a hoisted message object that is not there: read-only, like the message
-_UNDEFINED = object()  # a template's name that has no value
 
 
 class Unsupported(Exception):
     """A selector or template this module does not write (the node then runs as itself)."""
 
 
-def ordered_compare(compare: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
-    """An ordering comparison as jmespath makes it: null unless both sides are numbers or text."""
-    comparable = (int, float, str)
-    if not (isinstance(a, comparable) and not isinstance(a, bool)
-            and isinstance(b, comparable) and not isinstance(b, bool)):
-        return None
-    return compare(a, b)
+def python_literal(value: Any) -> str | None:
+    """Python source of a JSON-like value (dicts with text keys, lists, tuples, frozensets, text,
+    finite numbers, booleans, None) that makes an equal value of the plain types; None for
+    anything else."""
+    if value is None or value is True or value is False:
+        return repr(value)
+    if isinstance(value, bool):
+        return repr(bool(value))
+    if isinstance(value, int):
+        return repr(int(value))
+    if isinstance(value, float):
+        return repr(float(value)) if math.isfinite(value) else None
+    if isinstance(value, str):
+        return repr(str(value))
+    if isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            return None
+        items = [(python_literal(key), python_literal(item)) for key, item in value.items()]
+        return None if any(v is None for _, v in items) else "{" + ", ".join(f"{k}: {v}" for k, v in items) + "}"
+    if isinstance(value, (list, tuple, frozenset)):
+        parts = [python_literal(item) for item in value]
+        if any(part is None for part in parts):
+            return None
+        inner = ", ".join(parts)
+        if isinstance(value, list):
+            return f"[{inner}]"
+        return f"({inner},)" if isinstance(value, tuple) else f"frozenset(({inner},))" if parts else "frozenset()"
+    return None
 
 
 def compile_plan(ruleset: Any, checked: bool = True) -> Plan | None:
-    """A function ``plan(message) -> [(rule, target, body), ...]`` that builds the same outputs as
+    """A function ``plan(message) -> [(rule name, target name, body), ...]`` that builds the same outputs as
     the walk, each already checked as its target's ``accepts`` checks it, and gives False when one
     fails those checks; it raises on anything else but the plain success path. None if the
     generated code would not compile (the walk then takes every message: slower, same outputs).
@@ -105,12 +125,7 @@ class Writer:
     def __init__(self, ruleset: Any, functions: Any = None, checked: bool = True) -> None:
         self.ruleset = ruleset
         self.checked = checked
-        self.names: dict[str, Any] = {
-            "MISSING": n.MISSING, "UNDEFINED": _UNDEFINED, "UNSET": _UNSET, "EMPTY": _EMPTY, "Scope": n.Scope,
-            "_same": n.same, "_table_key": n.table_key, "_fresh": n.fresh, "_truthy": n.truthy,
-            "_ordered": ordered_compare, "_eq": TreeInterpreter.COMPARATOR_FUNC["eq"],
-            "_ne": TreeInterpreter.COMPARATOR_FUNC["ne"],
-        }
+        self.names: dict[str, Any] = base_names()
         self._constants: dict[int, str] = {}
         self._counter = 0
         if functions is None and ruleset is not None and ruleset.options is not None:
@@ -120,16 +135,20 @@ class Writer:
         self.memos: dict[str, str] = {}  # selector text -> variable, for selectors a block repeats
         self.shared: dict[int, tuple[str, set]] = {}  # emit -> its group of shared fields (``_share``)
         self.bools: set[str] = set()  # variables known to hold true or false
+        self.tri: set[str] = set()  # variables known to hold true, false or null (an ordering comparison)
         self.message_is_object = ruleset is not None  # a plan runs on validated messages (objects)
         self.objects: set[str] = set()  # variables known to hold a plain object (an output's body)
         self.acceptors: dict[int, str] = {}  # target -> its generated check function (``_acceptor``)
         self.functions_written: list[str] = []  # the lines of those functions
+        self.sources: dict[str, str | None] = {}  # constant -> the Python that makes it again (``const``)
 
     # ------------------------------------------------------------ names
 
-    def const(self, value: Any) -> str:
+    def const(self, value: Any, source: str | None = None) -> str:
         """A name for ``value`` in the plan's namespace (the object itself, never a copy); short
-        literals are written as they are."""
+        literals are written as they are. ``source``: Python that makes the same value again in a
+        plan kept between runs (``plancache``), where it cannot be told from the value itself
+        (JSON data, the rule functions and their methods, importable functions: ``rebuild``)."""
         if value is None or isinstance(value, bool) or (type(value) in (int, str) and len(repr(value)) < 60):
             return repr(value)
         name = self._constants.get(id(value))
@@ -137,7 +156,27 @@ class Writer:
             name = f"K{len(self._constants)}"
             self._constants[id(value)] = name
             self.names[name] = value
+            self.sources[name] = source if source is not None else self.rebuild(value)
         return name
+
+    def rebuild(self, value: Any) -> str | None:
+        """Python that makes ``value`` again where only the plan's runtime names are known
+        (``planruntime``: ``FUNCTIONS``, ``_import``), or None where nothing can."""
+        if value is self.functions and type(value) is RuleFunctions:
+            return "FUNCTIONS"
+        if getattr(value, "__self__", None) is self.functions and type(self.functions) is RuleFunctions:
+            return f"FUNCTIONS.{value.__name__}"
+        literal = python_literal(value)
+        if literal is not None:
+            return literal
+        module, qualname = getattr(value, "__module__", None), getattr(value, "__qualname__", None)
+        if isinstance(module, str) and isinstance(qualname, str) and "<" not in qualname:
+            found: Any = sys.modules.get(module)
+            for part in qualname.split("."):
+                found = getattr(found, part, None)
+            if found is value:
+                return f"_import({module!r}, {qualname!r})"
+        return None
 
     def temp(self) -> str:
         """An unused variable name."""
@@ -179,6 +218,7 @@ class Writer:
         self.run(source, f"<plan of the {self.ruleset.platform} rules>", cached=True)
         plan = self.names["plan"]
         plan.source = source
+        plan.sources = dict(self.sources)  # how its constants are made again (``plancache``)
         return plan
 
     def _block(self, rules: list) -> list[str]:
@@ -342,7 +382,7 @@ class Writer:
         for key, node in emit.fields:
             lines += self.field(node, body, key)
         checked = [f"if not {self._acceptor(target)}({body}): return False"] if self.checked else []
-        made = [f"built.append(({rule_ref}, {self.const(target)}, {body}))", "s.seq += 1"]
+        made = [f"built.append(({rule_ref}, {target.name!r}, {body}))", "s.seq += 1"]
         most = self.ruleset.max_outputs if self.ruleset is not None else None
         if most is not None:  # one output too many: the walk says why
             made.append(f"if len(built) > {int(most)}: raise LookupError('too many outputs')")
@@ -371,7 +411,8 @@ class Writer:
         name = self.acceptors[id(target)] = f"_accept{len(self.acceptors)}"
         saved = self.prefixes, self.memos, self.shared
         self.prefixes, self.memos, self.shared = {}, {}, {}
-        lines = [f"if not {self.const(target.is_valid)}(b): return False"]
+        valid = self.const(target.is_valid, f"_validator({target.schema!r})" if target.validator.fast else None)
+        lines = [f"if not {valid}(b): return False"]
         self.objects.add("b")
         for check in target.checks:
             try:
@@ -380,8 +421,7 @@ class Writer:
                 more, var = self.selector(check.folded, "b")
             except Unsupported:
                 more, var = [], f"{self.const(check.assertion)}(b)"
-            test = var if var in self.bools else f"_truthy({var})"
-            lines += [*more, f"if not {test}: return False"]
+            lines += [*more, f"if not ({self.truth(var)}): return False"]
         self.objects.discard("b")
         self.prefixes, self.memos, self.shared = saved
         self.functions_written += [f"def {name}(b):", *("    " + line for line in lines), "    return True", ""]
@@ -457,17 +497,18 @@ class Writer:
             left, a = self.selector(children[0], source)
             right, b = self.selector(children[1], source)
             var = self.temp()
-            if a in self.bools:
-                condition = f"not {a}" if kind == "or_expression" else a
-            else:
-                condition = f"not _truthy({a})" if kind == "or_expression" else f"_truthy({a})"
+            condition = f"not ({self.truth(a)})" if kind == "or_expression" else self.truth(a)
+            if a in self.bools and b in self.bools:
+                self.bools.add(var)
+            elif a in self.bools | self.tri and b in self.bools | self.tri:
+                self.tri.add(var)
             return left + [f"if {condition}:"] + ["    " + line for line in right] + [
                 f"    {var} = {b}", "else:", f"    {var} = {a}"], var
         if kind == "not_expression":
             inner, a = self.selector(children[0], source)
             var = self.temp()
             self.bools.add(var)
-            return inner + [f"{var} = {f'not {a}' if a in self.bools else f'not _truthy({a})'}"], var
+            return inner + [f"{var} = not ({self.truth(a)})"], var
         if kind in ("multi_select_dict", "multi_select_list"):
             var = self.temp()
             lines = []
@@ -493,14 +534,25 @@ class Writer:
         var = self.temp()
         op = ast["value"]
         if op in ("eq", "ne"):
+            self.bools.add(var)  # jmespath's equality of JSON values: true or false
             return left + right + [f"{var} = _{op}({a}, {b})"], var
-        compare = self.const(TreeInterpreter.COMPARATOR_FUNC[op])
+        self.tri.add(var)  # an ordering: true, false, or null where the sides do not compare
+        compare = self.const(TreeInterpreter.COMPARATOR_FUNC[op], f"_comparator({op!r})")
         literal = children[1].get("value") if children[1]["type"] == "literal" else None
         if type(literal) is int:  # against a whole-number literal: numbers compare directly
             symbol = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}[op]
             return left + right + [f"{var} = ({a} {symbol} {literal!r}) if (type({a}) is int or "
                                    f"type({a}) is float) else _ordered({compare}, {a}, {b})"], var
         return left + right + [f"{var} = _ordered({compare}, {a}, {b})"], var
+
+    def truth(self, var: str) -> str:
+        """An expression of whether ``var`` is truthy as JMESPath means it, as cheap as what
+        ``var`` is known to hold allows."""
+        if var in self.bools:
+            return var
+        if var in self.tri:
+            return f"{var} is True"
+        return f"_truthy({var})"
 
     def _function(self, ast: dict, source: str) -> tuple[list[str], str]:
         name = ast["value"]
@@ -536,7 +588,9 @@ class Writer:
         fallback = f"{self.const(self.functions)}.call_function({name!r}, [{', '.join(args)}])"
         if prepare is not None:
             # the keys are a constant (their type test holds): the function of the object alone
-            prepared = self.const(prepare(children[1]["value"]))
+            keys = python_literal(children[1]["value"])
+            prepared = self.const(prepare(children[1]["value"]), None if keys is None else
+                                  f"_import('engine.functions', 'PREPARED_FUNCTIONS')[{name!r}]({keys})")
             return lines + [f"{var} = {prepared}({args[0]}) if {tests[0]} else {fallback}"], var
         plain = PLAIN_FUNCTIONS.get(name) if isinstance(self.functions, RuleFunctions) else None
         call = f"{self.const(plain or getattr(self.functions, '_func_' + name))}({', '.join(args)})"

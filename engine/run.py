@@ -35,7 +35,7 @@ def translate(ruleset: RuleSet, message: Any, index: int | None = None,
             if ruleset.input_check(message):
                 built = plan(message)  # its outputs checked, or False
                 if built is not False:
-                    return [{"target": target.name, "body": body} for _rule, target, body in built]
+                    return [{"target": target, "body": body} for _rule, target, body in built]
             elif ruleset.optional:  # the plan takes a message without its faulty optional fields too
                 found = _drop_optional(ruleset, message, index)
                 if found is not None:
@@ -43,7 +43,7 @@ def translate(ruleset: RuleSet, message: Any, index: int | None = None,
                     if built is not False:
                         if warnings is not None:
                             warnings.extend(found[1])
-                        return [{"target": target.name, "body": body} for _rule, target, body in built]
+                        return [{"target": target, "body": body} for _rule, target, body in built]
         except Exception:  # noqa: BLE001 - the walk gives the located reason
             pass
     return walk(ruleset, message, index, warnings=warnings)

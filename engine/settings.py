@@ -14,7 +14,6 @@ import jsonschema_rs
 from .errors import RuleError, SettingsError
 from .schemawords import requirement
 from .validation import json_path, meta_valid, patterns_compile
-from .yamlsource import decode_utf8, load_yaml_file, load_yaml_text, plain
 
 
 @dataclass(frozen=True)
@@ -108,6 +107,8 @@ class Catalog:
 
 def load_catalog(path: Path) -> Catalog:
     """Read a settings catalog file (YAML: ``settings: {key: {schema, default, ...}}``)."""
+    from .yamlsource import load_yaml_file, plain
+
     document = load_yaml_file(path)
     entries = document.get("settings") if isinstance(document, dict) else None
     if not isinstance(entries, dict):
@@ -174,14 +175,22 @@ def read_settings_file(path: Path | str) -> dict:
         raw = path.read_bytes()
     except OSError as exc:
         raise SettingsError(f"cannot read settings file {str(path)!r}: {exc.strerror}") from None
-    text, line, reason = decode_utf8(raw)
-    if text is None:
-        raise SettingsError(f"{path}:{line}: {reason}")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        from .yamlsource import decode_utf8
+
+        _, line, reason = decode_utf8(raw)
+        raise SettingsError(f"{path}:{line}: {reason}") from None
+    from_yaml = False
     try:
         data = json.loads(text)
     except RecursionError:
         raise SettingsError(f"{path}: nested too deeply to be settings") from None
     except ValueError:
+        from .yamlsource import load_yaml_text  # YAML's library: only for a YAML file
+
+        from_yaml = True
         try:
             data = load_yaml_text(text, str(path))
         except RuleError as exc:  # its first line only: the excerpt of the file could show a key
@@ -193,6 +202,10 @@ def read_settings_file(path: Path | str) -> dict:
         raise SettingsError(f"{path}: settings must be an object of key: value")
     if set(data) == {"settings"} and isinstance(data["settings"], dict):
         data = data["settings"]
+    if not from_yaml:
+        return dict(data)  # json.loads makes plain dicts and lists
+    from .yamlsource import plain
+
     try:
         return plain(dict(data))
     except RecursionError:

@@ -82,6 +82,10 @@ class SchemaStore:
                 (uri, Resource.from_contents(contents, DRAFT202012)) for uri, contents in self._resources)
         return self._registry
 
+    def resources(self) -> list[tuple[str, dict]]:
+        """Every schema of the folder as (its URI, its contents), as references resolve them."""
+        return list(self._resources)
+
     def __contains__(self, name: str) -> bool:
         return name in self._contents
 
@@ -126,8 +130,8 @@ class SchemaStore:
         jsonschema then answers alone."""
         try:
             if self._fast_registry is None:
-                self._fast_registry = jsonschema_rs.Registry(self._resources, retriever=_nothing_outside)
-            return jsonschema_rs.validator_for(schema, registry=self._fast_registry, retriever=_nothing_outside,
+                self._fast_registry = jsonschema_rs.Registry(self._resources, retriever=nothing_outside)
+            return jsonschema_rs.validator_for(schema, registry=self._fast_registry, retriever=nothing_outside,
                                                validate_formats=True)
         except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError):
             return None
@@ -246,7 +250,8 @@ def _whole_patterns(cls: Any) -> Any:
     return found
 
 
-def _nothing_outside(uri: str) -> Any:
+def nothing_outside(uri: str) -> Any:
+    """jsonschema-rs's retriever: nothing is fetched from outside the schemas folder."""
     raise ValueError(f"{uri} is not in the schemas folder")
 
 

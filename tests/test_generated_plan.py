@@ -45,7 +45,7 @@ def _plan_outcome(ruleset, message):
         return None, False
     if built is False:  # an output its checks refuse: the stages take the message and say where
         return None, False
-    return [(target.name, body) for _rule, target, body in built], True
+    return [(target, body) for _rule, target, body in built], True
 
 
 def _check(ruleset, message, label):
@@ -56,7 +56,7 @@ def _check(ruleset, message, label):
     if finished:
         assert planned == walked, label
         for _rule, target, body in ruleset.plan(message):  # what the plan gives has passed its checks
-            assert target.accepts(body), label
+            assert ruleset.targets[target].accepts(body), label
     else:  # translate falls back to the walk: same outcome
         assert _outcome(translate, ruleset, message) == walked, label
     return finished

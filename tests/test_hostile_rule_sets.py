@@ -147,7 +147,7 @@ def test_a_loop_with_nothing_to_write_is_still_timed(rules, monkeypatch):
     append_server_rule(rules, "hostile", "event_properties: {object: {x: {template: "
                        "\"{% for x in properties.big %}{% if x %}{% endif %}{% endfor %}\"}}}")
     translator = engine.load("server", {"apiKey": API_KEY}, rules)
-    monkeypatch.setattr("engine.nodes.MAX_TEMPLATE_SECONDS", 0.005)  # the loop takes about 40 ms
+    monkeypatch.setattr("engine.sandbox.MAX_TEMPLATE_SECONDS", 0.005)  # the loop takes about 40 ms
     with pytest.raises(engine.Rejected) as info:
         translator.translate({**TRACK, "properties": {"big": [1] * 400_000}}, 1)
     assert "out of time" in info.value.message

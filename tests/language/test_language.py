@@ -57,7 +57,7 @@ def run_plan(translator: engine.Translator, message: Any) -> Outcome:
         return Outcome(gave_up=f"raised {type(exc).__name__}: {exc}")
     if built is False:
         return Outcome(gave_up="returned False (an output refused)")
-    return Outcome(outputs=[{"target": target.name, "body": body} for _rule, target, body in built],
+    return Outcome(outputs=[{"target": target, "body": body} for _rule, target, body in built],
                    warnings=_warnings(dropped))
 
 
