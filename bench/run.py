@@ -178,7 +178,8 @@ def _whole_processes(args: argparse.Namespace, path: Path, count: int, settings_
 
 def _rounds(commands: dict[str, list[str]], rounds: int) -> tuple[dict[str, list[float]], dict[str, int]]:
     """Wall seconds of each command in each round, after one warm-up round; the order of the
-    commands alternates from round to round. And each command's largest peak RSS (KB)."""
+    commands alternates from round to round. And each command's largest peak RSS (KB) in those
+    rounds."""
     labels = list(commands)
     walls: dict[str, list[float]] = {label: [] for label in labels}
     peaks = dict.fromkeys(labels, 0)
@@ -186,9 +187,9 @@ def _rounds(commands: dict[str, list[str]], rounds: int) -> tuple[dict[str, list
         order = labels if round_number % 2 else labels[::-1]
         for label in order:
             elapsed, peak = _run(commands[label])
-            peaks[label] = max(peaks[label], peak)
-            if round_number:  # the first round warms caches (files, the plan's code) and is not counted
+            if round_number:  # the first round warms caches (files, the kept plan) and is not counted
                 walls[label].append(elapsed)
+                peaks[label] = max(peaks[label], peak)
     return walls, peaks
 
 
