@@ -44,7 +44,7 @@ from jmespath.visitor import TreeInterpreter
 
 from . import nodes as n
 from .codecache import compile_cached
-from .functions import PLAIN_FUNCTIONS, PREPARED_FUNCTIONS, RuleFunctions
+from .functions import GIVEN_BACK, PLAIN_FUNCTIONS, PREPARED_FUNCTIONS, RuleFunctions
 from .planruntime import base_names
 
 Plan = Callable[[dict], list]
@@ -594,9 +594,12 @@ class Writer:
             return lines + [f"{var} = {prepared}({args[0]}) if {tests[0]} else {fallback}"], var
         plain = PLAIN_FUNCTIONS.get(name) if isinstance(self.functions, RuleFunctions) else None
         call = f"{self.const(plain or getattr(self.functions, '_func_' + name))}({', '.join(args)})"
+        if plain is not None and name in GIVEN_BACK and len(args) == 1:  # no call for what it gives back
+            given = " or ".join(f"type({args[0]}) is {kind.__name__}" for kind in GIVEN_BACK[name])
+            call = f"{args[0]} if ({given} or {args[0]} is None) else {call}"
         if not tests:
             return lines + [f"{var} = {call}"], var
-        return lines + [f"{var} = {call} if {' and '.join(tests)} else {fallback}"], var
+        return lines + [f"{var} = ({call}) if {' and '.join(tests)} else {fallback}"], var
 
     # ------------------------------------------------------------ Jinja
 
