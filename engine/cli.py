@@ -46,6 +46,10 @@ and the message translated without it: a warning line goes with the rejects
 A summary line ends stderr: messages read, translated, translated with warnings (when there are
 some), rejected, outputs.
 
+The compiled rules are kept between runs in ~/.cache/seg2amp (or $XDG_CACHE_HOME/seg2amp, or the
+folder SEG2AMP_CACHE names; SEG2AMP_CACHE=off keeps nothing), keyed by every file of the rules
+and schemas, the settings and the engine: a change anywhere is never met by an old entry.
+
 Exit status: 0 every message translated (warnings or not), 1 some were rejected, 2 a usage, settings or rule error
 (nothing translated: inputs, outputs, settings and rules are checked first) or an input that
 cannot be read to its end or an output that cannot be written (a full disk), 130 stopped by

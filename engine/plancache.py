@@ -31,10 +31,12 @@ from . import codecache
 _LIBRARIES = ("jmespath", "jinja2", "jsonschema_rs", "msgspec", "orjson", "ua_parser", "yaml")
 _FORMAT = b"seg2amp plan 1\0"
 _ENGINE = Path(__file__).resolve().parent
+_MOST_BYTES = 64 << 20  # rule and schema folders bigger than this are read at every start, not digested
 
 
 def cache_key(platform: str, settings: dict, rules_dir: Path, schemas_dir: Path) -> str:
-    """The digest of everything a plan is made of (see the module's text)."""
+    """The digest of everything a plan is made of (see the module's text); ``ValueError`` for
+    folders too big to digest at every start, ``OSError`` for one that cannot be read."""
     digest = hashlib.sha256(_FORMAT + importlib.util.MAGIC_NUMBER)
     for path in sorted(_ENGINE.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -46,11 +48,16 @@ def cache_key(platform: str, settings: dict, rules_dir: Path, schemas_dir: Path)
             status = os.stat(origin)
             size, mtime = status.st_size, status.st_mtime_ns
         digest.update(f"{name}\0{origin}\0{size}\0{mtime}\0".encode())
+    read = 0
     for label, root in (("rules", rules_dir), ("schemas", schemas_dir)):
         root = Path(root).resolve()
         digest.update(f"{label}\0{root}\0".encode())
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+            data = path.read_bytes()
+            read += len(data)
+            if read > _MOST_BYTES:
+                raise ValueError(f"{root} holds more than {_MOST_BYTES} bytes: its plan is not kept")
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + data + b"\0")
     digest.update(platform.encode() + b"\0")
     digest.update(json.dumps(settings, sort_keys=True, ensure_ascii=False, default=repr).encode())
     return digest.hexdigest()
@@ -109,7 +116,15 @@ def load_kept(key: str, make_full: Callable[[], Any]) -> CachedTranslator | None
 
 
 def keep_plan(key: str, translator: Any, schemas: Any) -> bool:
-    """Keep the plan of a loaded ``translator`` under ``key``; False where it cannot be kept."""
+    """Keep the plan of a loaded ``translator`` under ``key``; False where it cannot be kept (a
+    run goes on as well without it)."""
+    try:
+        return _keep_plan(key, translator, schemas)
+    except Exception:  # noqa: BLE001 - keeping is a saving only: nothing of the run depends on it
+        return False
+
+
+def _keep_plan(key: str, translator: Any, schemas: Any) -> bool:
     ruleset = translator.ruleset
     plan = ruleset.plan
     sources = getattr(plan, "sources", None)
