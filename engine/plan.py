@@ -6,7 +6,8 @@ they share: the namespace the code runs in, fresh variable names, the JMESPath a
 written as plain Python, and three savings per message: the message objects several rules read
 (``context``, ``context.device``) are looked up once (hoisting), a selector written more than
 once is computed once (memo), and the fields several outputs carry alike are computed and
-checked once (sharing). Everything settings alone decide is left out: a rule, case or branch that
+checked once (sharing); a function call several selectors make alike on the message is made
+once too. Everything settings alone decide is left out: a rule, case or branch that
 cannot apply is not written, and a part of a selector that reads only settings is a constant.
 
 Each output is checked as its target checks it (``Target.accepts``), so a plan's outputs need no
@@ -33,6 +34,7 @@ For example, the rule ``{name: r, on: order, emit: {target: t, body: {id: orderI
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 from collections.abc import Callable
@@ -88,6 +90,27 @@ def python_literal(value: Any) -> str | None:
     return None
 
 
+def _call_key(ast: dict) -> str:
+    return json.dumps(ast, sort_keys=True, default=repr)
+
+
+def _message_calls(ast: dict, on_message: bool = True) -> list[str]:
+    """The function calls of a selector's AST that apply to the message itself (not to a value
+    reached from it, as in ``a | f(@)``), as keys (``_call_key``)."""
+    kind = ast.get("type")
+    children = ast.get("children") or []
+    found = [_call_key(ast)] if kind == "function_expression" and on_message else []
+    if kind in ("subexpression", "index_expression", "pipe", "projection", "value_projection",
+                "filter_projection", "flatten"):
+        for position, child in enumerate(children):  # the first part on the same value, the rest on its result
+            found += _message_calls(child, on_message and position == 0)
+    elif isinstance(children, list):
+        for child in children:
+            if isinstance(child, dict):
+                found += _message_calls(child, on_message and kind not in ("expref",))
+    return found
+
+
 def compile_plan(ruleset: Any, checked: bool = True) -> Plan | None:
     """A function ``plan(message) -> [(rule name, target name, body), ...]`` that builds the same outputs as
     the walk, each already checked as its target's ``accepts`` checks it, and gives False when one
@@ -133,6 +156,7 @@ class Writer:
         self.functions = functions
         self.prefixes: dict[tuple[str, ...], str] = {}  # hoisted message objects of the current block
         self.memos: dict[str, str] = {}  # selector text -> variable, for selectors a block repeats
+        self.call_memos: dict[str, str] = {}  # function call on the message -> variable (``_memoise``)
         self.shared: dict[int, tuple[str, set]] = {}  # emit -> its group of shared fields (``_share``)
         self.bools: set[str] = set()  # variables known to hold true or false
         self.tri: set[str] = set()  # variables known to hold true, false or null (an ordering comparison)
@@ -233,7 +257,7 @@ class Writer:
         lines = self._hoist(inside) + self._memoise(inside) + self._share(reached)
         for rule in reached:
             lines += rule.write(self)
-        self.prefixes, self.memos, self.shared = {}, {}, {}
+        self.prefixes, self.memos, self.shared, self.call_memos = {}, {}, {}, {}
         return lines
 
     def _hoist(self, inside: list) -> list[str]:
@@ -267,7 +291,15 @@ class Writer:
             if type(node) is n.Select and node.source == "message":
                 counts[node.text] = counts.get(node.text, 0) + 1
         self.memos = {text: f"M{position}" for position, text in enumerate(t for t, c in counts.items() if c > 1)}
-        return [f"{var} = UNSET" for var in self.memos.values()]
+        # and the function calls on the message that several selectors make alike
+        # (``user_agent(context.userAgent)`` under ``.os.family`` and ``.os.version``)
+        calls: dict[str, int] = {}
+        for node in inside:
+            if type(node) is n.Select and node.source == "message":
+                for call in _message_calls(node.folded):
+                    calls[call] = calls.get(call, 0) + 1
+        self.call_memos = {key: f"C{position}" for position, key in enumerate(k for k, c in calls.items() if c > 1)}
+        return [f"{var} = UNSET" for var in [*self.memos.values(), *self.call_memos.values()]]
 
     def _share(self, rules: list) -> list[str]:
         """The output fields that several outputs of one message carry alike (the same node
@@ -409,8 +441,8 @@ class Writer:
         if name is not None:
             return name
         name = self.acceptors[id(target)] = f"_accept{len(self.acceptors)}"
-        saved = self.prefixes, self.memos, self.shared
-        self.prefixes, self.memos, self.shared = {}, {}, {}
+        saved = self.prefixes, self.memos, self.shared, self.call_memos
+        self.prefixes, self.memos, self.shared, self.call_memos = {}, {}, {}, {}
         valid = self.const(target.is_valid, f"_validator({target.schema!r})" if target.validator.fast else None)
         lines = [f"if not {valid}(b): return False"]
         self.objects.add("b")
@@ -423,7 +455,7 @@ class Writer:
                 more, var = [], f"{self.const(check.assertion)}(b)"
             lines += [*more, f"if not ({self.truth(var)}): return False"]
         self.objects.discard("b")
-        self.prefixes, self.memos, self.shared = saved
+        self.prefixes, self.memos, self.shared, self.call_memos = saved
         self.functions_written += [f"def {name}(b):", *("    " + line for line in lines), "    return True", ""]
         return name
 
@@ -525,7 +557,11 @@ class Writer:
             return [f"if {source} is None:", f"    {var} = None", "else:"] + [
                 "    " + line for line in lines] + [f"    {var} = {built}"], var
         if kind == "function_expression":
-            return self._function(ast, source)
+            memo = self.call_memos.get(_call_key(ast)) if source == "m" else None
+            if memo is None:
+                return self._function(ast, source)
+            lines, var = self._function(ast, source)  # once per message: the first selector that makes it
+            return [f"if {memo} is UNSET:", *("    " + line for line in lines), f"    {memo} = {var}"], memo
         raise Unsupported(kind)
 
     def _comparator(self, ast: dict, children: list, source: str) -> tuple[list[str], str]:

@@ -241,3 +241,30 @@ def test_messages_with_several_outputs_are_finished_by_the_plan(platform):
         planned, finished = _plan_outcome(ruleset, message)
         assert finished and planned == walked, f"{platform} message {number}"
     assert several > 50
+
+
+def test_a_function_call_several_selectors_make_alike_is_made_once_a_message():
+    from engine.functions import user_agent
+
+    ruleset = engine.load("server", {"apiKey": "0123456789abcdef0123456789abcdef"}).ruleset
+    names = ruleset.plan.__globals__
+    [constant] = [name for name, value in names.items() if value is user_agent]
+    calls = []
+
+    def counted(text):
+        calls.append(text)
+        return user_agent(text)
+
+    message = {"type": "track", "event": "Signed In", "userId": "user-12345", "timestamp": "2026-11-01T10:00:00Z",
+               "context": {"userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+                                        "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"}}
+    expected = walk(ruleset, message, 1)
+    names[constant] = counted
+    try:
+        built = ruleset.plan(message)
+    finally:
+        names[constant] = user_agent
+    assert [{"target": target, "body": body} for _rule, target, body in built] == expected
+    body = expected[0]["body"]
+    assert body["os_name"] == "iOS" and body["device_model"] == "iPhone"  # four fields read from the agent
+    assert len(calls) == 1
