@@ -27,6 +27,7 @@ from types import CodeType
 from typing import Any
 
 from . import codecache
+from .run import planned
 
 _LIBRARIES = ("jmespath", "jinja2", "jsonschema_rs", "msgspec", "orjson", "ua_parser", "yaml")
 _FORMAT = b"seg2amp plan 1\0"
@@ -84,13 +85,9 @@ class CachedTranslator:
 
     def translate_parsed(self, message: Any, index: int | None = None, warnings: list | None = None) -> list[dict]:
         if type(message) is dict:
-            try:
-                if self.input_check(message):
-                    built = self.plan(message)
-                    if built is not False:
-                        return [{"target": target, "body": body} for _rule, target, body in built]
-            except Exception:  # noqa: BLE001 - the walk gives the located reason
-                pass
+            outputs = planned(self.plan, self.input_check, message)
+            if outputs is not None:
+                return outputs
         return self.full().translate_parsed(message, index, warnings=warnings)
 
     def translate(self, message: Any, index: int | None = None, warnings: list | None = None) -> list[dict]:

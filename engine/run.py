@@ -31,22 +31,35 @@ def translate(ruleset: RuleSet, message: Any, index: int | None = None,
     given, once the message is translated."""
     plan = ruleset.plan
     if plan is not None and type(message) is dict:
-        try:
-            if ruleset.input_check(message):
-                built = plan(message)  # its outputs checked, or False
-                if built is not False:
-                    return [{"target": target, "body": body} for _rule, target, body in built]
-            elif ruleset.optional:  # the plan takes a message without its faulty optional fields too
-                found = _drop_optional(ruleset, message, index)
+        outputs = planned(plan, ruleset.input_check, message)
+        if outputs is not None:
+            return outputs
+        if ruleset.optional:  # the plan takes a message without its faulty optional fields too
+            try:
+                found = None if ruleset.input_check(message) else _drop_optional(ruleset, message, index)
                 if found is not None:
                     built = plan(found[0])
                     if built is not False:
                         if warnings is not None:
                             warnings.extend(found[1])
                         return [{"target": target, "body": body} for _rule, target, body in built]
-        except Exception:  # noqa: BLE001 - the walk gives the located reason
-            pass
+            except Exception:  # noqa: BLE001 - the walk gives the located reason
+                pass
     return walk(ruleset, message, index, warnings=warnings)
+
+
+def planned(plan: Any, input_check: Any, message: dict) -> list[dict] | None:
+    """The outputs of a message the plan takes to the end (the input schema's yes, then the plan,
+    its outputs checked); None where it does not (the walk then says what happens): the fast
+    path, for ``translate`` and for a plan kept between runs (``plancache``)."""
+    try:
+        if input_check(message):
+            built = plan(message)
+            if built is not False:
+                return [{"target": target, "body": body} for _rule, target, body in built]
+    except Exception:  # noqa: BLE001 - the walk gives the located reason
+        pass
+    return None
 
 
 def walk(ruleset: RuleSet, message: Any, index: int | None = None, tracer: Any = None,

@@ -159,3 +159,22 @@ def test_a_kept_rule_set_says_the_settings_warnings_each_run(cache, tmp_path, ca
         _translate_file(tmp_path, name, {"notASetting": 1})
         assert "seg2amp: warning:" in capsys.readouterr().err
         assert "notASetting" in str(_kept({"notASetting": 1}).warnings)
+
+
+def test_a_run_with_a_kept_rule_set_loads_neither_the_compiler_nor_its_libraries(cache, tmp_path):
+    import subprocess
+    import sys
+
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"apiKey": API_KEY}))
+    source = FIXTURES / "samples" / "messages.ndjson"
+    script = ("import sys\nfrom engine.cli import main\n"
+              f"code = main(['translate', '-p', 'server', '-s', {str(settings)!r}, '-o', {os.devnull!r}, "
+              f"{str(source)!r}])\n"
+              "print(sorted(m for m in ('engine.compiler', 'engine.loader', 'jinja2', 'yaml', 'jsonschema', "
+              "'referencing') if m in sys.modules), code)")
+    environment = {**os.environ, "SEG2AMP_CACHE": str(cache)}
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment,
+                           timeout=120) for _ in range(2)]
+    assert "engine.compiler" in runs[0].stdout  # the first run loads the rules, and keeps them
+    assert runs[1].stdout.strip() == "[] 0", runs[1].stderr  # the next one runs the kept plan alone
