@@ -8,9 +8,7 @@ import contextlib
 import io
 import os
 import re
-import shutil
 import signal
-import tempfile
 import threading
 import time
 from collections import deque
@@ -231,7 +229,7 @@ def translate_batches(batches: Iterable[list | Lines | Text | Span], translator:
         if pool is not None:
             _stop(pool, pending)
         if spool is not None:
-            shutil.rmtree(spool, ignore_errors=True)
+            _remove(spool)
         if lock is not None:
             os.close(lock)
         for signum, handler in restore.items():
@@ -258,6 +256,8 @@ def _make_spool() -> tuple[str, int | None]:
     """A new spool folder ``seg2amp-<pid>-*`` and the descriptor of the lock its run holds on its
     file ``.owner`` while it lives (None where locks cannot be taken). Spool folders left by runs
     that were killed (their lock free) are removed first."""
+    import tempfile
+
     place = spool_place()
     _remove_abandoned(place or tempfile.gettempdir())
     spool = tempfile.mkdtemp(prefix=f"seg2amp-{os.getpid()}-", dir=place)
@@ -274,6 +274,13 @@ def _make_spool() -> tuple[str, int | None]:
         os.close(fd)
         return spool, None
     return spool, fd
+
+
+def _remove(folder: str) -> None:
+    """Remove a spool folder and what it holds, as far as it can be."""
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 _UNLOCKED_KEPT = 3600  # seconds a spool folder without a lock or a process named is left alone
@@ -295,7 +302,7 @@ def _remove_abandoned(place: str) -> None:
             fd = os.open(os.path.join(path, ".owner"), os.O_RDWR | os.O_CLOEXEC)
         except FileNotFoundError:
             if _unlocked_and_abandoned(path):
-                shutil.rmtree(path, ignore_errors=True)
+                _remove(path)
             continue
         except OSError:
             continue  # not a spool folder, someone else's, or already gone
@@ -304,7 +311,7 @@ def _remove_abandoned(place: str) -> None:
         except OSError:
             continue  # its run is alive
         else:
-            shutil.rmtree(path, ignore_errors=True)
+            _remove(path)
         finally:
             os.close(fd)
 

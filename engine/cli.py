@@ -691,7 +691,9 @@ def _input_format(parser: argparse.ArgumentParser) -> None:
                              "ndjson; .json: json; .gz aside), auto for others and stdin")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: every command's, or only ``command``'s where it is one (a
+    run builds only the parser it runs with)."""
     parser = argparse.ArgumentParser(
         prog="seg2amp",
         description="Translate analytics messages into the requests or SDK calls a destination receives, "
@@ -700,7 +702,13 @@ def build_parser() -> argparse.ArgumentParser:
                "'seg2amp platforms' lists the platform variants and what each emits.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, add in _COMMANDS.items():
+        if command is None or command == name or command not in _COMMANDS:
+            add(commands)
+    return parser
 
+
+def _translate_parser(commands: Any) -> None:
     translate = commands.add_parser(
         "translate", help="translate messages (NDJSON or JSON) into outputs (NDJSON)",
         description=_TRANSLATE_HELP, epilog=_LazyText(_platforms_epilog), formatter_class=_HelpFormatter)
@@ -722,6 +730,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 f"is input order whatever N; inputs up to {_BATCH} messages run in one process")
     translate.set_defaults(run=_cmd_translate)
 
+
+def _explain_parser(commands: Any) -> None:
     explain = commands.add_parser(
         "explain", help="show which rule, selector, fallback and setting produced every output field",
         description="Translate messages as 'translate' does and explain each output: the rule that made it "
@@ -742,6 +752,8 @@ def build_parser() -> argparse.ArgumentParser:
     _folders(explain)
     explain.set_defaults(run=_cmd_explain)
 
+
+def _diff_parser(commands: Any) -> None:
     diff = commands.add_parser(
         "diff", help="the outputs of every platform for the same messages, side by side",
         description="Translate each message for every platform (or those given) with the same settings and "
@@ -756,6 +768,8 @@ def build_parser() -> argparse.ArgumentParser:
     _folders(diff)
     diff.set_defaults(run=_cmd_diff)
 
+
+def _lint_parser(commands: Any) -> None:
     linting = commands.add_parser(
         "lint", help="check a rule set: schema, compilation, and static checks",
         description="Validate every rule file against the rule-language schema, compile every platform, then "
@@ -770,6 +784,8 @@ def build_parser() -> argparse.ArgumentParser:
     _folders(linting)
     linting.set_defaults(run=_cmd_lint)
 
+
+def _init_parser(commands: Any) -> None:
     init = commands.add_parser(
         "init", help="start a rule set of one's own: copy the bundled rules into a new folder",
         description="Copy the bundled rule set into DIR (new or empty), with the rule-language schema beside "
@@ -780,6 +796,8 @@ def build_parser() -> argparse.ArgumentParser:
     _folders(init, rules=False)
     init.set_defaults(run=_cmd_init)
 
+
+def _docs_parser(commands: Any) -> None:
     docs = commands.add_parser(
         "docs", help="generate the reference: platforms, settings, documented examples, decisions",
         description="Generate the reference (Markdown) from the rules and the documented examples: the "
@@ -794,6 +812,8 @@ def build_parser() -> argparse.ArgumentParser:
     _folders(docs)
     docs.set_defaults(run=_cmd_docs)
 
+
+def _check_parser(commands: Any) -> None:
     checking = commands.add_parser(
         "check", help="run every documented example against the rules: the cases that differ from their stated outcome",
         description="Translate every case of the documented examples (fixture files: messages, settings and the "
@@ -807,15 +827,23 @@ def build_parser() -> argparse.ArgumentParser:
     _folders(checking)
     checking.set_defaults(run=_cmd_check)
 
+
+def _platforms_parser(commands: Any) -> None:
     listing = commands.add_parser("platforms", help="list the platform variants and the targets each emits",
                                   description="List the platform variants of a rule set and their targets.")
     _folders(listing)
     listing.set_defaults(run=_cmd_platforms)
-    return parser
+
+
+#: Each command and what adds its parser, in the order ``--help`` lists them.
+_COMMANDS = {"translate": _translate_parser, "explain": _explain_parser, "diff": _diff_parser,
+             "lint": _lint_parser, "init": _init_parser, "docs": _docs_parser, "check": _check_parser,
+             "platforms": _platforms_parser}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    parser = build_parser(words[0] if words else None)
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help(sys.stderr)

@@ -16,14 +16,18 @@ or by anyone, as /tmp is) is not used."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import marshal
 import os
-import tempfile
 import time
 from pathlib import Path
 from types import CodeType
+from typing import Any
+
+try:  # BLAKE2 as the interpreter builds it in: hashlib would load OpenSSL first (4-6 ms a start)
+    from _blake2 import blake2b as _blake2b
+except ImportError:  # an interpreter without it: hashlib has BLAKE2 on every platform
+    from hashlib import blake2b as _blake2b
 
 CACHE_VARIABLE = "SEG2AMP_CACHE"
 MAX_ENTRIES = 64
@@ -41,9 +45,15 @@ def cache_folder() -> Path | None:
     return Path(base) / "seg2amp"
 
 
+def digest(data: bytes = b"") -> Any:
+    """A new 256-bit BLAKE2b digest (``update``, ``digest``, ``hexdigest``) of ``data``: the keys
+    and the payloads' checks of this folder."""
+    return _blake2b(data, digest_size=32)
+
+
 def compile_cached(source: str, label: str) -> CodeType:
     """``compile(source, label, "exec")``, from the cache when it holds this very source."""
-    key = hashlib.sha256(importlib.util.MAGIC_NUMBER + label.encode() + b"\0" + source.encode()).hexdigest()
+    key = digest(importlib.util.MAGIC_NUMBER + label.encode() + b"\0" + source.encode()).hexdigest()
     payload = fetch(key)
     if payload is not None:
         try:
@@ -67,8 +77,8 @@ def fetch(key: str) -> bytes | None:
         data = (folder / f"{key}{_SUFFIX}").read_bytes()
     except OSError:
         return None
-    digest, payload = data[:32], data[32:]
-    if len(digest) != 32 or hashlib.sha256(payload).digest() != digest:
+    check, payload = data[:32], data[32:]
+    if len(check) != 32 or digest(payload).digest() != check:
         return None  # damaged (or not ours): made again, and the file rewritten
     return payload
 
@@ -79,10 +89,12 @@ def keep(key: str, payload: bytes) -> None:
     if folder is None or not _private(folder):
         return
     try:
+        import tempfile
+
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".new-", suffix=_SUFFIX)
         try:
             with os.fdopen(handle, "wb") as out:
-                out.write(hashlib.sha256(payload).digest() + payload)
+                out.write(digest(payload).digest() + payload)
             os.replace(temporary, folder / f"{key}{_SUFFIX}")
         except BaseException:
             with contextlib.suppress(OSError):

@@ -5,13 +5,14 @@ path; a setting error names the setting."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
 def did_you_mean(word: object, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the choice closest to a misspelt ``word``, or nothing when no
     choice is close."""
+    import difflib
+
     close = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

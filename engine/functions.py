@@ -17,7 +17,7 @@ from typing import Any
 from jmespath import functions
 
 from . import jsonio
-from .nodes import same
+from .planruntime import same
 
 _DATE_ONLY = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _FRACTION = re.compile(r"[.,](\d+)")

@@ -18,7 +18,6 @@ explanations can say where. ``Emit`` and ``Rule`` are the statements: what a rul
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import time
@@ -27,48 +26,8 @@ from typing import Any
 
 from jmespath.visitor import TreeInterpreter
 
+from .planruntime import MISSING, Scope, fresh, same, table_key, truthy  # noqa: F401 - the values' meanings
 from .validation import first_error
-
-
-class _Missing:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-MISSING: Any = _Missing()
-
-
-def truthy(value: Any) -> bool:
-    """JMESPath truthiness: not null, false, empty text, an empty list or an empty object (and not
-    missing)."""
-    kind = type(value)
-    if kind is str or kind is dict or kind is list or kind is bool:  # the usual values, at once
-        return bool(value)
-    if value is None or value is MISSING:
-        return False
-    if isinstance(value, (str, list, dict)):  # a subclass (the Python API can pass one)
-        return len(value) > 0
-    return True  # numbers (0 too), and anything else
-
-
-def same(value: Any, expected: Any) -> bool:
-    """Equality as JSON means it: true is not 1, 1 is 1.0, missing is null; objects and lists item
-    by item."""
-    if value is MISSING:
-        return expected is None
-    if isinstance(value, bool) or isinstance(expected, bool):
-        return type(value) is type(expected) and value == expected
-    if isinstance(value, dict) and isinstance(expected, dict):
-        return value.keys() == expected.keys() and all(same(value[k], expected[k]) for k in value)
-    if isinstance(value, list) and isinstance(expected, list):
-        return len(value) == len(expected) and all(same(a, b) for a, b in zip(value, expected))  # noqa: B905
-    return value == expected
-
 
 #: The JSON types, each as a Python test of ``{v}`` (``type:`` keeps a value of one; JMESPath
 #: function signatures name them too). ``JSON_TYPES`` holds the same tests as functions.
@@ -83,12 +42,6 @@ JSON_TYPE_TESTS = {
     "null": "{v} is None",
 }
 JSON_TYPES = {name: eval(f"lambda v: {test.format(v='v')}") for name, test in JSON_TYPE_TESTS.items()}  # noqa: S307
-
-
-def fresh(value: Any) -> Any:
-    """A constant as an output gets it: an object or a list is a copy of its own, so that changing
-    one output (the Python API hands them out) changes no rule and no later output."""
-    return copy.deepcopy(value) if type(value) in (dict, list) else value
 
 
 def shown(value: Any, width: int = 80) -> str:
@@ -118,29 +71,6 @@ class Origin:
         """The file's name and line, as explanations show them."""
         name = self.file.rsplit("/", 1)[-1]
         return f"{name}:{self.line}" if self.line else name
-
-
-class Scope:
-    """What one evaluation sees: the message, the current foreach element, and bookkeeping."""
-
-    __slots__ = ("message", "item", "index", "seq", "fired", "vars", "var_how")
-
-    def __init__(self, message: dict) -> None:
-        self.message = message
-        self.item: Any = None
-        self.index: int | None = None
-        self.seq = 0
-        self.fired: set[str] = set()
-        self.vars: dict = {}
-        self.var_how: dict[str, str] = {}  # how each var got its value, when explaining
-
-    def source(self, name: str) -> Any:
-        """What a selector reads: the message, the current foreach element, or the rule's vars."""
-        if name == "item":
-            return self.item
-        if name == "vars":
-            return self.vars
-        return self.message
 
 
 # ---------------------------------------------------------------- values
@@ -697,15 +627,6 @@ class Mapped(_Modifier):
             f"    if {out} is None: {out} = MISSING",
             f"    elif type({out}) is dict or type({out}) is list: {out} = _fresh({out})",
             "else:", f"    {out} = MISSING"]
-
-
-def table_key(value: Any) -> str:
-    """How a value is looked up in a ``map`` table, whose keys are text: 1.0 finds the key 1."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 class NonEmpty(_Modifier):

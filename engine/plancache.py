@@ -16,7 +16,6 @@ setting's value, is never kept."""
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import marshal
@@ -27,7 +26,7 @@ from types import CodeType
 from typing import Any
 
 from . import codecache
-from .run import planned
+from .planruntime import planned
 
 _LIBRARIES = ("jmespath", "jinja2", "jsonschema_rs", "msgspec", "orjson", "ua_parser", "yaml")
 _FORMAT = b"seg2amp plan 1\0"
@@ -38,7 +37,7 @@ _MOST_BYTES = 64 << 20  # rule and schema folders bigger than this are read at e
 def cache_key(platform: str, settings: dict, rules_dir: Path, schemas_dir: Path) -> str:
     """The digest of everything a plan is made of (see the module's text); ``ValueError`` for
     folders too big to digest at every start, ``OSError`` for one that cannot be read."""
-    digest = hashlib.sha256(_FORMAT + importlib.util.MAGIC_NUMBER)
+    digest = codecache.digest(_FORMAT + importlib.util.MAGIC_NUMBER)
     for path in sorted(_ENGINE.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     for name in _LIBRARIES:

@@ -21,6 +21,7 @@ from typing import Any
 
 from .errors import FieldDropped, Rejected
 from .nodes import MISSING, Emit, Rule, RuleSet, Scope, Target, explain_condition
+from .planruntime import planned
 from .validation import first_error
 
 
@@ -46,20 +47,6 @@ def translate(ruleset: RuleSet, message: Any, index: int | None = None,
             except Exception:  # noqa: BLE001 - the walk gives the located reason
                 pass
     return walk(ruleset, message, index, warnings=warnings)
-
-
-def planned(plan: Any, input_check: Any, message: dict) -> list[dict] | None:
-    """The outputs of a message the plan takes to the end (the input schema's yes, then the plan,
-    its outputs checked); None where it does not (the walk then says what happens): the fast
-    path, for ``translate`` and for a plan kept between runs (``plancache``)."""
-    try:
-        if input_check(message):
-            built = plan(message)
-            if built is not False:
-                return [{"target": target, "body": body} for _rule, target, body in built]
-    except Exception:  # noqa: BLE001 - the walk gives the located reason
-        pass
-    return None
 
 
 def walk(ruleset: RuleSet, message: Any, index: int | None = None, tracer: Any = None,
