@@ -835,8 +835,25 @@ def _platforms_parser(commands: Any) -> None:
     listing.set_defaults(run=_cmd_platforms)
 
 
+def _send_parser(commands: Any) -> None:
+    from .sendcommand import add_send_parser
+
+    add_send_parser(commands, _folders)
+    commands.choices["send"].set_defaults(run=_cmd_send)
+
+
+def _cmd_send(args: argparse.Namespace) -> int:
+    from .sendcommand import CheckpointError, run_send
+
+    try:
+        return run_send(args)
+    except CheckpointError as exc:
+        print(f"seg2amp: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
 #: Each command and what adds its parser, in the order ``--help`` lists them.
-_COMMANDS = {"translate": _translate_parser, "explain": _explain_parser, "diff": _diff_parser,
+_COMMANDS = {"translate": _translate_parser, "send": _send_parser, "explain": _explain_parser, "diff": _diff_parser,
              "lint": _lint_parser, "init": _init_parser, "docs": _docs_parser, "check": _check_parser,
              "platforms": _platforms_parser}
 

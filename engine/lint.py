@@ -30,7 +30,7 @@ from .schemapaths import expand as _expand
 from .schemapaths import in_place as _in_place
 from .settings import load_catalog
 from .validation import SchemaStore
-from .yamlsource import load_yaml_file
+from .yamlsource import load_yaml_file, plain
 
 
 @dataclass(frozen=True, order=True)
@@ -63,7 +63,12 @@ def lint(folder: Path, schemas: SchemaStore) -> list[Finding]:
     for path in sorted(Path(folder).glob("*.yaml")):
         try:
             document = load_yaml_file(path)
-            if not (isinstance(document, dict) and isinstance(document.get("settings"), dict)):  # not a catalog
+            if isinstance(document, dict) and "delivery" in document:  # the delivery description
+                from .delivery import DELIVERY_SCHEMA, Delivery
+
+                validate_rule_document(document, str(path), schemas, DELIVERY_SCHEMA)
+                Delivery(plain(document), str(path))
+            elif not (isinstance(document, dict) and isinstance(document.get("settings"), dict)):  # not a catalog
                 validate_rule_document(document, str(path), schemas)
         except RuleError as error:
             findings.add(_from_error(error, folder))

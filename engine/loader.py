@@ -136,11 +136,12 @@ def _extends_line(document: LocatedDict) -> int | None:
     return document.key_lines.get("extends") or line_of(document, ["extends"])
 
 
-def validate_rule_document(document: Any, file: str, schemas: SchemaStore) -> None:
-    """Check one rule file against the rule-language schema; the error names file, line and rule."""
-    if RULE_SCHEMA not in schemas:
+def validate_rule_document(document: Any, file: str, schemas: SchemaStore, schema: str = RULE_SCHEMA) -> None:
+    """Check one rule file against the rule-language schema (or the schema named, as the
+    delivery description's); the error names file, line and rule."""
+    if schema not in schemas:
         return
-    validator = schemas.validator(RULE_SCHEMA)
+    validator = schemas.validator(schema)
     if validator.is_valid(document):  # the fast check; jsonschema says where only when it fails
         return
     from jsonschema.exceptions import best_match
@@ -148,7 +149,7 @@ def validate_rule_document(document: Any, file: str, schemas: SchemaStore) -> No
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
     if not errors:
         return
-    reason, path = explain(best_match(errors), schemas.schema(RULE_SCHEMA))
+    reason, path = explain(best_match(errors), schemas.schema(schema))
     rule = None
     if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
         entry = document["rules"][path[1]]

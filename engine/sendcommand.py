@@ -1,0 +1,218 @@
+"""``seg2amp send``: translate's output lines delivered to the APIs of the rule set's delivery
+description (``delivery``), by ``sender.Sender`` over an HTTP client (httpx), with a checkpoint to
+resume from (``checkpoint``) and a failed file. Settings, the region and the endpoint are read
+and checked before anything is sent."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from .checkpoint import Checkpoint, CheckpointError
+from .errors import RuleError, SettingsError
+
+EXIT_OK, EXIT_FAILED, EXIT_STOPPED = 0, 1, 2
+
+SEND_HELP = """\
+Send translate's output lines (NDJSON of {"target", "body"}) to the APIs they are for, as the rule
+set's delivery description (rules/<set>/delivery.yaml) says: each target to its API, in requests
+within the API's limits, the keys from the settings put where each API wants them.
+
+  seg2amp translate -p server -s settings.json archive.ndjson.gz | seg2amp send -s settings.json \\
+      --checkpoint replay.ckpt --failed failed.ndjson
+
+What becomes of each line: delivered; or in the failed file (--failed) with the reason (a refusal
+the API names, a daily quota, an answer that never came after every retry); or, when the run
+stops, not sent and not in the checkpoint. The same command with the same --checkpoint resumes
+where it stopped (killed, Ctrl-C, a wrong key fixed): what the API acknowledged is not sent
+again, and an event sent twice (its answer was lost) is dropped by the API by its insert_id. A
+failed file can be sent again once the cause is fixed: seg2amp send ... failed.ndjson.
+
+Exit status: 0 every line delivered (or finished before); 1 some lines failed; 2 the run stopped
+(a refused key, a target no API receives, a usage error); 128+N stopped by signal N."""
+
+
+def add_send_parser(commands: Any, folders: Any) -> None:
+    send = commands.add_parser(
+        "send", help="deliver translate's outputs (cloud mode) to the APIs: batched, throttled, resumable",
+        description=SEND_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Example (to the local fake of Amplitude the tests use): python tests/fake_amplitude.py --port 8765 & "
+               "seg2amp translate -p server -s fixtures/samples/settings.json fixtures/samples/messages.ndjson | "
+               "seg2amp send -s fixtures/samples/settings.json --endpoint http://127.0.0.1:8765")
+    send.add_argument("inputs", nargs="*", metavar="INPUT",
+                      help="translate output files (NDJSON; .gz ok), or a failed file; '-' or none: stdin")
+    send.add_argument("--settings", "-s", metavar="FILE", required=True,
+                      help="destination settings as exported (the API key, and the secret key for deletions)")
+    send.add_argument("--region", metavar="NAME",
+                      help="the region's hosts (us, eu); default: the settings' endpoint, else us")
+    send.add_argument("--endpoint", metavar="URL",
+                      help="base URL in place of the region's hosts (a proxy, or a local test server)")
+    send.add_argument("--batch-api", action="store_true",
+                      help="events to the Batch API instead of HTTP V2 (backfills; also the settings' "
+                           "sendToBatchEndpoint)")
+    send.add_argument("--checkpoint", metavar="FILE",
+                      help="record what has finished here, and resume from it when it exists")
+    send.add_argument("--failed", metavar="FILE",
+                      help="write the lines that failed here, with the reason (default: standard error)")
+    send.add_argument("--concurrency", "-c", type=_positive_int, default=4, metavar="N",
+                      help="requests in flight at once, each for other identities (default: 4)")
+    send.add_argument("--throttle-wait", type=_seconds, metavar="S",
+                      help="seconds a throttled identity waits (default: the delivery description's, 30)")
+    send.add_argument("--retry-wait", type=_seconds, metavar="S",
+                      help="first wait before a retry, doubled each time (default: the description's, 0.5)")
+    send.add_argument("--give-up-after", type=_seconds, metavar="S",
+                      help="seconds of retries after which a request's lines fail (default: 600)")
+    send.add_argument("--timeout", type=_seconds, default=30.0, metavar="S",
+                      help="seconds to wait for an answer before retrying (default: 30)")
+    folders(send)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def run_send(args: argparse.Namespace) -> int:
+    """The ``send`` command; raises ``RuleError``, ``SettingsError`` or ``OSError`` for what stops
+    it before anything is sent."""
+    import httpx
+
+    from .delivery import load_delivery
+    from .resources import bundled_dir, default_rules_dir, find_rule_set
+    from .sender import Sender, SendStop, failed_record, show_progress
+    from .settings import load_catalog, read_settings_file
+    from .validation import SchemaStore
+
+    folder = find_rule_set(Path(args.rules)) if args.rules else default_rules_dir()
+    schemas = SchemaStore(Path(args.schemas) if args.schemas else bundled_dir("schemas"))
+    delivery = load_delivery(folder, schemas)
+    given = read_settings_file(args.settings)
+    catalog_path = folder / "settings.yaml"
+    settings = load_catalog(catalog_path).resolve(given)[0] if catalog_path.is_file() else given
+    region = delivery.region(args.region, settings)
+    routes = delivery.routes(settings, region, delivery.alternate(args.batch_api, settings), args.endpoint)
+    key, secret = delivery.credentials(settings)
+    secrets = tuple(s for s in (key, secret) if s)
+    for path in args.inputs:
+        if path != "-" and not os.access(path, os.R_OK):
+            raise OSError(f"cannot read input {path!r}")
+
+    failed_out: IO[bytes] = open(args.failed, "ab") if args.failed else sys.stderr.buffer  # noqa: SIM115
+    checkpoint = Checkpoint(args.checkpoint) if args.checkpoint else None
+    try:
+        lines = _numbered(args.inputs or ["-"])
+        first = next(lines, None)
+        if checkpoint is not None:
+            checkpoint.begin(first[1] if first is not None else b"")
+
+        def failed(item: Any, reason: str) -> None:
+            failed_out.write(failed_record(item, reason))
+            failed_out.flush()
+
+        finished = checkpoint.record if checkpoint is not None else (lambda numbers: None)
+        progress = show_progress() if sys.stderr.isatty() else None
+        timeout = httpx.Timeout(args.timeout)
+        limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+        skipped = [0]
+
+        def unfinished() -> Iterator[tuple[int, bytes]]:
+            for entry in ([first] if first is not None else []):
+                if checkpoint is not None and checkpoint.finished(entry[0]):
+                    skipped[0] += 1
+                else:
+                    yield entry
+            for entry in lines:
+                if checkpoint is not None and checkpoint.finished(entry[0]):
+                    skipped[0] += 1
+                else:
+                    yield entry
+
+        async def main() -> tuple[Sender, int, int | None]:
+            async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False) as client:
+                sender = Sender(delivery, routes, client, failed=failed, finished=finished, secrets=secrets,
+                                basic=httpx.BasicAuth(key, secret) if key and secret else None,
+                                concurrency=args.concurrency, throttle_wait=args.throttle_wait,
+                                retry_first_wait=args.retry_wait, give_up_after=args.give_up_after,
+                                progress=progress)
+                loop = asyncio.get_running_loop()
+                caught: list[int] = []
+
+                def on_signal(signum: int) -> None:
+                    caught.append(signum)
+                    sender.stop(f"stopped by signal {signum}")
+
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    try:
+                        loop.add_signal_handler(signum, on_signal, signum)
+                    except (NotImplementedError, RuntimeError, ValueError):
+                        pass
+                unsent = await sender.run(unfinished())
+                return sender, unsent, caught[0] if caught else None
+
+        try:
+            sender, unsent, signum = asyncio.run(main())
+        except SendStop as stop:  # pragma: no cover - the sender turns its stops into stop_reason
+            raise RuleError(str(stop)) from None
+    finally:
+        if checkpoint is not None:
+            checkpoint.close()
+        if args.failed:
+            failed_out.close()
+    counts = sender.counts
+    counts.skipped = skipped[0]
+    counts.read += skipped[0]
+    if progress is not None:
+        sys.stderr.write("\n")
+    if sender.stop_reason and signum is None:
+        print(f"seg2amp: error: {sender.stop_reason}", file=sys.stderr)
+    print(counts.summary(unsent), file=sys.stderr)
+    if signum is not None:
+        return 128 + signum
+    if sender.stop_reason:
+        return EXIT_STOPPED
+    return EXIT_FAILED if counts.failed else EXIT_OK
+
+
+def _numbered(inputs: list[str]) -> Iterator[tuple[int, bytes]]:
+    """Every line that is not blank, numbered from 1 over all the inputs."""
+    number = 0
+    for name in inputs:
+        if name == "-":
+            stream: IO[bytes] = sys.stdin.buffer
+            close = False
+        else:
+            stream = gzip.open(name, "rb") if name.endswith(".gz") else open(name, "rb")  # noqa: SIM115
+            close = True
+        try:
+            for line in stream:
+                if line.strip():
+                    number += 1
+                    yield number, line
+        finally:
+            if close:
+                stream.close()
+
+
+__all__ = ["CheckpointError", "SettingsError", "add_send_parser", "run_send"]
