@@ -202,7 +202,7 @@ class Delivery:
         return routes
 
     def _host_of(self, url: str, target: str) -> tuple[str, str]:
-        """``{ingest}/2/httpapi`` -> (``ingest``, ``/2/httpapi``)."""
+        """``{ingest}/v1/events`` -> (``ingest``, ``/v1/events``)."""
         if not url.startswith("{") or "}" not in url:
             raise RuleError(f"target {target}: url {url!r} must start with a region's host, as {{ingest}}/path",
                             file=self.file, path=f"$.delivery.targets.{target}.url")

@@ -36,6 +36,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+import msgspec
+
 BATCH_PATHS = {"/2/httpapi": 1_000_000, "/batch": 20_000_000}
 FORM_PATHS = {"/identify": "identification", "/groupidentify": "identification", "/usermap": "mapping"}
 DELETIONS = "/api/2/deletions/users"
@@ -153,8 +155,8 @@ class Handler(BaseHTTPRequestHandler):
         if len(data) > (args.max_bytes if path == "/2/httpapi" else BATCH_PATHS[path]):
             return 413, {"code": 413, "error": "Payload too large"}
         try:
-            request = json.loads(data)
-        except ValueError:
+            request = msgspec.json.decode(data)  # the project's JSON reader: the fake costs the benchmark less
+        except msgspec.DecodeError:
             return 400, {"code": 400, "error": "Invalid JSON request body"}
         if not isinstance(request, dict):
             return 400, {"code": 400, "error": "Invalid JSON request body"}

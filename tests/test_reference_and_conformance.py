@@ -376,10 +376,15 @@ def test_a_setting_documented_start_up_only_changes_no_output():
              if "start-up only" in entry.doc and entry.effect != "start-up"]
     assert wrong == []
     rules = " ".join(path.read_text(encoding="utf-8") for path in default_rules_dir().glob("*.yaml")
-                     if path.name != "settings.yaml")
+                     if path.name not in ("settings.yaml", "delivery.yaml"))
     read = [key for key, entry in catalog.settings.items()
             if entry.effect and re.search(rf"setting: {key}\b|settings\.{key}\b", rules)]
     assert read == []
+    # the delivery settings are read by the delivery description (seg2amp send), and only there
+    delivery = (default_rules_dir() / "delivery.yaml").read_text(encoding="utf-8")
+    unread = [key for key, entry in catalog.settings.items()
+              if entry.effect == "delivery" and not re.search(rf"setting: {key}\b|\b{key}\b", delivery)]
+    assert unread == []
     assert "referrer" in catalog.settings["useAmplitudeReferral"].doc
 
 

@@ -163,7 +163,7 @@ def test_extends_errors_name_the_extends_key_of_the_file_that_says_it(rules):
     error = _load_error(rules)
     assert error.message == ("extends '_pagez.yaml', which does not exist (did you mean '_pages.yaml'?); the rule "
                              "files beside server.yaml: _common.yaml, _device.yaml, _mobile.yaml, _pages.yaml, "
-                             "android.yaml, ios.yaml, settings.yaml, web.yaml")
+                             "android.yaml, delivery.yaml, ios.yaml, settings.yaml, web.yaml")
     findings = [f for f in lint(rules, schema_store()) if "_pagez" in f.message]
     assert [(f.file, f.line) for f in findings] == [("server.yaml", _extends_line(rules / "server.yaml"))]
     assert findings[0].message == error.message

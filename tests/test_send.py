@@ -120,6 +120,37 @@ def test_the_bundled_samples_reach_each_api_in_its_format(fake_factory, settings
     assert store["usermap"] == sent["usermap"]
     summary = result.stderr.decode().strip().splitlines()[-1]
     assert summary.startswith(f"seg2amp send: {len(outputs)} lines read, {len(outputs)} delivered, 0 failed"), summary
+    assert "\r" not in result.stderr.decode()  # no progress display where stderr is not a terminal
+
+
+def test_the_progress_line_says_what_is_sent_and_held():
+    import io
+
+    from engine.sender import Counts, show_progress
+
+    counts = Counts()
+    counts.delivered, counts.failed, counts.retries, counts.throttled = 12_000, 3, 7, 2
+    counts.started -= 2.0
+    out = io.StringIO()
+    show_progress(out)(counts)
+    text = out.getvalue()
+    assert text.startswith("\rseg2amp send: 12,000 delivered (") and "/s), 3 failed, 7 retries, 2 identities " \
+        "throttled" in text, text
+
+
+def test_the_readmes_replay_of_the_samples_prints_what_it_shows(fake_factory, tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    shown = readme[readme.index("## Sending to Amplitude"):]
+    shown = shown[shown.index("# seg2amp send: ") + 2:].splitlines()[0]
+    fake = fake_factory()
+    settings = SAMPLES / "settings.json"
+    translated = subprocess.run([sys.executable, "-m", "engine.cli", "translate", "-p", "server", "-s", str(settings),
+                                 str(SAMPLES / "messages.ndjson")], capture_output=True, cwd=ROOT, check=True).stdout
+    result = send(fake, settings, stdin=translated)
+    assert result.stderr.decode().strip().splitlines()[-1] == shown, (result.stderr.decode(), shown)
+    stats = fake.stats()
+    assert (stats["events"], stats["stored"]["identify"], stats["stored"]["groupidentify"],
+            stats["stored"]["usermap"]) == (7, 2, 1, 1), stats
 
 
 def test_paths_of_each_target_and_of_the_batch_api(fake_factory, settings_file, tmp_path):
