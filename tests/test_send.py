@@ -437,3 +437,26 @@ def test_sigint_stops_sending_and_the_checkpoint_resumes(fake_factory, settings_
 
 if os.name != "posix":  # pragma: no cover
     pytestmark = pytest.mark.skip("signals as POSIX has them")
+
+
+def test_a_checkpoint_cut_short_by_a_kill_keeps_its_whole_lines(tmp_path):
+    from engine.checkpoint import Checkpoint, CheckpointError
+
+    path = tmp_path / "c.ckpt"
+    first = line("httpapi", event(1)).encode()
+    made = Checkpoint(path)
+    made.begin(first)
+    made.record([1, 2, 3, 5])
+    made.record([4, 9])
+    made.close()
+    with path.open("ab") as torn:
+        torn.write(b"d 6-8")  # the write a SIGKILL cut short: no newline
+    resumed = Checkpoint(path)
+    assert [n for n in range(1, 11) if resumed.finished(n)] == [1, 2, 3, 4, 5, 9], path.read_text()
+    assert resumed.resumed == 6
+    resumed.begin(first)  # rewritten merged
+    resumed.close()
+    assert path.read_text().splitlines()[-1] == "d 1-5,9", path.read_text()
+    (tmp_path / "other").write_text("not a checkpoint\n")
+    with pytest.raises(CheckpointError, match="not a seg2amp send checkpoint"):
+        Checkpoint(tmp_path / "other")
