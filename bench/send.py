@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -58,10 +59,17 @@ def main() -> int:
             send = [python, "-m", "engine.cli", "send", "-s", str(settings), "--endpoint", url]
             walls: dict[str, list[float]] = {"translate": [], "send (its outputs, from a file)": [],
                                              "translate | send": []}
+            cpus: dict[str, list[float]] = {label: [] for label in walls}
+            fake_cpu: list[float] = []
             for _ in range(args.rounds):
-                walls["translate"].append(_timed([*translate, "--output", os.devnull]))
-                walls["send (its outputs, from a file)"].append(_timed([*send, str(translated)]))
-                walls["translate | send"].append(_pipeline(translate, send))
+                for label, run in (("translate", lambda: _timed([*translate, "--output", os.devnull])),
+                                   ("send (its outputs, from a file)", lambda: _timed([*send, str(translated)])),
+                                   ("translate | send", lambda: _pipeline(translate, send))):
+                    before, fake_before = _children_cpu(), _process_cpu(fake.pid)
+                    walls[label].append(run())
+                    cpus[label].append(_children_cpu() - before)
+                    if label.startswith("send"):
+                        fake_cpu.append(_process_cpu(fake.pid) - fake_before)
             stats = json.loads(urllib.request.urlopen(url + "/_stats", timeout=30).read())
         finally:
             fake.terminate()
@@ -69,15 +77,35 @@ def main() -> int:
     print(f"corpus: {args.messages:,} messages -> {outputs:,} outputs; python {sys.version.split()[0]}; "
           f"{os.cpu_count()} cpus; fake stored {stats['events']:,} distinct events "
           f"({stats['duplicates']:,} copies dropped)\n")
-    print(f"whole processes, wall time: median of {args.rounds} interleaved rounds (min to max)")
+    print(f"whole processes: wall time, median of {args.rounds} interleaved rounds (min to max); CPU time "
+          "of the command's own processes, median")
     for label, times in walls.items():
         median = statistics.median(times)
         print(f"  {label:<34}{median:>8.3f} s ({min(times):.3f} to {max(times):.3f})"
-              f"{args.messages / median:>10,.0f} messages/s{outputs / median:>10,.0f} outputs/s")
+              f"{args.messages / median:>10,.0f} messages/s{outputs / median:>10,.0f} outputs/s"
+              f"{statistics.median(cpus[label]):>8.2f} s CPU")
+    if fake_cpu and min(fake_cpu) >= 0:
+        print(f"  (the fake's own CPU while send ran alone: {statistics.median(fake_cpu):.2f} s)")
+    cost = statistics.median(cpus["send (its outputs, from a file)"]) / statistics.median(cpus["translate"])
+    print(f"\nsending's CPU / translating's CPU, the same messages: {cost:.2f}")
     ratio = statistics.median(t / p for t, p in zip(walls["translate"], walls["translate | send"], strict=True))
     met = "met" if ratio >= 0.8 else "NOT MET"
     print(f"\ntarget: translate | send at least 0.80 of translate's rate: {ratio:.2f}  {met}")
     return 0
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _process_cpu(pid: int) -> float:
+    """A running process's CPU seconds (Linux's /proc), or -1 where it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return -1.0
 
 
 def _timed(command: list[str]) -> float:

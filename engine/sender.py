@@ -123,8 +123,8 @@ class _Who:
 
 
 class Sender:
-    """One run's sending; ``run(lines)`` sends every line of an iterator of ``(number, line)``
-    (read in a thread of its own) and returns the number of items not sent (a stop)."""
+    """One run's sending; ``run(chunks)`` sends every line of an iterator of lists of ``(number,
+    line)`` (read in a thread of its own) and returns the number of items not sent (a stop)."""
 
     def __init__(self, delivery: Delivery, routes: dict[str, Route], client: Any, *,
                  failed: Callable[[_Item, str], None],
@@ -165,14 +165,20 @@ class Sender:
     def take(self, number: int, line: bytes) -> None:
         """Queue one line; a line that is not an item goes to the failed file; an item of a target
         no route has stops the run (before it is sent)."""
-        self.counts.read += 1
         try:
             parsed = _decode_line(line)
-            raw = bytes(parsed.body)
-            if not raw.startswith(b"{"):
-                raise ValueError("its body is not a JSON object")
-        except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            self.counts.read += 1
             self._fail_line(number, line, f"not a translate output line ({{\"target\", \"body\"}}): {exc}")
+            return
+        self._take(number, line, parsed)
+
+    def _take(self, number: int, line: bytes, parsed: _Line) -> None:
+        self.counts.read += 1
+        raw = parsed.body  # the body's bytes (a view of what was read: not copied)
+        if memoryview(raw)[:1] != b"{":
+            self._fail_line(number, line, "not a translate output line ({\"target\", \"body\"}): its body is not "
+                            "a JSON object")
             return
         route = self.routes.get(parsed.target)
         if route is None:
@@ -198,7 +204,7 @@ class Sender:
                 key = value if isinstance(value, str) else msgspec.json.encode(value).decode()
                 break
         key = key if key is not None else f"\0{number}"
-        part = form_quote(raw) if route.form else raw
+        part = form_quote(bytes(raw)) if route.form else raw
         if route.size(1, len(part)) > route.max_bytes:
             self._fail_line(number, line, f"larger than one request may be ({route.size(1, len(part))} bytes "
                             f"against {route.max_bytes})", parsed.target, raw, parsed.input)
@@ -228,23 +234,18 @@ class Sender:
 
     # ---------------------------------------------------------------- the loop
 
-    async def run(self, lines: Iterator[tuple[int, bytes]]) -> int:
+    async def run(self, chunks_read: Iterator[list[tuple[int, bytes]]]) -> int:
         loop = asyncio.get_running_loop()
         chunks: asyncio.Queue = asyncio.Queue(maxsize=16)
         stop_reading = threading.Event()
 
-        def read() -> None:
-            chunk: list = []
+        def read() -> None:  # its own thread: reading waits for the input, not for the requests
             try:
-                for entry in lines:
-                    chunk.append(entry)
-                    if len(chunk) >= 500:
-                        if stop_reading.is_set():
-                            return
+                for chunk in chunks_read:
+                    if stop_reading.is_set():
+                        return
+                    if chunk:
                         asyncio.run_coroutine_threadsafe(chunks.put(chunk), loop).result()
-                        chunk = []
-                if chunk and not stop_reading.is_set():
-                    asyncio.run_coroutine_threadsafe(chunks.put(chunk), loop).result()
             except BaseException as exc:  # noqa: BLE001 - an input that cannot be read ends the run
                 asyncio.run_coroutine_threadsafe(chunks.put(exc), loop).result()
                 return
@@ -482,6 +483,18 @@ class Sender:
         """Items delivered (all but ``refused``, unless ``resend_others``: then those stay queued
         to be sent again), refused ones to the failed file; their lines recorded finished."""
         done: list[int] = []
+        if not refused and not resend_others:  # all delivered: the usual answer
+            for item in items:
+                queue = item.who.queue
+                if queue and queue[0] is item:
+                    queue.popleft()
+                else:
+                    queue.remove(item)
+                done.append(item.number)
+            self.counts.delivered += len(items)
+            self._pending -= len(items)
+            self.finished_sink(done)
+            return
         for index, item in enumerate(items):
             if index in refused:
                 self.failed_sink(item, refused[index])

@@ -460,3 +460,31 @@ def test_a_checkpoint_cut_short_by_a_kill_keeps_its_whole_lines(tmp_path):
     (tmp_path / "other").write_text("not a checkpoint\n")
     with pytest.raises(CheckpointError, match="not a seg2amp send checkpoint"):
         Checkpoint(tmp_path / "other")
+
+
+def test_lines_that_are_not_outputs_fail_alone(fake_factory, settings_file, tmp_path):
+    fake = fake_factory()
+    text = line("httpapi", event(1)) + "not json\n" + '{"target": "httpapi", "body": [1]}\n' + line("httpapi", event(2))
+    failed = tmp_path / "failed.ndjson"
+    result = send(fake, settings_file, "--failed", str(failed), "-", stdin=text.encode())
+    records = failed_lines(failed)
+    assert [r["line"] for r in records] == [2, 3], records
+    assert all(r["failed"].startswith("not a translate output line") for r in records), records
+    assert records[0]["text"] == "not json", records
+    assert fake.stats()["events"] == 2 and result.returncode == 1
+
+
+def test_several_inputs_gzip_blank_lines_and_a_last_line_without_newline(fake_factory, settings_file, tmp_path):
+    import gzip
+
+    fake = fake_factory()
+    first = tmp_path / "a.ndjson.gz"
+    with gzip.open(first, "wt") as out:
+        out.write(line("httpapi", event(1)) + "\n\n" + line("httpapi", event(2)))
+    second = tmp_path / "b.ndjson"
+    second.write_text("  \n" + line("httpapi", event(3)) + "not json")  # no newline at the end
+    failed = tmp_path / "failed.ndjson"
+    result = send(fake, settings_file, "--failed", str(failed), str(first), str(second))
+    assert fake.stats()["events"] == 3, fake.stats()
+    assert [r["line"] for r in failed_lines(failed)] == [4], failed.read_text()  # blank lines are not counted
+    assert "4 lines read, 3 delivered, 1 failed" in result.stderr.decode()
