@@ -236,7 +236,7 @@ def _numbered_chunks(inputs: list[str]) -> Iterator[list[tuple[int, bytes]]]:
                 stream.close()
 
 
-_BLOCK = 1 << 20
+_BLOCK = 1 << 18
 
 
 __all__ = ["CheckpointError", "SettingsError", "add_send_parser", "run_send"]

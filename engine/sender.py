@@ -236,7 +236,7 @@ class Sender:
 
     async def run(self, chunks_read: Iterator[list[tuple[int, bytes]]]) -> int:
         loop = asyncio.get_running_loop()
-        chunks: asyncio.Queue = asyncio.Queue(maxsize=16)
+        chunks: asyncio.Queue = asyncio.Queue(maxsize=64)  # up to 4 MB of a pipe's reads (16 MB of a file's)
         stop_reading = threading.Event()
 
         def read() -> None:  # its own thread: reading waits for the input, not for the requests
