@@ -39,7 +39,9 @@ again, and an item sent twice (its answer was lost) is dropped by the API by its
 once the cause is fixed: seg2amp send ... failed.ndjson.
 
 Exit status: 0 every line delivered (or finished before); 1 some lines failed; 2 the run stopped
-(a refused key, a target no API receives, a usage error); 128+N stopped by signal N."""
+(a refused key, a target no API receives, a usage error); 128+N stopped by signal N. Ctrl-C
+once stops sending and waits for the answers of the requests in flight; twice, it stops at once
+(those lines are sent again on resuming)."""
 
 
 def add_send_parser(commands: Any, folders: Any) -> None:
@@ -160,8 +162,10 @@ def run_send(args: argparse.Namespace) -> int:
                 loop = asyncio.get_running_loop()
                 caught: list[int] = []
 
-                def on_signal(signum: int) -> None:
+                def on_signal(signum: int) -> None:  # the first: finish what is in flight; the second: now
                     caught.append(signum)
+                    if len(caught) > 1:
+                        sender.abandon()
                     sender.stop(f"stopped by signal {signum}")
 
                 for signum in (signal.SIGINT, signal.SIGTERM):

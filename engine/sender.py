@@ -308,6 +308,13 @@ class Sender:
         if self.stop_reason is None:
             self.stop_reason = reason
 
+    def abandon(self) -> None:
+        """Stop now: the requests in flight are dropped unanswered (their lines are not finished:
+        the checkpoint sends them again, and the API drops what it had already by the dedup field)."""
+        self.stop(self.stop_reason or "stopped")
+        for task in list(self._inflight):
+            task.cancel()
+
     def _wake(self, now: float) -> None:
         while self._held and self._held[0][0] <= now:
             _, _, who = heapq.heappop(self._held)

@@ -488,3 +488,26 @@ def test_several_inputs_gzip_blank_lines_and_a_last_line_without_newline(fake_fa
     assert fake.stats()["events"] == 3, fake.stats()
     assert [r["line"] for r in failed_lines(failed)] == [4], failed.read_text()  # blank lines are not counted
     assert "4 lines read, 3 delivered, 1 failed" in result.stderr.decode()
+
+
+def test_a_second_ctrl_c_stops_at_once_and_the_lines_are_sent_on_resuming(fake_factory, settings_file, tmp_path):
+    fake = fake_factory("--slow-rate", "1.0", "--slow", "20")
+    source, checkpoint = write_events(tmp_path / "in.ndjson", [event(i) for i in range(50)]), tmp_path / "c.ckpt"
+    command = [sys.executable, "-m", "engine.cli", "send", "--settings", str(settings_file), "--endpoint", fake.url,
+               "--checkpoint", str(checkpoint), str(source)]
+    run = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not any(r["method"] == "POST" for r in fake.get("/_requests")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    run.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    started = time.monotonic()
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=15)
+    assert run.returncode == 130 and time.monotonic() - started < 10, (run.returncode, stderr.decode())
+    assert "50 not sent" in stderr.decode().strip().splitlines()[-1], stderr.decode()
+    fast = fake_factory()
+    again = subprocess.run([*command[:-3], "--endpoint", fast.url, "--checkpoint", str(checkpoint), str(source)],
+                           cwd=ROOT, capture_output=True, timeout=60)
+    assert again.returncode == 0 and fast.stats()["events"] == 50, (again.stderr.decode(), fast.stats())
