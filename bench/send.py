@@ -37,6 +37,8 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=None, help="translate's --jobs (default: its own default)")
+    parser.add_argument("--null", action="store_true",
+                        help="the fake answers 200 without looking (--accept-all): send's cost without the fake's")
     args = parser.parse_args()
     python = sys.executable
     with tempfile.TemporaryDirectory() as scratch_name:
@@ -53,7 +55,8 @@ def main() -> int:
                        stderr=subprocess.DEVNULL)
         outputs = sum(1 for _ in translated.open("rb"))
         fake = subprocess.Popen([python, str(ROOT / "tests" / "fake_amplitude.py"), "--port", "0",
-                                 "--api-key", SETTINGS["apiKey"]], stdout=subprocess.PIPE, text=True)
+                                 "--api-key", SETTINGS["apiKey"], *(["--accept-all"] if args.null else [])],
+                                stdout=subprocess.PIPE, text=True)
         try:
             url = fake.stdout.readline().split()[-1]
             send = [python, "-m", "engine.cli", "send", "-s", str(settings), "--endpoint", url]
@@ -74,9 +77,10 @@ def main() -> int:
         finally:
             fake.terminate()
             fake.wait(10)
+    stored = "a null endpoint (--null)" if args.null else (
+        f"fake stored {stats['events']:,} distinct events ({stats['duplicates']:,} copies dropped)")
     print(f"corpus: {args.messages:,} messages -> {outputs:,} outputs; python {sys.version.split()[0]}; "
-          f"{os.cpu_count()} cpus; fake stored {stats['events']:,} distinct events "
-          f"({stats['duplicates']:,} copies dropped)\n")
+          f"{os.cpu_count()} cpus; {stored}\n")
     print(f"whole processes: wall time, median of {args.rounds} interleaved rounds (min to max); CPU time "
           "of the command's own processes, median")
     for label, times in walls.items():

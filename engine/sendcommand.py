@@ -12,6 +12,7 @@ import gzip
 import itertools
 import os
 import signal
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -158,7 +159,10 @@ def run_send(args: argparse.Namespace) -> int:
                                 basic=httpx.BasicAuth(key, secret) if key and secret else None,
                                 concurrency=args.concurrency, throttle_wait=args.throttle_wait,
                                 retry_first_wait=args.retry_wait, give_up_after=args.give_up_after,
-                                progress=progress)
+                                progress=progress, warn=lambda text: print(f"\nseg2amp send: warning: {text}"
+                                                                           if progress else
+                                                                           f"seg2amp send: warning: {text}",
+                                                                           file=sys.stderr, flush=True))
                 loop = asyncio.get_running_loop()
                 caught: list[int] = []
 
@@ -182,12 +186,17 @@ def run_send(args: argparse.Namespace) -> int:
         # collected, later).
         thresholds = gc.get_threshold()
         gc.set_threshold(50_000, 20, 20)
+        # The reading thread gets the interpreter within 1 ms instead of 5 while the loop works,
+        # so the pipe is drained before its writer has to wait (see _widen_pipe).
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(0.001)
         try:
             sender, unsent, signum = asyncio.run(main())
         except SendStop as stop:  # pragma: no cover - the sender turns its stops into stop_reason
             raise RuleError(str(stop)) from None
         finally:
             gc.set_threshold(*thresholds)
+            sys.setswitchinterval(switch)
     finally:
         if checkpoint is not None:
             checkpoint.close()
@@ -217,6 +226,7 @@ def _numbered_chunks(inputs: list[str]) -> Iterator[list[tuple[int, bytes]]]:
         if name == "-":
             stream: IO[bytes] = sys.stdin.buffer
             close = False
+            _widen_pipe(stream)
         else:
             stream = gzip.open(name, "rb") if name.endswith(".gz") else open(name, "rb")  # noqa: SIM115
             close = True
@@ -241,6 +251,22 @@ def _numbered_chunks(inputs: list[str]) -> Iterator[list[tuple[int, bytes]]]:
 
 
 _BLOCK = 1 << 18
+_PIPE_BYTES = 1 << 20
+
+
+def _widen_pipe(stream: IO[bytes]) -> None:
+    """Stdin's pipe holds 1 MB instead of 64 KB where the system allows it (Linux), so that the
+    writer (translate) runs ahead while send works, instead of waiting each time send's reading
+    thread waits for the interpreter. Measured together with the switch interval ``run_send``
+    sets, translate --jobs 1 | send on 100,000 messages: 12.1-13.0 s with 64 KB and 5 ms,
+    8.1-8.8 s with 1 MB and 1 ms (translate alone 6.3-8.1 s)."""
+    try:
+        import fcntl
+
+        if stat.S_ISFIFO(os.fstat(stream.fileno()).st_mode):
+            fcntl.fcntl(stream.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_BYTES)
+    except (OSError, ValueError, ImportError, AttributeError):
+        pass  # not a pipe, or a system that keeps its size: slower, not wrong
 
 
 __all__ = ["CheckpointError", "SettingsError", "add_send_parser", "run_send"]

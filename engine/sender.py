@@ -131,7 +131,8 @@ class Sender:
                  finished: Callable[[list[int]], None], secrets: tuple[str, ...], basic: Any = None,
                  concurrency: int = 4, throttle_wait: float | None = None, linger: float = 0.2,
                  max_pending: int = 50_000, retry_first_wait: float | None = None,
-                 give_up_after: float | None = None, progress: Callable[[Counts], None] | None = None) -> None:
+                 give_up_after: float | None = None, progress: Callable[[Counts], None] | None = None,
+                 warn: Callable[[str], None] | None = None) -> None:
         self.delivery = delivery
         self.routes = routes
         self.client = client
@@ -146,6 +147,8 @@ class Sender:
         self.first_wait = delivery.first_wait if retry_first_wait is None else retry_first_wait
         self.give_up_after = delivery.give_up_after if give_up_after is None else give_up_after
         self.progress = progress
+        self.warn = warn
+        self._warned: set[str] = set()
         self.counts = Counts()
         self.stop_reason: str | None = None
         self._whos: dict[str, _Who] = {}
@@ -169,7 +172,8 @@ class Sender:
             parsed = _decode_line(line)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             self.counts.read += 1
-            self._fail_line(number, line, f"not a translate output line ({{\"target\", \"body\"}}): {exc}")
+            self._fail_line(number, line, f"not a translate output line (send reads what translate writes: "
+                                          f"{{\"target\", \"body\"}} a line): {exc}")
             return
         self._take(number, line, parsed)
 
@@ -435,6 +439,10 @@ class Sender:
                 if answer.outcome != "retry":
                     break
             attempt += 1
+            if status is None and self.warn is not None and route.url not in self._warned:
+                self._warned.add(route.url)  # once a URL: a wrong --endpoint shows at once, not after the retries
+                self.warn(f"no answer from {route.url} ({text.decode()}): retrying, at most "
+                          f"{self.delivery.attempts} times in {self.give_up_after:.0f} s")
             waited = time.monotonic() - started
             if attempt >= self.delivery.attempts or waited >= self.give_up_after:
                 what = f"answered {status}" if status is not None else f"no answer ({text.decode()})"

@@ -16,6 +16,8 @@ what ../shared/reference/amplitude-api.md documents:
 - Faults (--seed makes them repeatable): --fail-rate answers 500 or 503 (a 500 after storing the
   request half the time: "may or may not have been ingested"), --drop-rate closes the connection
   without an answer (after storing, half the time), --slow-rate answers after --slow seconds.
+- --accept-all answers every POST 200 without looking at it (nothing is checked or stored): the
+  benchmark's null endpoint, to tell the fake's own cost from send's.
 - GET /_stats: what was received and stored, as JSON; GET /_events: the stored events, NDJSON;
   GET /_store: every other stored object, JSON; GET /_requests: each request's path, status and
   headers (Authorization included), for checks that secrets go only where they must.
@@ -107,6 +109,10 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         data = self.rfile.read(length)
         path = self.path.split("?")[0]
+        if args.accept_all:  # a null endpoint: the cost of the fake itself left out of a measurement
+            self._entry = {}
+            self._answer(200, {"code": 200})
+            return
         with state.lock:
             self._entry = {"path": path, "method": "POST", "headers": dict(self.headers), "bytes": len(data)}
             state.requests.append(self._entry)
@@ -294,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow-rate", type=float, default=0.0)
     parser.add_argument("--slow", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--accept-all", action="store_true",
+                        help="answer every POST 200 without looking at it: a null endpoint, for benchmarks")
     args = parser.parse_args(argv)
     server = _Server(("127.0.0.1", args.port), Handler)
     server.state = State(args)

@@ -511,3 +511,12 @@ def test_a_second_ctrl_c_stops_at_once_and_the_lines_are_sent_on_resuming(fake_f
     again = subprocess.run([*command[:-3], "--endpoint", fast.url, "--checkpoint", str(checkpoint), str(source)],
                            cwd=ROOT, capture_output=True, timeout=60)
     assert again.returncode == 0 and fast.stats()["events"] == 50, (again.stderr.decode(), fast.stats())
+
+
+def test_an_endpoint_that_never_answers_is_said_at_once_and_its_lines_fail_when_retries_end(settings_file, tmp_path):
+    failed = tmp_path / "failed.ndjson"
+    result = send(None, settings_file, "--endpoint", "http://127.0.0.1:9", "--give-up-after", "1",
+                  "--failed", str(failed), str(write_events(tmp_path / "in.ndjson", [event(1), event(2)])))
+    stderr = result.stderr.decode()
+    assert "warning: no answer from http://127.0.0.1:9/2/httpapi (ConnectError): retrying" in stderr, stderr
+    assert result.returncode == 1 and [f["failed"][:13] for f in failed_lines(failed)] == ["gave up after"] * 2
