@@ -12,7 +12,9 @@ later batch and task (Spark reuses its Python workers). Partitions are translate
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -83,7 +85,8 @@ def _translator(payload: str) -> Any:
         folders = {}
         for name in ("rules", "schemas"):
             if spec[name] is not None:
-                place = Path(tempfile.mkdtemp(prefix=f"seg2amp-{name}-"))
+                place = Path(tempfile.mkdtemp(prefix=f"seg2amp-{name}-"))  # this worker's own
+                atexit.register(shutil.rmtree, place, True)  # removed when the worker ends
                 for relative, text in spec[name].items():
                     target = place / relative
                     target.parent.mkdir(parents=True, exist_ok=True)

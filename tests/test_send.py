@@ -273,6 +273,7 @@ def test_an_invalid_api_key_stops_the_run_and_says_so(fake_factory, tmp_path):
     stderr = result.stderr.decode()
     assert result.returncode == 2, stderr
     assert "refuses the API key" in stderr and "wrongwrongwrongwrongwrong1234567" not in stderr, stderr
+    assert "wrongwro" not in stderr, stderr  # the fake echoes the key's first 8 characters: not printed either
     assert "not sent" in stderr.splitlines()[-1], stderr
     posts = [r for r in fake.get("/_requests") if r["method"] == "POST"]
     assert len(posts) == 1, len(posts)  # nothing more was sent after the refusal
@@ -514,9 +515,14 @@ def test_a_second_ctrl_c_stops_at_once_and_the_lines_are_sent_on_resuming(fake_f
 
 
 def test_an_endpoint_that_never_answers_is_said_at_once_and_its_lines_fail_when_retries_end(settings_file, tmp_path):
+    import socket
+
     failed = tmp_path / "failed.ndjson"
-    result = send(None, settings_file, "--endpoint", "http://127.0.0.1:9", "--give-up-after", "1",
-                  "--failed", str(failed), str(write_events(tmp_path / "in.ndjson", [event(1), event(2)])))
+    with socket.socket() as held:  # a port of this test's own, bound and not listening: connections refused
+        held.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{held.getsockname()[1]}"
+        result = send(None, settings_file, "--endpoint", url, "--give-up-after", "1",
+                      "--failed", str(failed), str(write_events(tmp_path / "in.ndjson", [event(1), event(2)])))
     stderr = result.stderr.decode()
-    assert "warning: no answer from http://127.0.0.1:9/2/httpapi (ConnectError): retrying" in stderr, stderr
+    assert f"warning: no answer from {url}/2/httpapi (ConnectError): retrying" in stderr, stderr
     assert result.returncode == 1 and [f["failed"][:13] for f in failed_lines(failed)] == ["gave up after"] * 2
