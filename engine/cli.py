@@ -852,10 +852,33 @@ def _cmd_send(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
 
+def _spark_parser(commands: Any) -> None:
+    from .sparkcommand import add_spark_parser
+
+    add_spark_parser(commands, _folders)
+    commands.choices["spark-translate"].set_defaults(run=_cmd_spark_translate)
+
+
+def _cmd_spark_translate(args: argparse.Namespace) -> int:
+    from .sparkcommand import SparkUsageError, run_spark_translate, spark_error
+
+    try:
+        return run_spark_translate(args)
+    except SparkUsageError as exc:
+        print(f"seg2amp: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # a Spark job that failed: Spark's own words, in a line
+        said = spark_error(exc)
+        if said is None:
+            raise
+        print(f"seg2amp: error: the Spark job failed: {said}", file=sys.stderr)
+        return EXIT_USAGE
+
+
 #: Each command and what adds its parser, in the order ``--help`` lists them.
-_COMMANDS = {"translate": _translate_parser, "send": _send_parser, "explain": _explain_parser, "diff": _diff_parser,
-             "lint": _lint_parser, "init": _init_parser, "docs": _docs_parser, "check": _check_parser,
-             "platforms": _platforms_parser}
+_COMMANDS = {"translate": _translate_parser, "send": _send_parser, "spark-translate": _spark_parser,
+             "explain": _explain_parser, "diff": _diff_parser, "lint": _lint_parser, "init": _init_parser,
+             "docs": _docs_parser, "check": _check_parser, "platforms": _platforms_parser}
 
 
 def main(argv: list[str] | None = None) -> int:

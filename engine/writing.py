@@ -181,12 +181,12 @@ class _NoSendfile(Exception):
 def write_rejects(sink: Sink, result: BatchResult, messages: int) -> int:
     """Write the rejection and warning records of the first ``messages`` messages of a batch; how many."""
     last = result.first + messages
-    lines = [_reject_line(record) for record in result.rejects if record["input"] < last]
+    lines = [reject_line(record) for record in result.rejects if record["input"] < last]
     if not lines:
         return 0
     ends = list(itertools.accumulate(len(line) for line in lines))
     return sink.send(b"".join(lines), ends)
 
 
-def _reject_line(record: dict) -> bytes:
+def reject_line(record: dict) -> bytes:
     return json.dumps(record, separators=(",", ":")).encode() + b"\n"  # ASCII: safe whatever the message held
