@@ -162,12 +162,15 @@ _INPUT_END = re.compile(rb',"input":(\d+)\}\n')
 
 def _runs(batch: Any) -> list[tuple[int, int, Any, Any, int]]:
     """A batch's runs of lines of one part of one file: (start, end, source, offset, row id of the
-    run's first line). A batch of one part (the usual case) is told from its first and last rows."""
+    run's first line). A batch of one part (the usual case) is told by Arrow, without a Python
+    object a row."""
+    import pyarrow.compute as pc
+
     sources, offsets, rows = batch.column("source"), batch.column("offset"), batch.column("row")
     count = batch.num_rows
-    first, last = (sources[0].as_py(), offsets[0].as_py()), (sources[count - 1].as_py(), offsets[count - 1].as_py())
-    if first == last:
-        return [(0, count, first[0], first[1], rows[0].as_py())]
+    if sources.null_count == 0 and offsets.null_count == 0 and \
+            pc.all(pc.equal(sources, sources[0])).as_py() and pc.all(pc.equal(offsets, offsets[0])).as_py():
+        return [(0, count, sources[0].as_py(), offsets[0].as_py(), rows[0].as_py())]
     names, starts, ids = sources.to_pylist(), offsets.to_pylist(), rows.to_pylist()
     runs, start = [], 0
     while start < count:
@@ -187,7 +190,7 @@ def _translate_batches(payload: str, batches: Any, shape: str, counters: tuple |
 
     translator = _translator(payload)
     decode = msgspec.json.Decoder(_OutputLine).decode
-    parts: dict[tuple, _Part] = {}  # (source, offset) -> the part, in this task
+    part, key_of_part = None, None  # the part being read: its lines come one after another, never again later
     totals = [0, 0, 0, 0]
     for batch in batches:
         if not batch.num_rows:
@@ -198,10 +201,8 @@ def _translate_batches(payload: str, batches: Any, shape: str, counters: tuple |
                                     if shape == "columns" else {"kind": [], "value": []})
         texts = []  # shape "lines": the outputs' NDJSON text, run by run
         for start, end, source, offset, row in _runs(batch):
-            key = (source, offset)
-            part = parts.get(key)
-            if part is None:
-                part = parts[key] = _Part(source or "", offset if offset is not None else -1, row)
+            if part is None or key_of_part != (source, offset):
+                part, key_of_part = _Part(source or "", offset if offset is not None else -1, row), (source, offset)
             first = row - part.first_row + 1  # the line number of the run's first line
             kept = [(number, text) for number, text in enumerate(values[start:end], first)
                     if text is not None and text.strip(_BLANK)]

@@ -194,9 +194,9 @@ def translate_files(spark: Any, inputs: list[str], output: str, rejects: str, pl
     counts = {name: spark.sparkContext.accumulator(0) for name in translating.COUNTS}
     lines = spark.read.text(inputs)
     given = spark.sparkContext.getConf()
-    changed = {key: spark.conf.get(key, None) for key in _WRITING if not given.contains(key)}
+    changed = {key: spark.conf.get(key, None) for key in JOB_SETTINGS if not given.contains(key)}
     for key in changed:
-        spark.conf.set(key, _WRITING[key])
+        spark.conf.set(key, JOB_SETTINGS[key])
     try:
         if form == "ndjson":
             written = translating.translate_lines(lines, platform, settings, rules, schemas, counts=counts)
@@ -211,10 +211,13 @@ def translate_files(spark: Any, inputs: list[str], output: str, rejects: str, pl
     return {name: counter.value for name, counter in counts.items()}
 
 
-#: How the job writes, unless the session was given otherwise: each task writes both kinds of
-#: lines as they come, one file a kind, instead of Spark first sorting the task's rows by kind
-#: (measured on local[1], 400,000 messages: 22,000 -> 27,500 messages/s).
-_WRITING = {"spark.sql.optimizer.plannedWrite.enabled": "false", "spark.sql.maxConcurrentOutputFileWriters": "2"}
+#: How the job runs, unless the session was given otherwise (measured on local[1], 400,000
+#: messages): each task writes both kinds of lines as they come, one file a kind, instead of
+#: Spark first sorting the task's rows by kind (22,000 -> 27,500 messages/s); Arrow batches of
+#: 1,000 lines instead of 10,000, so that the JVM and the Python worker overlap more (faster in
+#: each of 3 interleaved rounds: +5% to +18%).
+JOB_SETTINGS = {"spark.sql.optimizer.plannedWrite.enabled": "false", "spark.sql.maxConcurrentOutputFileWriters": "2",
+            "spark.sql.execution.arrow.maxRecordsPerBatch": "1000"}
 
 
 def _writer(written: Any, output: str, overwrite: bool) -> Any:
