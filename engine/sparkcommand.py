@@ -91,7 +91,14 @@ def run_spark_translate(args: argparse.Namespace) -> int:
         import pyspark  # noqa: F401
     except ImportError:
         raise SparkUsageError("spark-translate needs the spark extra: pip install 'seg2amp[spark]'") from None
-    spark = session(args.master, conf)
+    try:
+        spark = session(args.master, conf)
+    except Exception as exc:  # no Java, a master that cannot be reached: Spark's words, and what it needs
+        said = spark_error(exc)
+        if said is None:
+            raise
+        raise SparkUsageError(f"Spark could not start: {said} (Spark needs Java 17 or newer: java on the "
+                              "PATH, or JAVA_HOME)") from None
     try:
         return _run(spark, args, inputs, output, rejects, settings)
     finally:

@@ -1,10 +1,13 @@
-"""Test helpers: the documented examples of fixtures/ as test cases, and one cached translator
-per (platform, settings)."""
+"""Test helpers: the documented examples of fixtures/ as test cases, one cached translator per
+(platform, settings), and the local fake of Amplitude's APIs as a process (``Fake``)."""
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+import urllib.request
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -129,3 +132,31 @@ def name_server_named_pages(rules: Path, template: str) -> None:
         edited = rule.replace("    inherit: true\n", f"    inherit: true\n    vars:\n      eventType: {value}\n", 1)
     assert edited != rule, "server.yaml's page.track-named-pages has changed: update this edit"
     server.write_text(text[:start] + edited + text[end:])
+
+
+SECRET = "fedcba9876543210fedcba9876543210"
+KEY = "0123456789abcdef0123456789abcdef"
+
+
+class Fake:
+    """One fake Amplitude process, on a port of its own."""
+
+    def __init__(self, *options: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "fake_amplitude.py"), "--port", "0", "--api-key", KEY,
+             "--secret-key", SECRET, *options], stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()
+        assert line.startswith("listening on "), line
+        self.url = line.split()[-1]
+
+    def get(self, path: str):
+        with urllib.request.urlopen(self.url + path, timeout=30) as answer:
+            data = answer.read()
+        return json.loads(data) if path != "/_events" else [json.loads(x) for x in data.splitlines()]
+
+    def stats(self) -> dict:
+        return self.get("/_stats")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)

@@ -11,40 +11,13 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from support import ROOT
+from support import KEY, ROOT, SECRET, Fake
 
-SECRET = "fedcba9876543210fedcba9876543210"
-KEY = "0123456789abcdef0123456789abcdef"
 SAMPLES = ROOT / "fixtures" / "samples"
-
-
-class Fake:
-    """One fake Amplitude process, on a port of its own."""
-
-    def __init__(self, *options: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "fake_amplitude.py"), "--port", "0", "--api-key", KEY,
-             "--secret-key", SECRET, *options], stdout=subprocess.PIPE, text=True)
-        line = self.process.stdout.readline()
-        assert line.startswith("listening on "), line
-        self.url = line.split()[-1]
-
-    def get(self, path: str):
-        with urllib.request.urlopen(self.url + path, timeout=30) as answer:
-            data = answer.read()
-        return json.loads(data) if path != "/_events" else [json.loads(x) for x in data.splitlines()]
-
-    def stats(self) -> dict:
-        return self.get("/_stats")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
 
 
 @pytest.fixture

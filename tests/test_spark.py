@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from support import FIXTURES, ROOT
+from support import FIXTURES, KEY, ROOT, Fake
 
 try:
     import pyspark  # noqa: F401
@@ -290,6 +290,17 @@ def test_mistakes_are_said_before_spark_starts(corpus, tmp_path):
     assert done.returncode == 2 and "apiKey" in done.stderr and not (tmp_path / "o").exists()
 
 
+def test_a_spark_that_cannot_start_is_said_in_a_line(corpus, tmp_path):
+    env = {**os.environ, "JAVA_HOME": str(tmp_path / "no-java")}
+    done = subprocess.run([sys.executable, "-m", "engine.cli", "spark-translate", "-p", "server", "-s",
+                           str(FIXTURES / "samples" / "settings.json"), str(corpus), str(tmp_path / "o")],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert done.returncode == 2, done.stderr
+    said = [line for line in done.stderr.splitlines() if line.startswith("seg2amp: error:")]
+    assert said and "Spark could not start" in said[0] and "Java 17" in said[0], done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_the_readmes_command_runs_on_the_bundled_samples(tmp_path):
     """The README's command, as written (its output folder made this test's own): exit 0, the
     part files' lines as the README shows them."""
@@ -313,3 +324,15 @@ def test_the_readmes_command_runs_on_the_bundled_samples(tmp_path):
     samples = FIXTURES / "samples" / "messages.ndjson"
     assert "seg2amp: 8 messages read, 8 translated, 0 rejected" in done.stderr
     assert len(samples.read_text().splitlines()) == 8
+    fake = Fake()  # and `seg2amp send` takes the part files as they are
+    try:
+        settings = tmp_path / "settings.json"
+        settings.write_text(json.dumps({**SETTINGS, "apiKey": KEY}))
+        sent = subprocess.run([sys.executable, "-m", "engine.cli", "send", "-s", str(settings), "--endpoint",
+                               fake.url, *map(str, sorted(out.glob("part-*.ndjson")))], capture_output=True,
+                              text=True, cwd=ROOT, timeout=300)
+        assert sent.returncode == 0, sent.stderr
+        assert f"{len(lines)} delivered" in sent.stderr, sent.stderr
+        assert fake.stats()["events"] == sum(json.loads(line)["target"] == "httpapi" for line in lines) > 0
+    finally:
+        fake.stop()
