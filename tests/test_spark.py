@@ -195,14 +195,22 @@ def test_every_line_is_located_in_its_file_across_files_parts_and_gzip(spark, co
     packed = tmp_path / "corpus.ndjson.gz"
     packed.write_bytes(gzip.compress(corpus.read_bytes()))
     samples = FIXTURES / "samples" / "messages.ndjson"
+    from pyspark.sql import functions as F
+
     spark.conf.set("spark.sql.files.maxPartitionBytes", "65536")
+    spark.conf.set("spark.sql.files.openCostInBytes", "1")  # small files and parts share partitions
     try:
         lines = spark.read.text([str(corpus), str(packed), str(samples), str(spaced)])
         assert lines.rdd.getNumPartitions() > 10
+        shared = (lines.select(F.spark_partition_id().alias("task"), F.input_file_name().alias("file"),
+                               F.input_file_block_start().alias("start")).distinct().groupBy("task").count()
+                  .where("count > 1").count())
+        assert shared > 0  # some task reads parts of two files (or two parts) one after another
         outputs, rejects = translate(lines, "server", SETTINGS)
         found, refused = outputs.collect(), rejects.collect()
     finally:
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
+        spark.conf.unset("spark.sql.files.openCostInBytes")
     names = {row.source: Path(row.source[len("file://"):]) for row in found}
     assert set(names.values()) == {corpus, packed, samples, spaced}
     assert {row.offset for row in found if names[row.source] == packed} == {0}
