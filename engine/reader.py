@@ -124,6 +124,7 @@ _SPACE = re.compile(r"[ \t\r\n]*")
 # JSON's white space: a line of only these is blank (skipped). Other white space (no-break space,
 # vertical tab, form feed, U+2028, ...) makes a line that is not JSON, which is rejected.
 _JSON_SPACE = " \t\r\n"
+JSON_SPACE = _JSON_SPACE  # JSON's white space: a line of only these is blank, no message
 # After the newline that ends a line, a long run of blank lines (JSON white space only) up to the
 # newline that ends the last of them: found by the regular expression engine in one step.
 _LONG_BLANK_RUN = re.compile(r"\n[ \t\r\n]{64,}\n")

@@ -37,7 +37,6 @@ COLUMNS_SCHEMA = ("kind string, source string, offset long, line long, row long,
 LINES_SCHEMA = "kind string, value string"
 COUNTS = ("read", "translated", "rejected", "written")
 _LOADED: dict[str, Any] = {}  # per Python worker: the translator of each payload, loaded once
-_BLANK = " \t\r\n"  # JSON's white space: a line of only these is no message (reader._JSON_SPACE)
 
 
 class _OutputLine(msgspec.Struct):
@@ -186,7 +185,7 @@ def _translate_batches(payload: str, batches: Any, shape: str, counters: tuple |
     import pyarrow as pa
 
     from .batches import translate_batch
-    from .reader import Lines
+    from .reader import JSON_SPACE, Lines
 
     translator = _translator(payload)
     decode = msgspec.json.Decoder(_OutputLine).decode
@@ -205,7 +204,7 @@ def _translate_batches(payload: str, batches: Any, shape: str, counters: tuple |
                 part, key_of_part = _Part(source or "", offset if offset is not None else -1, row), (source, offset)
             first = row - part.first_row + 1  # the line number of the run's first line
             kept = [(number, text) for number, text in enumerate(values[start:end], first)
-                    if text is not None and text.strip(_BLANK)]
+                    if text is not None and text.strip(JSON_SPACE)]
             if not kept:
                 continue
             whole = len(kept) == end - start  # no blank line: a message's number is its line's
