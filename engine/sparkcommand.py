@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import re
 import sys
 import warnings
 from typing import Any
@@ -108,7 +109,9 @@ def run_spark_translate(args: argparse.Namespace) -> int:
 def _setting(text: str) -> tuple[str, str]:
     key, equals, value = text.partition("=")
     if not equals or not key.strip():
-        raise SparkUsageError(f"--conf {text!r}: write KEY=VALUE, e.g. spark.executor.memory=4g")
+        # named by the setting's name alone: what follows it may be a secret typed with a wrong separator
+        name = re.match(r"[\w.\-]*", text.strip()).group()
+        raise SparkUsageError(f"--conf {name or '(no name)'}...: write KEY=VALUE, e.g. spark.executor.memory=4g")
     return key.strip(), value
 
 

@@ -289,10 +289,13 @@ def test_mistakes_are_said_before_spark_starts(corpus, tmp_path):
     for words, said in (((str(corpus), str(busy)), "is not empty (--overwrite replaces it)"),
                         ((str(tmp_path / "missing-*.ndjson"), str(tmp_path / "o")), "nothing matches it"),
                         ((str(corpus),), "give at least one INPUT and the OUTPUT_DIR"),
-                        (("--conf", "spark.executor.memory", str(corpus), str(tmp_path / "o")), "KEY=VALUE")):
+                        (("--conf", "spark.executor.memory", str(corpus), str(tmp_path / "o")), "KEY=VALUE"),
+                        (("--conf", "spark.hadoop.fs.s3a.secret.key:s3cr3t-value", str(corpus), str(tmp_path / "o")),
+                         "--conf spark.hadoop.fs.s3a.secret.key...: write KEY=VALUE")):
         done = _spark_translate("-p", "server", "-s", settings, *words)
         assert done.returncode == 2 and said in done.stderr, (words, done.stderr)
         assert "Spark" not in done.stderr.replace("spark.executor", "")  # no session was started
+        assert "s3cr3t" not in done.stderr  # a value typed after a wrong separator is not printed
     assert (busy / "keep.txt").read_text() == "mine"
     done = _spark_translate("-p", "server", str(corpus), str(tmp_path / "o"))  # no settings: the apiKey
     assert done.returncode == 2 and "apiKey" in done.stderr and not (tmp_path / "o").exists()
